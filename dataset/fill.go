@@ -1,0 +1,103 @@
+package dataset
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Augment describes the training-time augmentation Fill applies.
+// MaxShift is the largest random translation, in pixels, along x and along y
+// (each drawn uniformly from -MaxShift..MaxShift); 0 turns it off. Pixels
+// shifted in are raw value 0 (black), i.e. (0 - mean[c]) / std[c] once
+// normalised, matching the dark background of MNIST-like data.
+type Augment struct {
+	MaxShift int
+}
+
+// Fill writes the images idx into dst (len(idx)*C*H*W float32, channel-first)
+// as (pixel/255 - mean[c]) / std[c], and their labels into lab (len(idx); lab
+// may be nil to skip labels). With aug non-nil and MaxShift > 0 every image is
+// shifted by a random (dx, dy) drawn from rng (dx first, then dy), the same
+// shift for all its channels; rng is not used otherwise. It runs every
+// training batch, so it works through a 256-entry lookup table per channel.
+// Wrong buffer sizes or a normalisation with too few channels are programming
+// errors and panic.
+func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, aug *Augment, rng *rand.Rand) {
+	size := s.ImageSize()
+	if len(dst) < len(idx)*size {
+		panic(fmt.Sprintf("dataset: Fill: dst has %d floats, want %d", len(dst), len(idx)*size))
+	}
+	if lab != nil && len(lab) < len(idx) {
+		panic(fmt.Sprintf("dataset: Fill: lab has %d entries, want %d", len(lab), len(idx)))
+	}
+	if len(norm.Mean) < s.C || len(norm.Std) < s.C {
+		panic(fmt.Sprintf("dataset: Fill: normalisation has %d/%d channels, images have %d", len(norm.Mean), len(norm.Std), s.C))
+	}
+	maxShift := 0
+	if aug != nil && aug.MaxShift > 0 {
+		maxShift = aug.MaxShift
+		if rng == nil {
+			panic("dataset: Fill: augmentation needs an rng")
+		}
+	}
+	var small [3][256]float32 // no allocation for gray and RGB images
+	luts := small[:0]
+	if s.C > len(small) {
+		luts = make([][256]float32, 0, s.C)
+	}
+	for c := 0; c < s.C; c++ {
+		luts = append(luts, norm.lookupTable(c))
+	}
+	plane := s.H * s.W
+	for i, j := range idx {
+		src := s.Pixels[j*size : (j+1)*size]
+		out := dst[i*size : (i+1)*size]
+		if lab != nil {
+			lab[i] = int32(s.Labels[j])
+		}
+		dx, dy := 0, 0
+		if maxShift > 0 {
+			dx = rng.IntN(2*maxShift+1) - maxShift
+			dy = rng.IntN(2*maxShift+1) - maxShift
+		}
+		for c := range luts {
+			lut := &luts[c]
+			srcPlane := src[c*plane : (c+1)*plane]
+			outPlane := out[c*plane : (c+1)*plane]
+			if dx == 0 && dy == 0 {
+				for k, v := range srcPlane {
+					outPlane[k] = lut[v]
+				}
+				continue
+			}
+			shiftPlane(outPlane, srcPlane, lut, s.H, s.W, dx, dy)
+		}
+	}
+}
+
+// shiftPlane writes out(y, x) = lut[in(y-dy, x-dx)], or lut[0] where that
+// source pixel lies outside the image: the content moves by (+dx, +dy).
+func shiftPlane(out []float32, in []uint8, lut *[256]float32, h, w, dx, dy int) {
+	pad := lut[0]
+	x0, x1 := max(0, dx), min(w, w+dx) // columns whose source is inside
+	for y := 0; y < h; y++ {
+		row := out[y*w : (y+1)*w]
+		sy := y - dy
+		if sy < 0 || sy >= h || x0 >= x1 {
+			for x := range row {
+				row[x] = pad
+			}
+			continue
+		}
+		srcRow := in[sy*w : (sy+1)*w]
+		for x := 0; x < x0; x++ {
+			row[x] = pad
+		}
+		for x, v := range srcRow[x0-dx : x1-dx] {
+			row[x0+x] = lut[v]
+		}
+		for x := x1; x < w; x++ {
+			row[x] = pad
+		}
+	}
+}

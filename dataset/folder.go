@@ -1,0 +1,232 @@
+package dataset
+
+import (
+	"fmt"
+	"image"
+	_ "image/jpeg" // registers the JPEG decoder for image.Decode
+	_ "image/png"  // registers the PNG decoder for image.Decode
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// folderImage is one decoded image before the channel count of the whole
+// data set is known: gray images keep one plane, colour ones three.
+type folderImage struct {
+	path  string
+	label uint8
+	gray  bool
+	w, h  int
+	pix   []uint8 // channel-first
+}
+
+// LoadFolder reads dir/train/CLASS/*.png|jpg|jpeg and dir/test/CLASS/*.
+// Classes are the sorted sub-folder names of train; every test class must be
+// one of them. All images must have the same size. The data set has one
+// channel if every image is grayscale, else three (RGB, alpha dropped).
+func LoadFolder(dir string) (*Dataset, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	trainDir, testDir := filepath.Join(dir, "train"), filepath.Join(dir, "test")
+	classes, err := classFolders(trainDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(classes) == 0 {
+		return nil, fmt.Errorf("dataset: %s: no class folders", trainDir)
+	}
+	if len(classes) > 256 {
+		return nil, fmt.Errorf("dataset: %s: %d class folders, at most 256 are supported", trainDir, len(classes))
+	}
+	testClasses, err := classFolders(testDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range testClasses {
+		if !slices.Contains(classes, c) {
+			return nil, fmt.Errorf("dataset: %s: class %q has no folder in %s", filepath.Join(testDir, c), c, trainDir)
+		}
+	}
+	var train, test []folderImage
+	for label, class := range classes {
+		imgs, err := readClassFolder(filepath.Join(trainDir, class), uint8(label))
+		if err != nil {
+			return nil, err
+		}
+		if len(imgs) == 0 {
+			return nil, fmt.Errorf("dataset: %s: no .png, .jpg or .jpeg images", filepath.Join(trainDir, class))
+		}
+		train = append(train, imgs...)
+	}
+	for _, class := range testClasses {
+		imgs, err := readClassFolder(filepath.Join(testDir, class), uint8(slices.Index(classes, class)))
+		if err != nil {
+			return nil, err
+		}
+		test = append(test, imgs...)
+	}
+	trainSplit, testSplit, err := folderSplits(train, test)
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{Classes: classes, Train: trainSplit, Test: testSplit}, nil
+}
+
+// classFolders lists the sub-folders of dir, sorted, skipping hidden ones.
+func classFolders(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if isDirEntryDir(dir, e) && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// isDirEntryDir follows symlinks, so linked class folders work too.
+func isDirEntryDir(dir string, e os.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&os.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, e.Name()))
+	return err == nil && st.IsDir()
+}
+
+func isImageName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return !strings.HasPrefix(name, ".")
+	}
+	return false
+}
+
+// readClassFolder decodes the images of one class folder in name order;
+// files of other types are ignored.
+func readClassFolder(dir string, label uint8) ([]folderImage, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	var imgs []folderImage
+	for _, e := range entries {
+		if e.IsDir() || !isImageName(e.Name()) {
+			continue
+		}
+		img, err := decodeImageFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		img.label = label
+		imgs = append(imgs, img)
+	}
+	return imgs, nil
+}
+
+func decodeImageFile(path string) (folderImage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return folderImage{}, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return folderImage{}, fmt.Errorf("dataset: %s: cannot decode image: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		return folderImage{}, fmt.Errorf("dataset: %s: empty image", path)
+	}
+	gray, pix := imagePlanes(img)
+	b := img.Bounds()
+	return folderImage{path: path, gray: gray, w: b.Dx(), h: b.Dy(), pix: pix}, nil
+}
+
+// imagePlanes converts img to channel-first bytes: one plane for grayscale
+// images, three (R, G, B; alpha dropped) for all others.
+func imagePlanes(img image.Image) (gray bool, pix []uint8) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	plane := w * h
+	switch m := img.(type) {
+	case *image.Gray:
+		pix = make([]uint8, plane)
+		for y := 0; y < h; y++ {
+			copy(pix[y*w:(y+1)*w], m.Pix[y*m.Stride:])
+		}
+		return true, pix
+	case *image.Gray16:
+		pix = make([]uint8, plane)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				pix[y*w+x] = m.Pix[y*m.Stride+2*x] // high byte of big-endian 16 bits
+			}
+		}
+		return true, pix
+	case *image.NRGBA:
+		pix = make([]uint8, 3*plane)
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				pix[y*w+x] = row[4*x]
+				pix[plane+y*w+x] = row[4*x+1]
+				pix[2*plane+y*w+x] = row[4*x+2]
+			}
+		}
+		return false, pix
+	}
+	pix = make([]uint8, 3*plane)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			if a != 0 && a != 0xffff { // undo premultiplication: alpha is dropped, not blended
+				r, g, bl = r*0xffff/a, g*0xffff/a, bl*0xffff/a
+			}
+			pix[y*w+x] = uint8(r >> 8)
+			pix[plane+y*w+x] = uint8(g >> 8)
+			pix[2*plane+y*w+x] = uint8(bl >> 8)
+		}
+	}
+	return false, pix
+}
+
+// folderSplits checks that all images share one size and packs them into
+// splits, expanding gray images to RGB unless every image is gray.
+func folderSplits(train, test []folderImage) (*Split, *Split, error) {
+	first := train[0]
+	channels := 1
+	for _, img := range slices.Concat(train, test) {
+		if img.w != first.w || img.h != first.h {
+			return nil, nil, fmt.Errorf("dataset: %s: image is %dx%d, want %dx%d like %s", img.path, img.w, img.h, first.w, first.h, first.path)
+		}
+		if !img.gray {
+			channels = 3
+		}
+	}
+	pack := func(imgs []folderImage) *Split {
+		s := &Split{N: len(imgs), C: channels, H: first.h, W: first.w, Labels: make([]uint8, len(imgs))}
+		size := s.ImageSize()
+		s.Pixels = make([]uint8, len(imgs)*size)
+		for i, img := range imgs {
+			dst := s.Pixels[i*size : (i+1)*size]
+			if len(img.pix) == size {
+				copy(dst, img.pix)
+			} else { // a gray image in an RGB data set: same plane thrice
+				for c := 0; c < channels; c++ {
+					copy(dst[c*len(img.pix):], img.pix)
+				}
+			}
+			s.Labels[i] = img.label
+		}
+		return s
+	}
+	return pack(train), pack(test), nil
+}
