@@ -1,0 +1,32 @@
+// Package kernels holds the hot numeric kernels of frankenvit: GEMM, linear
+// layers, LayerNorm, exact GELU, multi-head self-attention, softmax
+// cross-entropy and a few vector helpers. The model (package vit) calls them
+// on whole batches, in the style of Karpathy's llm.c: every layer is a plain
+// pair of forward/backward functions over flat float32 buffers.
+//
+// # Conventions
+//
+//   - Layout: every matrix is a row-major []float32. Activations are
+//     [rows, dim] with rows = batch*tokens. Linear weights use the PyTorch
+//     layout [outDim, inDim]. The fused qkv activation is [B*T, 3D]: columns
+//     [0,D) hold q, [D,2D) k and [2D,3D) v, and head h owns the columns
+//     h*hd..(h+1)*hd of each (hd = D/H).
+//   - Accumulation: every Backward function ADDS (+=) into its gradient
+//     outputs; the caller zeroes them when it wants a fresh gradient. A nil
+//     gradient output means "not needed" and is skipped.
+//   - Determinism: results are bit-identical from run to run and do not
+//     depend on GOMAXPROCS. Work is only split across goroutines over
+//     independent outputs (rows or tiles of C, columns of a weight gradient,
+//     (batch, head) pairs), and every output element is summed in a fixed
+//     order that depends only on the problem shape.
+//   - Lengths: element-wise functions take their length from the destination
+//     (first) slice and panic if a source is shorter.
+//
+// # Implementations
+//
+// Every kernel has a portable pure-Go version. On amd64 CPUs with AVX2 and
+// FMA the GEMM micro-kernel and the vector helpers run in Go assembly; the
+// choice is made once at start-up (see [Implementation]). Building with the
+// tag purego, or setting FRANKENVIT_PUREGO=1 in the environment, forces the
+// pure-Go path. The two paths agree to float32 rounding, but not bit for bit.
+package kernels

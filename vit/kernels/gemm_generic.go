@@ -1,0 +1,62 @@
+package kernels
+
+// genericGemm is the portable pure-Go GEMM: a 4×4 register-blocked
+// micro-kernel over packed panels.
+var genericGemm = &gemmImpl{
+	name: "purego",
+	mr:   4, nr: 4,
+	kc: 256, mc: 64, nc: 256,
+	kern: kernel4x4Go,
+}
+
+func kernel4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+	a = a[:kc*4]
+	b = b[:kc*4]
+	var c00, c01, c02, c03 float32
+	var c10, c11, c12, c13 float32
+	var c20, c21, c22, c23 float32
+	var c30, c31, c32, c33 float32
+	for p := 0; p < len(a) && p < len(b); p += 4 {
+		aa := a[p : p+4 : p+4]
+		bb := b[p : p+4 : p+4]
+		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+		a0 := aa[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := aa[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := aa[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := aa[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta)
+	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta)
+	store4(c[2*ldc:2*ldc+4:2*ldc+4], c20, c21, c22, c23, alpha, beta)
+	store4(c[3*ldc:3*ldc+4:3*ldc+4], c30, c31, c32, c33, alpha, beta)
+}
+
+func store4(c []float32, x0, x1, x2, x3, alpha, beta float32) {
+	if beta == 0 {
+		c[0] = alpha * x0
+		c[1] = alpha * x1
+		c[2] = alpha * x2
+		c[3] = alpha * x3
+		return
+	}
+	c[0] = alpha*x0 + beta*c[0]
+	c[1] = alpha*x1 + beta*c[1]
+	c[2] = alpha*x2 + beta*c[2]
+	c[3] = alpha*x3 + beta*c[3]
+}

@@ -1,0 +1,7 @@
+//go:build amd64 && !purego
+
+package kernels
+
+var simdGemm = genericGemm
+
+func hasSIMD() bool { return false }
