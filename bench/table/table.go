@@ -1,0 +1,68 @@
+// Package table is the one form every printed result takes: a titled grid
+// that renders with tablewriter and also writes as CSV or JSON.
+package table
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+
+	"github.com/olekukonko/tablewriter"
+)
+
+// Table is a titled grid of cells, the one form every printed result takes.
+type Table struct {
+	Title  string     `json:"title,omitempty"`
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
+}
+
+// Add appends one row.
+func (t *Table) Add(cells ...string) { t.Rows = append(t.Rows, cells) }
+
+// Render draws the table for a terminal.
+func (t *Table) Render(w io.Writer) error {
+	if t.Title != "" {
+		if _, err := io.WriteString(w, t.Title+"\n"); err != nil {
+			return err
+		}
+	}
+	tw := tablewriter.NewWriter(w)
+	header := make([]any, len(t.Header))
+	for i, h := range t.Header {
+		header[i] = h
+	}
+	tw.Header(header...)
+	if err := tw.Bulk(t.Rows); err != nil {
+		return err
+	}
+	return tw.Render()
+}
+
+// WriteCSV writes the header and the rows as CSV.
+func (t *Table) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(t.Header); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(t.Rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+// WriteJSON writes the rows as a list of objects keyed by the header.
+func (t *Table) WriteJSON(w io.Writer) error {
+	out := make([]map[string]string, len(t.Rows))
+	for i, row := range t.Rows {
+		out[i] = map[string]string{}
+		for j, cell := range row {
+			if j < len(t.Header) {
+				out[i][t.Header[j]] = cell
+			}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/workflow"
+	"github.com/spf13/cobra"
+)
+
+func newEvalCmd() *cobra.Command {
+	var req workflow.EvalRequest
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "eval NAME",
+		Short: "Measure a stored model's accuracy under a block order",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Name = args[0]
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			out, err := workflow.Eval(s, req)
+			if err != nil {
+				return err
+			}
+			t := &table.Table{Header: []string{"model", "data", "split", "order", "accuracy", "std", "orders", "images"}}
+			t.Add(out.Model, out.Data, out.Split, out.Order, pct(out.Accuracy), pct(out.AccuracyStd),
+				fmt.Sprint(len(out.Orders)), fmt.Sprint(out.Images))
+			return printResult(asJSON, out, t)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&req.Data, "data", "", "data set (default: the one the model was trained on)")
+	fl.StringVar(&req.Split, "split", "test", "test | val | train")
+	fl.StringVar(&req.Order, "order", "sequential", "sequential | reversed | random[:K] | block indices like 0,3,1")
+	fl.Uint64Var(&req.Seed, "seed", 0, "seed of random orders")
+	fl.IntVar(&req.Limit, "limit", 0, "evaluate the first N images only (0 = all)")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}

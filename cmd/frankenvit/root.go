@@ -1,0 +1,36 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/spf13/cobra"
+)
+
+var storeDir string
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "frankenvit",
+		Short:         "A workbench for Frankenstein Vision Transformers",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
+	root.AddCommand(newTrainCmd(), newEvalCmd(), newStoreCmd())
+	return root
+}
+
+func openStore() (*checkpoint.Store, error) { return checkpoint.Open(storeDir) }
+
+// printResult writes v as indented JSON when asJSON is set, else the table.
+func printResult(asJSON bool, v any, t *table.Table) error {
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return t.Render(os.Stdout)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/trainer"
+	"github.com/frankenvit/frankenvit/vit"
+	"github.com/frankenvit/frankenvit/workflow"
+	"github.com/spf13/cobra"
+)
+
+// modelFlags are the sizes and variant shared by train and population.
+type modelFlags struct {
+	variant string
+	cfg     vit.Config
+}
+
+func (f *modelFlags) register(cmd *cobra.Command) {
+	d := vit.DefaultConfig()
+	fl := cmd.Flags()
+	fl.StringVar(&f.variant, "variant", string(vit.Baseline), "baseline|shuffle|shuffle-position|shuffle-predict|layerdrop")
+	fl.IntVar(&f.cfg.Depth, "depth", d.Depth, "number of encoder blocks")
+	fl.IntVar(&f.cfg.Dim, "dim", d.Dim, "embedding width")
+	fl.IntVar(&f.cfg.Heads, "heads", d.Heads, "attention heads")
+	fl.IntVar(&f.cfg.MLP, "mlp", d.MLP, "MLP hidden width")
+	fl.IntVar(&f.cfg.Patch, "patch", d.Patch, "patch size in pixels")
+	fl.IntVar(&f.cfg.PosDim, "pos-dim", vit.DefaultPosDim, "slot embedding width (shuffle-position)")
+}
+
+func (f *modelFlags) config() (vit.Config, error) {
+	v, err := vit.ParseVariant(f.variant)
+	if err != nil {
+		return vit.Config{}, fmt.Errorf("--variant: %v", err)
+	}
+	c := f.cfg
+	c.Variant = v
+	if !v.HasPositionProjection() {
+		c.PosDim = 0
+	}
+	return c, nil
+}
+
+// trainFlags are the data and optimisation flags.
+type trainFlags struct {
+	data workflow.DataOptions
+	opt  trainer.Options
+	init string
+}
+
+func (f *trainFlags) register(cmd *cobra.Command) {
+	o := trainer.DefaultOptions()
+	fl := cmd.Flags()
+	fl.StringVar(&f.data.Spec, "data", "mnist", "mnist | fashion-mnist | idx:DIR | cifar10:DIR | folder:DIR")
+	fl.Float64Var(&f.data.ValFrac, "val-frac", 0.1, "fraction of the training data held out for validation")
+	fl.Uint64Var(&f.data.ValSeed, "val-seed", 0, "seed of the validation split")
+	fl.IntVar(&f.data.Limit, "limit", 0, "use only the first N training and test images (0 = all)")
+	fl.IntVar(&f.opt.Epochs, "epochs", o.Epochs, "training epochs")
+	fl.IntVar(&f.opt.Batch, "batch", o.Batch, "mini-batch size")
+	fl.Float64Var(&f.opt.LR, "lr", o.LR, "peak learning rate (AdamW)")
+	fl.Float64Var(&f.opt.WeightDecay, "wd", o.WeightDecay, "decoupled weight decay")
+	fl.Float64Var(&f.opt.WarmupFrac, "warmup", o.WarmupFrac, "fraction of steps of linear warm-up before cosine decay")
+	fl.Float64Var(&f.opt.FinalLRFrac, "final-lr", o.FinalLRFrac, "final learning rate as a fraction of --lr")
+	fl.Float64Var(&f.opt.ClipNorm, "clip", o.ClipNorm, "gradient norm clipping (0 = off)")
+	fl.Uint64Var(&f.opt.Seed, "seed", o.Seed, "seed of initialisation, data order, block orders and augmentation")
+	fl.StringVar(&f.opt.ShufflePer, "shuffle-per", o.ShufflePer, "batch (one order per batch, the paper) or sample")
+	fl.Float64Var(&f.opt.LayerDropP, "layerdrop-p", o.LayerDropP, "layerdrop: probability of skipping a block")
+	fl.Float64Var(&f.opt.PosWeight, "pos-weight", o.PosWeight, "shuffle-predict: weight of the slot-prediction loss")
+	fl.IntVar(&f.opt.AugmentShift, "augment-shift", 0, "random shift augmentation in pixels (0 = off)")
+	fl.StringVar(&f.init, "init", "", "start from this stored model's weights")
+}
+
+func newTrainCmd() *cobra.Command {
+	var mf modelFlags
+	var tf trainFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "train NAME",
+		Short: "Train a model and keep it in the store",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := mf.config()
+			if err != nil {
+				return err
+			}
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			out, err := workflow.Train(s, workflow.TrainRequest{Name: args[0], Config: cfg, Data: tf.data,
+				Options: tf.opt, Init: tf.init, Log: os.Stderr})
+			if err != nil {
+				return err
+			}
+			t := &table.Table{Title: "model " + args[0], Header: []string{"variant", "data", "params", "best epoch", "val acc", "test acc (sequential)"}}
+			t.Add(string(out.Variant), out.Data, fmt.Sprint(out.Params), fmt.Sprint(out.BestEpoch),
+				pct(out.ValAccuracy), pct(out.TestAccuracy))
+			return printResult(asJSON, out, t)
+		},
+	}
+	mf.register(cmd)
+	tf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

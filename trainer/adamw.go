@@ -1,0 +1,97 @@
+package trainer
+
+import (
+	"math"
+	"strings"
+
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// AdamW is Adam with decoupled weight decay, as torch.optim.AdamW defines it:
+// p -= lr*wd*p, then p -= lr * m̂ / (sqrt(v̂) + eps).
+type AdamW struct {
+	Beta1, Beta2, Eps, WeightDecay float64
+	params                         []*vit.Param
+	decay                          []bool
+	m, v                           [][]float32
+	t                              int
+}
+
+// NewAdamW prepares moments for params. Weight decay applies to weight
+// matrices only, not to biases, norms or embeddings (timm's convention).
+func NewAdamW(params []*vit.Param, weightDecay float64) *AdamW {
+	o := &AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, params: params}
+	for _, p := range params {
+		o.m = append(o.m, make([]float32, p.Size()))
+		o.v = append(o.v, make([]float32, p.Size()))
+		o.decay = append(o.decay, decays(p))
+	}
+	return o
+}
+
+func decays(p *vit.Param) bool {
+	return len(p.Shape) >= 2 && strings.HasSuffix(p.Name, ".weight")
+}
+
+// Steps is the number of updates taken so far.
+func (o *AdamW) Steps() int { return o.t }
+
+// Step applies one update with learning rate lr from the parameters' gradients.
+func (o *AdamW) Step(lr float64) {
+	o.t++
+	b1, b2 := o.Beta1, o.Beta2
+	c1 := 1 - math.Pow(b1, float64(o.t))
+	c2 := 1 - math.Pow(b2, float64(o.t))
+	stepSize := float32(lr / c1)
+	invC2 := float32(1 / c2)
+	eps := float32(o.Eps)
+	fb1, fb2 := float32(b1), float32(b2)
+	for i, p := range o.params {
+		w, g, m, v := p.Data(), gradOf(p), o.m[i], o.v[i]
+		if o.decay[i] && o.WeightDecay != 0 {
+			shrink := float32(1 - lr*o.WeightDecay)
+			for j := range w {
+				w[j] *= shrink
+			}
+		}
+		for j := range w {
+			m[j] = fb1*m[j] + (1-fb1)*g[j]
+			v[j] = fb2*v[j] + (1-fb2)*g[j]*g[j]
+			denom := float32(math.Sqrt(float64(v[j]*invC2))) + eps
+			w[j] -= stepSize * m[j] / denom
+		}
+	}
+}
+
+// gradOf folds any gradient spago accumulated through built-in operators
+// into the fused operators' gradient and returns the sum.
+func gradOf(p *vit.Param) []float32 {
+	if sg := p.SpagoGrad(); sg != nil {
+		for j := range p.Grad {
+			p.Grad[j] += sg[j]
+		}
+		p.Node.ZeroGrad()
+	}
+	return p.Grad
+}
+
+// ClipGradNorm scales all gradients so their global L2 norm is at most
+// maxNorm (no-op if maxNorm <= 0) and returns the norm before clipping.
+func ClipGradNorm(params []*vit.Param, maxNorm float64) float64 {
+	var sq float64
+	for _, p := range params {
+		for _, g := range gradOf(p) {
+			sq += float64(g) * float64(g)
+		}
+	}
+	norm := math.Sqrt(sq)
+	if maxNorm > 0 && norm > maxNorm {
+		s := float32(maxNorm / (norm + 1e-6))
+		for _, p := range params {
+			for j := range p.Grad {
+				p.Grad[j] *= s
+			}
+		}
+	}
+	return norm
+}

@@ -1,0 +1,68 @@
+package trainer
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/frankenvit/frankenvit/vit"
+	"github.com/nlpodyssey/spago/ag"
+)
+
+// BenchmarkTrainStep measures training throughput of the default model
+// (28x28x1, patch 7, dim 64, 4 heads, MLP 128, depth 6) at batch 64: forward,
+// backward, clipping and the AdamW update of one shuffled batch.
+func BenchmarkTrainStep(b *testing.B) {
+	const B = 64
+	m, err := vit.NewModel("bench", vit.Config{ImageHeight: 28, ImageWidth: 28, Channels: 1, Patch: 7, Dim: 64, Heads: 4,
+		MLP: 128, Depth: 6, Classes: 10, Variant: vit.Shuffle})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Init(1)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, B*m.Config.ImageSize())
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]int32, B)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(10))
+	}
+	params := m.Params()
+	opt := NewAdamW(params, 0.05)
+	sampler := OrderSampler{Variant: vit.Shuffle, Depth: 6}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plans, _ := resolvePlans(m, sampler.Draw(rng, B))
+		st, err := m.Forward(x, labels, B, plans, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ag.Backward(st.Loss); err != nil {
+			b.Fatal(err)
+		}
+		ClipGradNorm(params, 1)
+		opt.Step(1e-3)
+		for _, p := range params {
+			p.ZeroGrad()
+		}
+	}
+	b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkInference measures tape-free evaluation of the default model.
+func BenchmarkInference(b *testing.B) {
+	m, err := vit.NewModel("bench", vit.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Init(1)
+	r := vit.NewRunner(m)
+	x := make([]float32, EvalBatch*m.Config.ImageSize())
+	plan := m.Sequential()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.Logits(x, EvalBatch, plan)
+	}
+	b.ReportMetric(float64(EvalBatch*b.N)/b.Elapsed().Seconds(), "images/s")
+}

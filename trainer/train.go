@@ -1,0 +1,274 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/vit"
+	"github.com/nlpodyssey/spago/ag"
+)
+
+// Options are the training hyper-parameters (the train flags).
+type Options struct {
+	Epochs       int     `json:"epochs"`
+	Batch        int     `json:"batch"`
+	LR           float64 `json:"lr"`
+	WeightDecay  float64 `json:"weight_decay"`
+	WarmupFrac   float64 `json:"warmup_frac"`    // fraction of all steps spent warming up
+	FinalLRFrac  float64 `json:"final_lr_frac"`  // cosine decays to this fraction of LR
+	ClipNorm     float64 `json:"clip_norm"`      // global gradient norm bound; 0 = off
+	Seed         uint64  `json:"seed"`           // data order, block orders, augmentation
+	ShufflePer   string  `json:"shuffle_per"`    // "batch" (the paper) or "sample"
+	LayerDropP   float64 `json:"layerdrop_p"`    // layerdrop variant
+	PosWeight    float64 `json:"pos_loss_weight"` // shuffle-predict slot loss weight
+	AugmentShift int     `json:"augment_shift"`  // random shift in pixels; 0 = off
+}
+
+// DefaultOptions are the settings the CLI starts from.
+func DefaultOptions() Options {
+	return Options{Epochs: 10, Batch: 64, LR: 1e-3, WeightDecay: 0.05, WarmupFrac: 0.05, FinalLRFrac: 0.01,
+		ClipNorm: 1, Seed: 1, ShufflePer: "batch", LayerDropP: 0.2, PosWeight: 1}
+}
+
+// Validate reports every bad option at once.
+func (o Options) Validate(v vit.Variant) error {
+	var errs []error
+	if o.Epochs <= 0 {
+		errs = append(errs, fmt.Errorf("--epochs must be positive, got %d", o.Epochs))
+	}
+	if o.Batch <= 0 {
+		errs = append(errs, fmt.Errorf("--batch must be positive, got %d", o.Batch))
+	}
+	if !(o.LR > 0) || math.IsInf(o.LR, 0) {
+		errs = append(errs, fmt.Errorf("--lr must be a positive number, got %g", o.LR))
+	}
+	if o.WeightDecay < 0 || math.IsNaN(o.WeightDecay) {
+		errs = append(errs, fmt.Errorf("--wd must be >= 0, got %g", o.WeightDecay))
+	}
+	if o.ShufflePer != "batch" && o.ShufflePer != "sample" {
+		errs = append(errs, fmt.Errorf("--shuffle-per must be batch or sample, got %q", o.ShufflePer))
+	}
+	if o.ShufflePer == "sample" && !v.Shuffled() {
+		errs = append(errs, fmt.Errorf("--shuffle-per sample needs a shuffle variant, not %s", v))
+	}
+	if o.LayerDropP < 0 || o.LayerDropP >= 1 || math.IsNaN(o.LayerDropP) {
+		errs = append(errs, fmt.Errorf("--layerdrop-p must be in [0, 1), got %g", o.LayerDropP))
+	}
+	if o.AugmentShift < 0 {
+		errs = append(errs, fmt.Errorf("--augment-shift must be >= 0, got %d", o.AugmentShift))
+	}
+	return errors.Join(errs...)
+}
+
+// EpochRecord is one line of the training history.
+type EpochRecord struct {
+	Epoch        int     `json:"epoch"`
+	TrainLoss    float64 `json:"train_loss"`
+	TrainAcc     float64 `json:"train_accuracy"`
+	SlotLoss     float64 `json:"slot_loss,omitempty"`
+	ValLoss      float64 `json:"val_loss"`
+	ValAcc       float64 `json:"val_accuracy"`
+	LR           float64 `json:"lr"`
+	Seconds      float64 `json:"seconds"`
+	ImagesPerSec float64 `json:"images_per_second"`
+	Best         bool    `json:"best"`
+}
+
+// Line is the one-line summary printed after each epoch.
+func (r EpochRecord) Line() string {
+	mark := ""
+	if r.Best {
+		mark = " *best"
+	}
+	return fmt.Sprintf("epoch %d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.0f img/s, %.1fs%s",
+		r.Epoch, r.TrainLoss, 100*r.TrainAcc, r.ValLoss, 100*r.ValAcc, r.ImagesPerSec, r.Seconds, mark)
+}
+
+// ErrNonFinite is wrapped by the error Train returns when the loss is NaN or Inf.
+var ErrNonFinite = errors.New("loss is not finite")
+
+// Hooks let the caller save checkpoints and show progress.
+type Hooks struct {
+	// OnEpoch runs after every epoch with the model holding that epoch's
+	// weights; best says whether it is the best epoch so far.
+	OnEpoch func(rec EpochRecord, best bool) error
+	// OnBatch, if set, sees the block indices drawn for every batch.
+	OnBatch  func(plans [][]int)
+	Progress Progress
+}
+
+// Result is what a finished training returns; the model holds the weights
+// of the best epoch.
+type Result struct {
+	History   []EpochRecord `json:"history"`
+	BestEpoch int           `json:"best_epoch"`
+	BestVal   float64       `json:"best_val_accuracy"`
+}
+
+// Train fits m on train, selecting the epoch with the best validation
+// accuracy under the variant's own order distribution.
+func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, opt Options, hooks Hooks) (*Result, error) {
+	v := m.Config.Variant
+	if err := opt.Validate(v); err != nil {
+		return nil, err
+	}
+	if train.N == 0 {
+		return nil, errors.New("the training split is empty")
+	}
+	if hooks.Progress == nil {
+		hooks.Progress = quiet{}
+	}
+	stepsPerEpoch := (train.N + opt.Batch - 1) / opt.Batch
+	sched := Schedule{Peak: opt.LR, Warmup: int(opt.WarmupFrac * float64(stepsPerEpoch*opt.Epochs)),
+		Total: stepsPerEpoch * opt.Epochs, Final: opt.FinalLRFrac}
+	params := m.Params()
+	optim := NewAdamW(params, opt.WeightDecay)
+	sampler := OrderSampler{Variant: v, Depth: len(m.Blocks), PerSample: opt.ShufflePer == "sample", LayerDropP: opt.LayerDropP}
+	var aug *dataset.Augment
+	if opt.AugmentShift > 0 {
+		aug = &dataset.Augment{MaxShift: opt.AugmentShift}
+	}
+	eval := NewEvaluator(m, val, norm)
+	best := snapshot(params)
+	res := &Result{BestEpoch: -1, BestVal: -1}
+	size := train.ImageSize()
+	x := make([]float32, opt.Batch*size)
+	labels := make([]int32, opt.Batch)
+	for epoch := 1; epoch <= opt.Epochs; epoch++ {
+		// Every random stream is derived from (seed, epoch) so an epoch can be
+		// replayed on its own, whatever ran before it.
+		dataRng := rand.New(rand.NewPCG(opt.Seed, uint64(epoch)<<8|1))
+		orderRng := rand.New(rand.NewPCG(opt.Seed, uint64(epoch)<<8|2))
+		augRng := rand.New(rand.NewPCG(opt.Seed, uint64(epoch)<<8|3))
+		perm := dataRng.Perm(train.N)
+		hooks.Progress.StartEpoch(epoch, opt.Epochs, stepsPerEpoch)
+		start := time.Now()
+		var lossSum, slotSum float64
+		var correct, seen int
+		var lr float64
+		for step := 0; step < stepsPerEpoch; step++ {
+			idx := perm[step*opt.Batch : min((step+1)*opt.Batch, train.N)]
+			B := len(idx)
+			train.Fill(x[:B*size], labels[:B], idx, norm, aug, augRng)
+			drawn := sampler.Draw(orderRng, B)
+			if hooks.OnBatch != nil {
+				hooks.OnBatch(drawn)
+			}
+			plans, err := resolvePlans(m, drawn)
+			if err != nil {
+				return nil, err
+			}
+			st, err := m.Forward(x[:B*size], labels[:B], B, plans, float32(opt.PosWeight))
+			if err != nil {
+				return nil, err
+			}
+			loss := float64(st.ClassLoss())
+			if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(float64(st.SlotLoss())) {
+				kept := "no epoch finished, nothing was stored"
+				if res.BestEpoch > 0 {
+					kept = fmt.Sprintf("keeping the checkpoint of epoch %d", res.BestEpoch)
+				}
+				return res, fmt.Errorf("%w: loss %v at epoch %d step %d (lr %.3g); %s", ErrNonFinite, loss, epoch, step+1, lr, kept)
+			}
+			if err := ag.Backward(st.Loss); err != nil {
+				return nil, err
+			}
+			ClipGradNorm(params, opt.ClipNorm)
+			lr = sched.LR((epoch-1)*stepsPerEpoch + step)
+			optim.Step(lr)
+			for _, p := range params {
+				p.ZeroGrad()
+			}
+			lossSum += loss * float64(B)
+			slotSum += float64(st.SlotLoss()) * float64(B)
+			correct += countCorrect(st.Logits(), labels[:B], m.Config.Classes)
+			seen += B
+			hooks.Progress.Update(step+1, lossSum/float64(seen), float64(correct)/float64(seen), float64(seen)/time.Since(start).Seconds())
+		}
+		trainTime := time.Since(start).Seconds()
+		rec := EpochRecord{Epoch: epoch, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+			SlotLoss: slotSum / float64(seen), LR: lr, ImagesPerSec: float64(seen) / trainTime}
+		rec.ValAcc, rec.ValLoss = ValidationAccuracy(eval, v, opt.Seed)
+		rec.Seconds = time.Since(start).Seconds()
+		if val.N == 0 {
+			rec.ValAcc = rec.TrainAcc // nothing held out: the latest epoch wins ties
+		}
+		rec.Best = rec.ValAcc >= res.BestVal
+		if rec.Best {
+			res.BestEpoch, res.BestVal = epoch, rec.ValAcc
+			best.take(params)
+		}
+		res.History = append(res.History, rec)
+		hooks.Progress.EndEpoch(rec)
+		if hooks.OnEpoch != nil {
+			if err := hooks.OnEpoch(rec, rec.Best); err != nil {
+				return nil, err
+			}
+		}
+	}
+	best.restore(params)
+	return res, nil
+}
+
+// ValidationAccuracy measures accuracy under the variant's own order
+// distribution: shuffled variants get a fresh random order per batch (the
+// same orders every epoch, drawn from seed); the others run sequentially.
+func ValidationAccuracy(e *Evaluator, v vit.Variant, seed uint64) (acc, loss float64) {
+	if !v.Shuffled() {
+		return e.Accuracy(e.Model.Sequential())
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x7a1))
+	return e.accuracy(func(int) vit.Plan {
+		p, _ := e.Model.PlanOf(rng.Perm(len(e.Model.Blocks)))
+		return p
+	})
+}
+
+func resolvePlans(m *vit.Model, idx [][]int) ([]vit.Plan, error) {
+	plans := make([]vit.Plan, len(idx))
+	for i, ix := range idx {
+		p, err := m.PlanOf(ix)
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = p
+	}
+	return plans, nil
+}
+
+func countCorrect(logits []float32, labels []int32, classes int) int {
+	n := 0
+	for i, l := range labels {
+		if argmax(logits[i*classes:(i+1)*classes]) == int(l) {
+			n++
+		}
+	}
+	return n
+}
+
+// weights is a copy of every parameter, for keeping the best epoch.
+type weights [][]float32
+
+func snapshot(params []*vit.Param) weights {
+	w := make(weights, len(params))
+	for i, p := range params {
+		w[i] = append([]float32(nil), p.Data()...)
+	}
+	return w
+}
+
+func (w weights) take(params []*vit.Param) {
+	for i, p := range params {
+		copy(w[i], p.Data())
+	}
+}
+
+func (w weights) restore(params []*vit.Param) {
+	for i, p := range params {
+		copy(p.Data(), w[i])
+	}
+}

@@ -1,0 +1,215 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// TestTrainingDrawsNewOrders proves at the training loop itself (where the
+// paper's code had its bug) that shuffle variants run a new block order
+// between batches and the baseline never leaves the sequential order.
+func TestTrainingDrawsNewOrders(t *testing.T) {
+	data := stripes(160, 1)
+	norm := dataset.ComputeNormalization(data)
+	for _, v := range vit.Variants {
+		t.Run(string(v), func(t *testing.T) {
+			m := tinyModel(t, v, 1)
+			var orders [][]int
+			opt := tinyOptions()
+			opt.Epochs = 1
+			hooks := Hooks{OnBatch: func(plans [][]int) { orders = append(orders, plans[0]) }}
+			if _, err := Train(m, data, &dataset.Split{C: 1, H: 8, W: 8}, norm, opt, hooks); err != nil {
+				t.Fatal(err)
+			}
+			if len(orders) != 10 {
+				t.Fatalf("saw %d batches, want 10", len(orders))
+			}
+			changes := 0
+			for i := 1; i < len(orders); i++ {
+				if !slices.Equal(orders[i], orders[i-1]) {
+					changes++
+				}
+			}
+			switch {
+			case v.Shuffled():
+				if changes < 5 {
+					t.Errorf("order changed between only %d of 9 batch pairs: %v", changes, orders)
+				}
+				for _, o := range orders {
+					sorted := slices.Clone(o)
+					slices.Sort(sorted)
+					if !slices.Equal(sorted, []int{0, 1, 2}) {
+						t.Errorf("order %v is not a permutation of the blocks", o)
+					}
+				}
+			case v == vit.LayerDrop:
+				if changes == 0 {
+					t.Errorf("layerdrop never dropped a block: %v", orders)
+				}
+			default:
+				for _, o := range orders {
+					if !slices.Equal(o, []int{0, 1, 2}) {
+						t.Fatalf("baseline ran order %v", o)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPerSampleOrders(t *testing.T) {
+	s := OrderSampler{Variant: vit.Shuffle, Depth: 6, PerSample: true}
+	plans := s.Draw(rand.New(rand.NewPCG(1, 2)), 8)
+	if len(plans) != 8 {
+		t.Fatalf("got %d plans for 8 samples", len(plans))
+	}
+	distinct := map[string]bool{}
+	for _, p := range plans {
+		distinct[fmt.Sprint(p)] = true
+	}
+	if len(distinct) < 4 {
+		t.Errorf("only %d distinct orders among 8 samples", len(distinct))
+	}
+}
+
+func TestTrainingLearnsAndIsDeterministic(t *testing.T) {
+	data := stripes(320, 2)
+	train, val, err := dataset.SplitValidation(data, 0.25, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm := dataset.ComputeNormalization(train)
+	weights := func(v vit.Variant, seed uint64) ([]float32, *Result) {
+		m := tinyModel(t, v, seed)
+		opt := tinyOptions()
+		opt.Epochs, opt.Seed = 6, seed
+		res, err := Train(m, train, val, norm, opt, Hooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w []float32
+		for _, p := range m.Params() {
+			w = append(w, p.Data()...)
+		}
+		return w, res
+	}
+	for _, v := range []vit.Variant{vit.Baseline, vit.ShufflePredict, vit.ShufflePosition} {
+		a, res := weights(v, 7)
+		b, _ := weights(v, 7)
+		c, _ := weights(v, 8)
+		if res.BestVal < 0.9 {
+			t.Errorf("%s: validation accuracy %.3f on an easy task, want >= 0.9", v, res.BestVal)
+		}
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: same seed gave different weights", v)
+		}
+		if slices.Equal(a, c) {
+			t.Errorf("%s: different seeds gave identical weights", v)
+		}
+	}
+}
+
+func TestNaNLossStopsWithClearError(t *testing.T) {
+	data := stripes(64, 4)
+	norm := dataset.ComputeNormalization(data)
+	m := tinyModel(t, vit.Shuffle, 1)
+	opt := tinyOptions()
+	opt.Epochs = 3
+	saved := 0
+	hooks := Hooks{OnEpoch: func(rec EpochRecord, best bool) error {
+		saved = rec.Epoch
+		m.Blocks[1].Fc1W.Data()[0] = float32(math.NaN()) // poison the weights after epoch 1
+		return nil
+	}}
+	_, err := Train(m, data, &dataset.Split{C: 1, H: 8, W: 8}, norm, opt, hooks)
+	if !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("want ErrNonFinite, got %v", err)
+	}
+	if saved != 1 || !strings.Contains(err.Error(), "epoch 2") || !strings.Contains(err.Error(), "checkpoint of epoch 1") {
+		t.Errorf("error should name epoch 2 and the kept epoch 1 (saved %d): %v", saved, err)
+	}
+}
+
+func TestAdamWMatchesTorchDefinition(t *testing.T) {
+	m := tinyModel(t, vit.Baseline, 1)
+	w := m.Blocks[0].Fc1W // decayed
+	b := m.Blocks[0].Fc1B // not decayed
+	opt := NewAdamW([]*vit.Param{w, b}, 0.1)
+	w0, b0 := float64(w.Data()[3]), float64(b.Data()[2])
+	grads := []float64{0.5, -0.25}
+	lr := 0.01
+	wm, wv, bm, bv := 0.0, 0.0, 0.0, 0.0
+	for step := 1; step <= 3; step++ {
+		w.Grad[3], b.Grad[2] = float32(grads[0]), float32(grads[1])
+		opt.Step(lr)
+		// torch.optim.AdamW: decay first, then the Adam update with bias correction.
+		c1, c2 := 1-math.Pow(0.9, float64(step)), 1-math.Pow(0.999, float64(step))
+		w0 *= 1 - lr*0.1
+		wm, wv = 0.9*wm+0.1*grads[0], 0.999*wv+0.001*grads[0]*grads[0]
+		w0 -= lr * (wm / c1) / (math.Sqrt(wv/c2) + 1e-8)
+		bm, bv = 0.9*bm+0.1*grads[1], 0.999*bv+0.001*grads[1]*grads[1]
+		b0 -= lr * (bm / c1) / (math.Sqrt(bv/c2) + 1e-8)
+	}
+	if d := math.Abs(float64(w.Data()[3]) - w0); d > 1e-6 {
+		t.Errorf("decayed weight %v, want %v", w.Data()[3], w0)
+	}
+	if d := math.Abs(float64(b.Data()[2]) - b0); d > 1e-6 {
+		t.Errorf("bias %v, want %v", b.Data()[2], b0)
+	}
+}
+
+func TestScheduleWarmupThenCosine(t *testing.T) {
+	s := Schedule{Peak: 1, Warmup: 10, Total: 110, Final: 0.01}
+	if got := s.LR(0); math.Abs(got-0.1) > 1e-12 {
+		t.Errorf("first step lr %v, want 0.1", got)
+	}
+	if got := s.LR(9); got != 1 {
+		t.Errorf("end of warm-up %v, want 1", got)
+	}
+	if got := s.LR(60); math.Abs(got-0.505) > 1e-9 {
+		t.Errorf("half-way %v, want 0.505", got)
+	}
+	if got := s.LR(110); math.Abs(got-0.01) > 1e-12 {
+		t.Errorf("end %v, want 0.01", got)
+	}
+}
+
+func TestClipGradNorm(t *testing.T) {
+	m := tinyModel(t, vit.Baseline, 1)
+	ps := m.Params()
+	ps[0].Grad[0], ps[1].Grad[0] = 3, 4
+	if n := ClipGradNorm(ps, 1); math.Abs(n-5) > 1e-9 {
+		t.Errorf("norm %v, want 5", n)
+	}
+	if math.Abs(float64(ps[0].Grad[0])-0.6) > 1e-5 || math.Abs(float64(ps[1].Grad[0])-0.8) > 1e-5 {
+		t.Errorf("clipped to %v, %v; want 0.6, 0.8", ps[0].Grad[0], ps[1].Grad[0])
+	}
+}
+
+func TestParseOrder(t *testing.T) {
+	for in, want := range map[string]string{"sequential": "sequential", "reversed": "reversed", "random": "random:20",
+		"random:5": "random:5", "0,3,1": "0,3,1"} {
+		o, err := ParseOrder(in)
+		if err != nil || o.String() != want {
+			t.Errorf("ParseOrder(%q) = %v, %v; want %s", in, o, err, want)
+		}
+	}
+	for _, bad := range []string{"random:0", "random:x", "1,,2", "-1", "sideways"} {
+		if _, err := ParseOrder(bad); err == nil {
+			t.Errorf("ParseOrder(%q) accepted", bad)
+		}
+	}
+	o, _ := ParseOrder("random:4")
+	a, b := o.Plans(6, 9), o.Plans(6, 9)
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Error("random orders differ for the same seed")
+	}
+}

@@ -1,0 +1,121 @@
+package vit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Variant names how a model is trained: which block orders it sees and
+// which extra parts its blocks carry (see layershuffle-brief.md).
+type Variant string
+
+const (
+	Baseline        Variant = "baseline"
+	Shuffle         Variant = "shuffle"
+	ShufflePosition Variant = "shuffle-position"
+	ShufflePredict  Variant = "shuffle-predict"
+	LayerDrop       Variant = "layerdrop"
+)
+
+// Variants lists every variant in the order the CLI documents them.
+var Variants = []Variant{Baseline, Shuffle, ShufflePosition, ShufflePredict, LayerDrop}
+
+// ParseVariant accepts a variant name as typed on the command line.
+func ParseVariant(s string) (Variant, error) {
+	for _, v := range Variants {
+		if string(v) == s {
+			return v, nil
+		}
+	}
+	names := make([]string, len(Variants))
+	for i, v := range Variants {
+		names[i] = string(v)
+	}
+	return "", fmt.Errorf("unknown variant %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// Shuffled reports whether training draws random block orders.
+func (v Variant) Shuffled() bool {
+	return v == Shuffle || v == ShufflePosition || v == ShufflePredict
+}
+
+// HasPositionProjection reports whether blocks carry pos_proj and the stem layer_pos_embed.
+func (v Variant) HasPositionProjection() bool { return v == ShufflePosition }
+
+// HasPositionHead reports whether blocks carry a pos_head predicting their slot.
+func (v Variant) HasPositionHead() bool { return v == ShufflePredict }
+
+// Config fixes every size of a model. It is stored in each manifest.
+type Config struct {
+	ImageHeight int     `json:"image_height"`
+	ImageWidth  int     `json:"image_width"`
+	Channels    int     `json:"channels"`
+	Patch       int     `json:"patch"`
+	Dim         int     `json:"dim"`
+	Heads       int     `json:"heads"`
+	MLP         int     `json:"mlp"`
+	Depth       int     `json:"depth"`
+	Classes     int     `json:"classes"`
+	Variant     Variant `json:"variant"`
+	// PosDim is the width P of the slot embedding table layer_pos_embed [Depth, P]
+	// of the shuffle-position variant (the paper uses 32 at width 768).
+	PosDim int `json:"pos_dim,omitempty"`
+}
+
+// LayerNormEps is timm's ViT LayerNorm epsilon.
+const LayerNormEps = 1e-6
+
+// DefaultPosDim is the slot-embedding width used when none is given.
+const DefaultPosDim = 16
+
+// DefaultConfig is the small MNIST-sized ViT of design.md.
+func DefaultConfig() Config {
+	return Config{ImageHeight: 28, ImageWidth: 28, Channels: 1, Patch: 7, Dim: 64, Heads: 4, MLP: 128,
+		Depth: 6, Classes: 10, Variant: Baseline}
+}
+
+// GridH is the number of patch rows.
+func (c Config) GridH() int { return c.ImageHeight / c.Patch }
+
+// GridW is the number of patch columns.
+func (c Config) GridW() int { return c.ImageWidth / c.Patch }
+
+// Patches is the number of patch tokens N.
+func (c Config) Patches() int { return c.GridH() * c.GridW() }
+
+// Tokens is N+1: the patches plus the class token.
+func (c Config) Tokens() int { return c.Patches() + 1 }
+
+// PatchSize is C*P*P, the length of one flattened patch.
+func (c Config) PatchSize() int { return c.Channels * c.Patch * c.Patch }
+
+// ImageSize is C*H*W.
+func (c Config) ImageSize() int { return c.Channels * c.ImageHeight * c.ImageWidth }
+
+// Validate reports every size that cannot build a model, in one error.
+func (c Config) Validate() error {
+	var problems []string
+	positive := map[string]int{"image height": c.ImageHeight, "image width": c.ImageWidth, "channels": c.Channels,
+		"patch": c.Patch, "dim": c.Dim, "heads": c.Heads, "mlp": c.MLP, "depth": c.Depth, "classes": c.Classes}
+	for _, k := range []string{"image height", "image width", "channels", "patch", "dim", "heads", "mlp", "depth", "classes"} {
+		if positive[k] <= 0 {
+			problems = append(problems, fmt.Sprintf("%s must be positive, got %d", k, positive[k]))
+		}
+	}
+	if c.Patch > 0 && c.ImageHeight > 0 && c.ImageWidth > 0 && (c.ImageHeight%c.Patch != 0 || c.ImageWidth%c.Patch != 0) {
+		problems = append(problems, fmt.Sprintf("patch %d does not divide the %dx%d image", c.Patch, c.ImageHeight, c.ImageWidth))
+	}
+	if c.Heads > 0 && c.Dim > 0 && c.Dim%c.Heads != 0 {
+		problems = append(problems, fmt.Sprintf("heads %d does not divide dim %d", c.Heads, c.Dim))
+	}
+	if _, err := ParseVariant(string(c.Variant)); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.Variant.HasPositionProjection() && c.PosDim <= 0 {
+		problems = append(problems, fmt.Sprintf("shuffle-position needs a positive pos dim, got %d", c.PosDim))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid model config: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}

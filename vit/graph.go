@@ -1,0 +1,134 @@
+package vit
+
+import (
+	"fmt"
+
+	"github.com/nlpodyssey/spago/mat"
+)
+
+// Step is the tape of one training mini-batch.
+type Step struct {
+	Loss      mat.Tensor // scalar: class loss + weight * mean slot loss
+	head      *headLossOp
+	classLoss mat.Tensor
+	posLosses []mat.Tensor
+	posHeads  []*posHeadLossOp
+	posWeight float32
+}
+
+// SlotLogits are the slot-head logits [n, slots] of the i-th slot head run
+// in the graph (in execution order), for blocks that carry one.
+func (s *Step) SlotLogits(i int) []float32 { return s.posHeads[i].acts.logits }
+
+// ClassLoss is the batch-mean cross-entropy of the classifier.
+func (s *Step) ClassLoss() float32 { return f32(s.classLoss)[0] }
+
+// Logits of the batch, [B, classes] (valid after the forward pass).
+func (s *Step) Logits() []float32 { return s.head.acts.logits }
+
+// SlotLoss is the mean slot-prediction cross-entropy (0 without slot heads).
+func (s *Step) SlotLoss() float32 {
+	if len(s.posLosses) == 0 || s.posWeight == 0 {
+		return 0
+	}
+	var sum float32
+	for _, l := range s.posLosses {
+		sum += f32(l)[0]
+	}
+	return sum / s.posWeight
+}
+
+// Forward builds the training graph of one batch. x holds B normalised
+// images, labels their classes. plans is either one plan shared by the whole
+// batch (the paper's per-batch order) or one plan per sample (all of the same
+// length); slot i of sample s runs plans[s][i]. posWeight weighs the mean
+// slot-prediction loss of blocks that carry a slot head.
+func (m *Model) Forward(x []float32, labels []int32, B int, plans []Plan, posWeight float32) (*Step, error) {
+	if len(plans) != 1 && len(plans) != B {
+		return nil, fmt.Errorf("need one plan for the batch or one per sample, got %d plans for %d samples", len(plans), B)
+	}
+	for _, p := range plans {
+		if len(p) != len(plans[0]) {
+			return nil, fmt.Errorf("per-sample plans must have equal lengths, got %d and %d", len(plans[0]), len(p))
+		}
+		if err := m.Check(p); err != nil {
+			return nil, err
+		}
+	}
+	c := m.Config
+	T, D := c.Tokens(), c.Dim
+	st := &Step{posWeight: posWeight}
+	h := run(&patchEmbedOp{stem: m.Stem, cfg: c, x: x, B: B})
+	slots := len(plans[0])
+	for slot := 0; slot < slots; slot++ {
+		groups, blocks := groupBySlot(plans, slot, B)
+		if len(groups) == 1 {
+			h = m.blockGraph(st, h, blocks[0], slot, B, slots, posWeight, B)
+			continue
+		}
+		parts := make([]mat.Tensor, len(groups))
+		for g, samples := range groups {
+			hg := run(&gatherOp{h: h, samples: samples, B: B, T: T, D: D})
+			parts[g] = m.blockGraph(st, hg, blocks[g], slot, len(samples), slots, posWeight, B)
+		}
+		h = run(&scatterOp{parts: parts, groups: groups, B: B, T: T, D: D})
+	}
+	st.head = &headLossOp{h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{targets: labels, scale: 1 / float32(B)}}
+	st.classLoss = run(st.head)
+	st.Loss = st.classLoss
+	if len(st.posLosses) > 0 {
+		st.Loss = run(&sumOp{xs: append([]mat.Tensor{st.classLoss}, st.posLosses...)})
+	}
+	return st, nil
+}
+
+// groupBySlot splits the batch by the block each sample runs at slot, in
+// order of first appearance, so the split is deterministic.
+func groupBySlot(plans []Plan, slot, B int) ([][]int, []*Block) {
+	if len(plans) == 1 {
+		all := make([]int, B)
+		for i := range all {
+			all[i] = i
+		}
+		return [][]int{all}, []*Block{plans[0][slot]}
+	}
+	var groups [][]int
+	var blocks []*Block
+	index := map[*Block]int{}
+	for s := 0; s < B; s++ {
+		b := plans[s][slot]
+		g, ok := index[b]
+		if !ok {
+			g = len(blocks)
+			index[b] = g
+			blocks = append(blocks, b)
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], s)
+	}
+	return groups, blocks
+}
+
+// blockGraph runs one block at a slot on n samples; the slot loss is scaled
+// so that summed over slots and groups it is posWeight times the mean over
+// slots of the batch-mean cross-entropy.
+func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int, posWeight float32, B int) mat.Tensor {
+	T := m.Config.Tokens()
+	rows := n * T
+	if bl.PosProj != nil {
+		h = run(&posProjOp{h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows})
+	}
+	h = run(&attnOp{h: h, bl: bl, B: n, T: T})
+	h = run(&mlpOp{h: h, bl: bl, rows: rows})
+	if bl.PosHead != nil && posWeight != 0 && slot < bl.Slots {
+		targets := make([]int32, n)
+		for i := range targets {
+			targets[i] = int32(slot)
+		}
+		scale := posWeight / float32(slots*B)
+		op := &posHeadLossOp{h: h, bl: bl, B: n, T: T, ce: crossEntropy{targets: targets, scale: scale}}
+		st.posHeads = append(st.posHeads, op)
+		st.posLosses = append(st.posLosses, run(op))
+	}
+	return h
+}

@@ -1,0 +1,228 @@
+package vit
+
+import (
+	"github.com/frankenvit/frankenvit/vit/kernels"
+)
+
+// The sub-layers of the model as llm.c-style forward/backward pairs over flat
+// buffers. Forward functions write their output and fill an activation cache;
+// backward functions ACCUMULATE into the input gradient and into the
+// parameters' Grad. The spago operators (ops.go) and the tape-free inference
+// path (infer.go) both call these.
+
+// grow returns buf resized to n, reallocating only when it is too small.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// ---- patch embedding ----
+
+type patchActs struct{ patches, tokens []float32 }
+
+// im2col lays out each PxP patch of each image as one row [C*P*P] in the
+// (c, ky, kx) order of a conv weight [D, C, P, P].
+func im2col(dst, x []float32, c Config, B int) {
+	P, C, H, W, gw := c.Patch, c.Channels, c.ImageHeight, c.ImageWidth, c.GridW()
+	N, ps := c.Patches(), c.PatchSize()
+	for b := 0; b < B; b++ {
+		img := x[b*C*H*W:]
+		for n := 0; n < N; n++ {
+			py, px := n/gw, n%gw
+			row := dst[(b*N+n)*ps:]
+			i := 0
+			for ch := 0; ch < C; ch++ {
+				for ky := 0; ky < P; ky++ {
+					src := img[ch*H*W+(py*P+ky)*W+px*P:]
+					copy(row[i:i+P], src[:P])
+					i += P
+				}
+			}
+		}
+	}
+}
+
+// patchForward writes h [B*T, D]: row 0 of each image is cls + pos[0], row
+// 1+n is the embedded patch n + pos[1+n].
+func patchForward(h, x []float32, a *patchActs, s *Stem, c Config, B int) {
+	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
+	a.patches = grow(a.patches, B*N*ps)
+	a.tokens = grow(a.tokens, B*N*D)
+	im2col(a.patches, x, c, B)
+	kernels.LinearForward(a.tokens, a.patches, s.PatchW.Data(), s.PatchB.Data(), B*N, ps, D)
+	cls, pos := s.Cls.Data(), s.Pos.Data()
+	for b := 0; b < B; b++ {
+		hb := h[b*T*D : (b+1)*T*D]
+		kernels.Add(hb[:D], cls, pos[:D])
+		kernels.Add(hb[D:], a.tokens[b*N*D:(b+1)*N*D], pos[D:])
+	}
+}
+
+func patchBackward(dh []float32, a *patchActs, s *Stem, c Config, B int) {
+	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
+	dtok := make([]float32, B*N*D)
+	dcls, dpos := s.Cls.Grad, s.Pos.Grad
+	for b := 0; b < B; b++ {
+		hb := dh[b*T*D : (b+1)*T*D]
+		kernels.AddInPlace(dcls, hb[:D])
+		kernels.AddInPlace(dpos, hb)
+		copy(dtok[b*N*D:(b+1)*N*D], hb[D:])
+	}
+	kernels.LinearBackward(nil, s.PatchW.Grad, s.PatchB.Grad, dtok, a.patches, s.PatchW.Data(), B*N, ps, D)
+}
+
+// ---- attention sub-layer: out = h + proj(attn(qkv(LN1(h)))) ----
+
+type attnActs struct{ ln, mean, rstd, qkv, probs, att []float32 }
+
+func attnForward(out, h []float32, a *attnActs, bl *Block, B, T int) {
+	rows, D, H := B*T, bl.Dim, bl.Heads
+	a.ln, a.mean, a.rstd = grow(a.ln, rows*D), grow(a.mean, rows), grow(a.rstd, rows)
+	a.qkv, a.probs, a.att = grow(a.qkv, rows*3*D), grow(a.probs, B*H*T*T), grow(a.att, rows*D)
+	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, LayerNormEps)
+	kernels.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
+	kernels.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)
+	kernels.LinearForward(out, a.att, bl.ProjW.Data(), bl.ProjB.Data(), rows, D, D)
+	kernels.AddInPlace(out, h)
+}
+
+func attnBackward(dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
+	rows, D, H := B*T, bl.Dim, bl.Heads
+	datt := make([]float32, rows*D)
+	dqkv := make([]float32, rows*3*D)
+	dln := make([]float32, rows*D)
+	scratch := make([]float32, kernels.AttentionScratchSize(B, T, D, H))
+	kernels.AddInPlace(dh, dout) // the residual path
+	kernels.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
+	kernels.AttentionBackward(dqkv, datt, a.qkv, a.probs, scratch, B, T, D, H)
+	kernels.LinearBackward(dln, bl.QkvW.Grad, bl.QkvB.Grad, dqkv, a.ln, bl.QkvW.Data(), rows, D, 3*D)
+	kernels.LayerNormBackward(dh, bl.Norm1W.Grad, bl.Norm1B.Grad, dln, h, bl.Norm1W.Data(), a.mean, a.rstd, rows, D)
+}
+
+// ---- MLP sub-layer: out = h + fc2(GELU(fc1(LN2(h)))) ----
+
+type mlpActs struct{ ln, mean, rstd, pre, act []float32 }
+
+func mlpForward(out, h []float32, a *mlpActs, bl *Block, rows int) {
+	D, F := bl.Dim, bl.MLP
+	a.ln, a.mean, a.rstd = grow(a.ln, rows*D), grow(a.mean, rows), grow(a.rstd, rows)
+	a.pre, a.act = grow(a.pre, rows*F), grow(a.act, rows*F)
+	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, LayerNormEps)
+	kernels.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
+	kernels.GeluForward(a.act, a.pre)
+	kernels.LinearForward(out, a.act, bl.Fc2W.Data(), bl.Fc2B.Data(), rows, F, D)
+	kernels.AddInPlace(out, h)
+}
+
+func mlpBackward(dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
+	D, F := bl.Dim, bl.MLP
+	dact := make([]float32, rows*F)
+	dpre := make([]float32, rows*F)
+	dln := make([]float32, rows*D)
+	kernels.AddInPlace(dh, dout)
+	kernels.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
+	kernels.GeluBackward(dpre, a.pre, dact)
+	kernels.LinearBackward(dln, bl.Fc1W.Grad, bl.Fc1B.Grad, dpre, a.ln, bl.Fc1W.Data(), rows, D, F)
+	kernels.LayerNormBackward(dh, bl.Norm2W.Grad, bl.Norm2B.Grad, dln, h, bl.Norm2W.Data(), a.mean, a.rstd, rows, D)
+}
+
+// ---- slot projection (shuffle-position): out = h + GELU(fc(LN(concat(h, E[slot])))) ----
+
+type posProjActs struct{ cat, ln, mean, rstd, pre, act []float32 }
+
+func posProjForward(out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
+	D, P := bl.Dim, bl.PosDim
+	W := D + P
+	a.cat, a.ln, a.mean, a.rstd = grow(a.cat, rows*W), grow(a.ln, rows*W), grow(a.mean, rows), grow(a.rstd, rows)
+	a.pre, a.act = grow(a.pre, rows*D), grow(a.act, rows*D)
+	for r := 0; r < rows; r++ {
+		copy(a.cat[r*W:r*W+D], h[r*D:(r+1)*D])
+		copy(a.cat[r*W+D:(r+1)*W], slotEmb)
+	}
+	pp := bl.PosProj
+	kernels.LayerNormForward(a.ln, a.mean, a.rstd, a.cat, pp.NormW.Data(), pp.NormB.Data(), rows, W, LayerNormEps)
+	kernels.LinearForward(a.pre, a.ln, pp.FcW.Data(), pp.FcB.Data(), rows, W, D)
+	kernels.GeluForward(a.act, a.pre)
+	kernels.Add(out, h, a.act)
+}
+
+// posProjBackward also accumulates the slot embedding's gradient into dSlotEmb.
+func posProjBackward(dh, dSlotEmb, dout []float32, a *posProjActs, bl *Block, rows int) {
+	D, P := bl.Dim, bl.PosDim
+	W := D + P
+	pp := bl.PosProj
+	dpre := make([]float32, rows*D)
+	dln := make([]float32, rows*W)
+	dcat := make([]float32, rows*W)
+	kernels.AddInPlace(dh, dout)
+	kernels.GeluBackward(dpre, a.pre, dout)
+	kernels.LinearBackward(dln, pp.FcW.Grad, pp.FcB.Grad, dpre, a.ln, pp.FcW.Data(), rows, W, D)
+	kernels.LayerNormBackward(dcat, pp.NormW.Grad, pp.NormB.Grad, dln, a.cat, pp.NormW.Data(), a.mean, a.rstd, rows, W)
+	for r := 0; r < rows; r++ {
+		kernels.AddInPlace(dh[r*D:(r+1)*D], dcat[r*W:r*W+D])
+		kernels.AddInPlace(dSlotEmb, dcat[r*W+D:(r+1)*W])
+	}
+}
+
+// ---- classifier head on the class token: logits = W·LN(h[b,0]) + b ----
+
+type headActs struct{ cls, ln, mean, rstd, logits []float32 }
+
+func headForward(h []float32, a *headActs, hd *Head, B, T, D, classes int) {
+	a.cls, a.ln, a.mean, a.rstd = grow(a.cls, B*D), grow(a.ln, B*D), grow(a.mean, B), grow(a.rstd, B)
+	a.logits = grow(a.logits, B*classes)
+	for b := 0; b < B; b++ {
+		copy(a.cls[b*D:(b+1)*D], h[b*T*D:b*T*D+D])
+	}
+	kernels.LayerNormForward(a.ln, a.mean, a.rstd, a.cls, hd.NormW.Data(), hd.NormB.Data(), B, D, LayerNormEps)
+	kernels.LinearForward(a.logits, a.ln, hd.W.Data(), hd.B.Data(), B, D, classes)
+}
+
+func headBackward(dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
+	dln := make([]float32, B*D)
+	dcls := make([]float32, B*D)
+	kernels.LinearBackward(dln, hd.W.Grad, hd.B.Grad, dlogits, a.ln, hd.W.Data(), B, D, classes)
+	kernels.LayerNormBackward(dcls, hd.NormW.Grad, hd.NormB.Grad, dln, a.cls, hd.NormW.Data(), a.mean, a.rstd, B, D)
+	for b := 0; b < B; b++ {
+		kernels.AddInPlace(dh[b*T*D:b*T*D+D], dcls[b*D:(b+1)*D])
+	}
+}
+
+// ---- slot prediction head (shuffle-predict): logits = fc(LN(mean over tokens of h)) ----
+
+type posHeadActs struct{ avg, ln, mean, rstd, logits []float32 }
+
+func posHeadForward(h []float32, a *posHeadActs, bl *Block, B, T int) {
+	D, L := bl.Dim, bl.Slots
+	a.avg, a.ln, a.mean, a.rstd = grow(a.avg, B*D), grow(a.ln, B*D), grow(a.mean, B), grow(a.rstd, B)
+	a.logits = grow(a.logits, B*L)
+	inv := 1 / float32(T)
+	for b := 0; b < B; b++ {
+		avg := a.avg[b*D : (b+1)*D]
+		kernels.Zero(avg)
+		for t := 0; t < T; t++ {
+			kernels.AddInPlace(avg, h[(b*T+t)*D:(b*T+t+1)*D])
+		}
+		kernels.Scale(avg, inv)
+	}
+	ph := bl.PosHead
+	kernels.LayerNormForward(a.ln, a.mean, a.rstd, a.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, LayerNormEps)
+	kernels.LinearForward(a.logits, a.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
+}
+
+func posHeadBackward(dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
+	D, L := bl.Dim, bl.Slots
+	ph := bl.PosHead
+	dln := make([]float32, B*D)
+	davg := make([]float32, B*D)
+	kernels.LinearBackward(dln, ph.FcW.Grad, ph.FcB.Grad, dlogits, a.ln, ph.FcW.Data(), B, D, L)
+	kernels.LayerNormBackward(davg, ph.NormW.Grad, ph.NormB.Grad, dln, a.avg, ph.NormW.Data(), a.mean, a.rstd, B, D)
+	kernels.Scale(davg, 1/float32(T))
+	for b := 0; b < B; b++ {
+		for t := 0; t < T; t++ {
+			kernels.AddInPlace(dh[(b*T+t)*D:(b*T+t+1)*D], davg[b*D:(b+1)*D])
+		}
+	}
+}

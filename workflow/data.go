@@ -1,0 +1,56 @@
+package workflow
+
+import (
+	"fmt"
+
+	"github.com/frankenvit/frankenvit/dataset"
+)
+
+// DataOptions say which data a model trains and evaluates on.
+type DataOptions struct {
+	Spec    string  `json:"data"`
+	ValFrac float64 `json:"val_frac"`
+	ValSeed uint64  `json:"val_seed"` // the validation split's own seed, shared by a population
+	Limit   int     `json:"limit,omitempty"`
+}
+
+// Data is a loaded data set cut into train, validation and test splits.
+type Data struct {
+	Set              *dataset.Dataset
+	Train, Val, Test *dataset.Split
+}
+
+// LoadData reads the data set and carves the validation split. Limit, when
+// positive, keeps the first Limit training images (before the split) and the
+// first Limit test images.
+func LoadData(o DataOptions) (*Data, error) {
+	if o.ValFrac < 0 || o.ValFrac >= 1 {
+		return nil, fmt.Errorf("--val-frac must be in [0, 1), got %g", o.ValFrac)
+	}
+	set, err := dataset.Load(o.Spec)
+	if err != nil {
+		return nil, err
+	}
+	train, test := set.Train, set.Test
+	if o.Limit > 0 {
+		train, test = train.Limit(o.Limit), test.Limit(o.Limit)
+	}
+	rest, val, err := dataset.SplitValidation(train, o.ValFrac, o.ValSeed)
+	if err != nil {
+		return nil, err
+	}
+	return &Data{Set: set, Train: rest, Val: val, Test: test}, nil
+}
+
+// Split picks "train", "val" or "test".
+func (d *Data) Split(name string) (*dataset.Split, error) {
+	switch name {
+	case "test":
+		return d.Test, nil
+	case "val":
+		return d.Val, nil
+	case "train":
+		return d.Train, nil
+	}
+	return nil, fmt.Errorf("bad --split %q: want test, val or train", name)
+}

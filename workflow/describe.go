@@ -1,0 +1,102 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/trainer"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// ModelSummary is one row of `store ls`.
+type ModelSummary struct {
+	Name         string   `json:"name"`
+	Variant      string   `json:"variant"`
+	Status       string   `json:"status"`
+	Data         string   `json:"data"`
+	Blocks       int      `json:"blocks"`
+	Dim          int      `json:"dim"`
+	ValAccuracy  *float64 `json:"val_accuracy,omitempty"`
+	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
+	Created      string   `json:"created"`
+}
+
+// ListModels summarises every readable manifest; broken ones are reported
+// in the error without hiding the others.
+func ListModels(s *checkpoint.Store) ([]ModelSummary, error) {
+	mans, err := s.List()
+	var out []ModelSummary
+	for _, m := range mans {
+		var cfg vit.Config
+		_ = json.Unmarshal(m.Config, &cfg)
+		row := ModelSummary{Name: m.Name, Variant: m.Variant, Status: m.Status, Data: m.Data, Blocks: len(m.Blocks),
+			Dim: cfg.Dim, Created: m.CreatedAt.Format("2006-01-02 15:04")}
+		if v, ok := m.Metrics["val_accuracy"]; ok {
+			row.ValAccuracy = &v
+		}
+		if v, ok := m.Metrics["test_accuracy"]; ok {
+			row.TestAccuracy = &v
+		}
+		out = append(out, row)
+	}
+	return out, err
+}
+
+// DescribeManifest renders a manifest as tables: the model, its plan and
+// its training history.
+func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
+	var cfg vit.Config
+	_ = json.Unmarshal(m.Config, &cfg)
+	info := &table.Table{Title: "model " + m.Name, Header: []string{"field", "value"}}
+	info.Add("status", m.Status)
+	info.Add("variant", m.Variant)
+	info.Add("data", m.Data)
+	info.Add("created", m.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	info.Add("image", fmt.Sprintf("%dx%dx%d, patch %d", cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Patch))
+	info.Add("sizes", fmt.Sprintf("dim %d, heads %d, mlp %d, depth %d, classes %d", cfg.Dim, cfg.Heads, cfg.MLP, cfg.Depth, cfg.Classes))
+	if cfg.PosDim > 0 {
+		info.Add("slot embedding", fmt.Sprint(cfg.PosDim))
+	}
+	info.Add("seed", fmt.Sprint(m.Seed))
+	if m.Parent != "" {
+		info.Add("parent", m.Parent)
+	}
+	if len(m.Normalization) > 0 {
+		info.Add("normalization", string(m.Normalization))
+	}
+	for _, k := range sortedKeys(m.Metrics) {
+		info.Add(k, fmt.Sprintf("%.4f", m.Metrics[k]))
+	}
+	plan := &table.Table{Title: "plan", Header: []string{"slot", "source", "block", "blob"}}
+	plan.Add("stem", m.Stem.Source, "-", short(m.Stem.Blob))
+	for i, b := range m.Blocks {
+		plan.Add(fmt.Sprint(i), b.Source, fmt.Sprint(b.Index), short(b.Blob))
+	}
+	plan.Add("head", m.Head.Source, "-", short(m.Head.Blob))
+	tables := []*table.Table{info, plan}
+	var history []trainer.EpochRecord
+	if json.Unmarshal(m.History, &history) == nil && len(history) > 0 {
+		h := &table.Table{Title: "training history", Header: []string{"epoch", "train loss", "train acc", "val loss", "val acc", "img/s", "best"}}
+		for _, r := range history {
+			best := ""
+			if r.Best {
+				best = "*"
+			}
+			h.Add(fmt.Sprint(r.Epoch), fmt.Sprintf("%.4f", r.TrainLoss), fmt.Sprintf("%.2f%%", 100*r.TrainAcc),
+				fmt.Sprintf("%.4f", r.ValLoss), fmt.Sprintf("%.2f%%", 100*r.ValAcc), fmt.Sprintf("%.0f", r.ImagesPerSec), best)
+		}
+		tables = append(tables, h)
+	}
+	return tables
+}
+
+func short(digest string) string {
+	d := strings.TrimPrefix(digest, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return d
+}

@@ -1,0 +1,119 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// partTensors turns a part's parameters into store tensors (no copy).
+func partTensors(params []*vit.Param) checkpoint.Tensors {
+	ts := checkpoint.Tensors{}
+	for _, p := range params {
+		ts[p.Name] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data()}
+	}
+	return ts
+}
+
+func flat(ts checkpoint.Tensors) map[string][]float32 {
+	out := make(map[string][]float32, len(ts))
+	for k, v := range ts {
+		out[k] = v.Data
+	}
+	return out
+}
+
+// PutWeights stores the stem, every block of m and the head as blobs and
+// points the manifest at them; blocks that came from another model keep
+// their source, so a Frankenstein model adds no weight bytes.
+func PutWeights(s *checkpoint.Store, m *vit.Model, man *checkpoint.Manifest) error {
+	cfg, err := json.Marshal(m.Config)
+	if err != nil {
+		return err
+	}
+	man.Config = cfg
+	man.Variant = string(m.Config.Variant)
+	if man.Stem.Blob, err = s.PutBlob(partTensors(m.Stem.Params())); err != nil {
+		return err
+	}
+	man.Stem.Source = m.Name
+	man.Blocks = man.Blocks[:0]
+	for _, b := range m.Blocks {
+		digest, err := s.PutBlob(partTensors(b.Params()))
+		if err != nil {
+			return err
+		}
+		man.Blocks = append(man.Blocks, checkpoint.PartRef{Blob: digest, Source: b.Source, Index: b.Index})
+	}
+	if man.Head.Blob, err = s.PutBlob(partTensors(m.Head.Params())); err != nil {
+		return err
+	}
+	man.Head.Source = m.Name
+	return nil
+}
+
+// LoadModel reads a model and its plan from the store. The model's Blocks
+// are the manifest's plan, in execution order.
+func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manifest, error) {
+	man, err := s.Get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cfg vit.Config
+	if err := json.Unmarshal(man.Config, &cfg); err != nil {
+		return nil, nil, fmt.Errorf("model %s: bad config in manifest: %v", name, err)
+	}
+	m, err := vit.NewModel(name, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model %s: %v", name, err)
+	}
+	stem, blocks, head, err := s.LoadParts(man)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := vit.LoadPart(fmt.Sprintf("model %s: stem", name), m.Stem.Params(), flat(stem)); err != nil {
+		return nil, nil, err
+	}
+	if err := vit.LoadPart(fmt.Sprintf("model %s: head", name), m.Head.Params(), flat(head)); err != nil {
+		return nil, nil, err
+	}
+	m.Blocks = m.Blocks[:0]
+	for i, ts := range blocks {
+		ref := man.Blocks[i]
+		b := vit.NewBlock(blockSpec(cfg, ts), ref.Source, ref.Index)
+		what := fmt.Sprintf("model %s: block %d (%s[%d])", name, i, ref.Source, ref.Index)
+		if err := vit.LoadPart(what, b.Params(), flat(ts)); err != nil {
+			return nil, nil, err
+		}
+		m.Blocks = append(m.Blocks, b)
+	}
+	return m, man, nil
+}
+
+// blockSpec reads a stored block's optional parts from its tensor shapes;
+// the widths come from the model's config and are checked by LoadPart.
+func blockSpec(cfg vit.Config, ts checkpoint.Tensors) vit.BlockSpec {
+	spec := vit.BlockSpec{Dim: cfg.Dim, Heads: cfg.Heads, MLP: cfg.MLP}
+	if t, ok := ts["mlp.fc1.weight"]; ok && len(t.Shape) == 2 {
+		spec.MLP = t.Shape[0]
+	}
+	if t, ok := ts["pos_proj.fc.weight"]; ok && len(t.Shape) == 2 {
+		spec.PosDim = t.Shape[1] - cfg.Dim
+	}
+	if t, ok := ts["pos_head.fc.weight"]; ok && len(t.Shape) == 2 {
+		spec.Slots = t.Shape[0]
+	}
+	return spec
+}
+
+// Normalization reads the normalisation stored with a model.
+func Normalization(man *checkpoint.Manifest) (dataset.Normalization, error) {
+	var n dataset.Normalization
+	if err := json.Unmarshal(man.Normalization, &n); err != nil || len(n.Mean) == 0 {
+		return n, fmt.Errorf("model %s: manifest has no valid normalization", man.Name)
+	}
+	return n, nil
+}

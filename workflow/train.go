@@ -1,0 +1,146 @@
+package workflow
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/trainer"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// TrainRequest is everything `frankenvit train` needs.
+type TrainRequest struct {
+	Name    string
+	Config  vit.Config // image size, channels and classes are taken from the data
+	Data    DataOptions
+	Options trainer.Options
+	Init    string    // start from this stored model's weights (a population parent)
+	Log     io.Writer // progress; nil for none
+	// AfterEpoch, if set, runs after each epoch has been stored.
+	AfterEpoch func(m *vit.Model, rec trainer.EpochRecord)
+}
+
+// TrainingRecord is stored in the manifest so a model can be retrained or
+// evaluated on exactly its own splits.
+type TrainingRecord struct {
+	Options trainer.Options `json:"options"`
+	Data    DataOptions     `json:"data"`
+	Init    string          `json:"init,omitempty"`
+	Params  int             `json:"params"`
+}
+
+// TrainOutcome is a finished training.
+type TrainOutcome struct {
+	Model        string                `json:"model"`
+	Variant      vit.Variant           `json:"variant"`
+	Data         string                `json:"data"`
+	Params       int                   `json:"params"`
+	BestEpoch    int                   `json:"best_epoch"`
+	ValAccuracy  float64               `json:"val_accuracy"`
+	TestAccuracy float64               `json:"test_accuracy"`
+	History      []trainer.EpochRecord `json:"history"`
+	Manifest     *checkpoint.Manifest  `json:"-"`
+}
+
+// Train trains a new model and keeps it in the store. The best epoch so far
+// is stored after every epoch, so a crash or a NaN loss leaves the last good
+// checkpoint; the name must not exist yet.
+func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
+	if err := checkpoint.ValidName(req.Name); err != nil {
+		return nil, err
+	}
+	if s.Exists(req.Name) {
+		return nil, fmt.Errorf("model %s already exists in store %s: choose another name or remove it first", req.Name, s.Dir)
+	}
+	if err := req.Options.Validate(req.Config.Variant); err != nil {
+		return nil, err
+	}
+	var parent *vit.Model
+	var parentMan *checkpoint.Manifest
+	if req.Init != "" {
+		var err error
+		if parent, parentMan, err = LoadModel(s, req.Init); err != nil {
+			return nil, fmt.Errorf("--init: %w", err)
+		}
+	}
+	data, err := LoadData(req.Data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := req.Config
+	tr := data.Train
+	cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Classes = tr.H, tr.W, tr.C, len(data.Set.Classes)
+	m, err := vit.NewModel(req.Name, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.Init(req.Options.Seed)
+	norm := dataset.ComputeNormalization(tr)
+	if parent != nil {
+		if err := m.CopyWeightsFrom(parent); err != nil {
+			return nil, fmt.Errorf("--init %s: %w", req.Init, err)
+		}
+		if pn, err := Normalization(parentMan); err == nil && parentMan.Data == req.Data.Spec {
+			norm = pn // children keep their parent's input scale
+		}
+	}
+	normJSON, _ := json.Marshal(norm)
+	record, _ := json.Marshal(TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
+	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "training",
+		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
+	stored := false
+	save := func() error {
+		if !stored {
+			if err := s.Create(man); err != nil {
+				return err
+			}
+			stored = true
+			return nil
+		}
+		return s.Replace(man)
+	}
+	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
+	var history []trainer.EpochRecord
+	hooks.OnEpoch = func(rec trainer.EpochRecord, best bool) error {
+		history = append(history, rec)
+		man.History, _ = json.Marshal(history)
+		if best {
+			if err := PutWeights(s, m, man); err != nil {
+				return err
+			}
+			man.Metrics = map[string]float64{"best_epoch": float64(rec.Epoch), "val_accuracy": rec.ValAcc}
+		}
+		if stored || best {
+			if err := save(); err != nil {
+				return err
+			}
+		}
+		if req.AfterEpoch != nil {
+			req.AfterEpoch(m, rec)
+		}
+		return nil
+	}
+	res, err := trainer.Train(m, tr, data.Val, norm, req.Options, hooks)
+	if err != nil {
+		if stored && errors.Is(err, trainer.ErrNonFinite) {
+			man.Status = "stopped: " + err.Error()
+			if serr := s.Replace(man); serr != nil {
+				return nil, fmt.Errorf("%v (and updating the manifest failed: %v)", err, serr)
+			}
+		}
+		return nil, err
+	}
+	testAcc, _ := trainer.NewEvaluator(m, data.Test, norm).Accuracy(m.Sequential())
+	man.Metrics["test_accuracy"] = testAcc
+	man.Status = "complete"
+	if err := save(); err != nil {
+		return nil, err
+	}
+	return &TrainOutcome{Model: req.Name, Variant: cfg.Variant, Data: req.Data.Spec, Params: m.NumParams(),
+		BestEpoch: res.BestEpoch, ValAccuracy: res.BestVal, TestAccuracy: testAcc, History: res.History, Manifest: man}, nil
+}

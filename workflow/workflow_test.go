@@ -1,0 +1,159 @@
+package workflow
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/trainer"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+func stripesDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := synth.Stripes(dir, 480, 160, 1); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func tinyRequest(name, dataDir string, v vit.Variant) TrainRequest {
+	opt := trainer.DefaultOptions()
+	opt.Epochs, opt.Batch, opt.LR = 3, 16, 3e-3
+	c := vit.Config{Patch: 4, Dim: 16, Heads: 2, MLP: 24, Depth: 3, Variant: v}
+	if v.HasPositionProjection() {
+		c.PosDim = 4
+	}
+	return TrainRequest{Name: name, Config: c, Data: DataOptions{Spec: "idx:" + dataDir, ValFrac: 0.2}, Options: opt}
+}
+
+func openStore(t *testing.T) *checkpoint.Store {
+	t.Helper()
+	s, err := checkpoint.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestTrainStoreEval(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	for _, v := range vit.Variants {
+		out, err := Train(s, tinyRequest(string(v), dir, v))
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if out.TestAccuracy < 0.9 {
+			t.Errorf("%s: test accuracy %.3f on an easy task", v, out.TestAccuracy)
+		}
+		man, err := s.Get(string(v))
+		if err != nil || man.Status != "complete" || len(man.Blocks) != 3 {
+			t.Fatalf("%s: manifest %+v, %v", v, man, err)
+		}
+		// The stored model evaluates exactly as the trained one did.
+		ev, err := Eval(s, EvalRequest{Name: string(v), Split: "test", Order: "sequential"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Accuracy != out.TestAccuracy {
+			t.Errorf("%s: stored model scores %v, trained model scored %v", v, ev.Accuracy, out.TestAccuracy)
+		}
+		rnd, err := Eval(s, EvalRequest{Name: string(v), Split: "val", Order: "random:4", Seed: 3})
+		if err != nil || len(rnd.PerOrder) != 4 || rnd.Images != 96 {
+			t.Errorf("%s: random:4 on val gave %+v, %v", v, rnd, err)
+		}
+	}
+}
+
+func TestBadRequestsChangeNothing(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	if _, err := Train(s, tinyRequest("a", dir, vit.Shuffle)); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotDir(t, s.Dir)
+
+	_, err := Train(s, tinyRequest("a", dir, vit.Baseline))
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("retraining an existing name: %v", err)
+	}
+	_, err = Eval(s, EvalRequest{Name: "a", Split: "test", Order: "0,7,1"})
+	if err == nil || !strings.Contains(err.Error(), "block 7 does not exist") {
+		t.Errorf("order naming a missing block: %v", err)
+	}
+	_, err = Eval(s, EvalRequest{Name: "nope", Split: "test", Order: "sequential"})
+	if !errors.Is(err, checkpoint.ErrNotFound) {
+		t.Errorf("missing model: %v", err)
+	}
+	bad := t.TempDir()
+	if err := synth.Stripes(bad, 100, 20, 2); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(bad, "train-images-idx3-ubyte")
+	raw, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, raw[:len(raw)-100], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(s, tinyRequest("b", bad, vit.Baseline)); err == nil || !strings.Contains(err.Error(), "train-images") {
+		t.Errorf("truncated IDX: %v", err)
+	}
+	if _, err := Train(s, tinyRequest("c", "/does/not/exist", vit.Baseline)); err == nil {
+		t.Error("missing data directory accepted")
+	}
+	if after := snapshotDir(t, s.Dir); !bytes.Equal(before, after) {
+		t.Error("a failed command changed the store")
+	}
+}
+
+func TestNaNLossKeepsLastGoodCheckpoint(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	req := tinyRequest("n", dir, vit.Baseline)
+	var epoch1 float64
+	req.AfterEpoch = func(m *vit.Model, rec trainer.EpochRecord) {
+		epoch1 = rec.ValAcc
+		m.Blocks[0].QkvW.Data()[5] = float32(math.Inf(1))
+	}
+	_, err := Train(s, req)
+	if !errors.Is(err, trainer.ErrNonFinite) {
+		t.Fatalf("want a non-finite loss error, got %v", err)
+	}
+	man, err := s.Get("n")
+	if err != nil || !strings.HasPrefix(man.Status, "stopped:") {
+		t.Fatalf("manifest after NaN: %+v, %v", man, err)
+	}
+	ev, err := Eval(s, EvalRequest{Name: "n", Split: "val", Order: "sequential"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Accuracy != epoch1 {
+		t.Errorf("stored model scores %v on val, epoch 1 scored %v", ev.Accuracy, epoch1)
+	}
+}
+
+// snapshotDir concatenates every file's path and contents, to compare a store before and after.
+func snapshotDir(t *testing.T, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		buf.WriteString(path)
+		buf.Write(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
