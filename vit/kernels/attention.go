@@ -15,37 +15,69 @@ func AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 	hd := checkAttention("AttentionForward", qkv, B, T, D, H)
 	checkLen("AttentionForward", B*T*D, "out", out)
 	checkLen("AttentionForward", B*H*T*T, "probs", probs)
+	if B == 0 || T == 0 || hd == 0 {
+		return
+	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	ws := attnWorkspace(T, hd)
 	body := func(lo, hi int) {
+		pw := getBuf(ws)
 		for pair := lo; pair < hi; pair++ {
-			attnForwardPair(out, probs, qkv, pair/H, pair%H, T, D, H, hd, scale)
+			attnForwardPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
 		}
+		putBuf(pw)
 	}
 	runPairs(B*H, T, hd, body)
 }
 
+// attnWorkspace is the scratch one (batch, head) pair needs: a transposed
+// head of K or V (hd×Tp) and a score matrix (T×Tp), Tp = T rounded up to 8.
+func attnWorkspace(T, hd int) int {
+	tp := (T + 7) &^ 7
+	return (hd + T) * tp
+}
+
 // AttentionScratchSize is the length of the scratch buffer AttentionBackward
-// needs for these sizes.
-func AttentionScratchSize(B, T, D, H int) int { return B * H * T }
+// can use for these sizes (one private region per (batch, head) pair).
+func AttentionScratchSize(B, T, D, H int) int {
+	if H <= 0 {
+		return 0
+	}
+	return B * H * attnWorkspace(T, D/H)
+}
 
 // AttentionBackward accumulates into dqkv ([B*T, 3D], same layout as qkv) the
 // gradient of AttentionForward given dout ([B*T, D]), the forward inputs qkv
-// and the saved probs. scratch must hold AttentionScratchSize(B,T,D,H)
-// floats (its contents are overwritten); nil allocates it internally.
+// and the saved probs. scratch is either nil (an internal pool is used) or
+// holds at least AttentionScratchSize(B,T,D,H) floats, which are
+// overwritten; the result does not depend on which.
 func AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B, T, D, H int) {
 	hd := checkAttention("AttentionBackward", qkv, B, T, D, H)
 	checkLen("AttentionBackward", B*T*3*D, "dqkv", dqkv)
 	checkLen("AttentionBackward", B*T*D, "dout", dout)
 	checkLen("AttentionBackward", B*H*T*T, "probs", probs)
-	need := AttentionScratchSize(B, T, D, H)
-	if scratch == nil {
-		scratch = make([]float32, need)
+	if B == 0 || T == 0 || hd == 0 {
+		return
 	}
-	checkLen("AttentionBackward", need, "scratch", scratch)
+	ws := attnWorkspace(T, hd)
+	if scratch != nil {
+		checkLen("AttentionBackward", AttentionScratchSize(B, T, D, H), "scratch", scratch)
+	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	body := func(lo, hi int) {
+		var pw *[]float32
+		if scratch == nil {
+			pw = getBuf(ws)
+			defer putBuf(pw)
+		}
 		for pair := lo; pair < hi; pair++ {
-			attnBackwardPair(dqkv, dout, qkv, probs, scratch[pair*T:(pair+1)*T], pair/H, pair%H, T, D, H, hd, scale)
+			w := scratch
+			if pw != nil {
+				w = *pw
+			} else {
+				w = scratch[pair*ws : (pair+1)*ws]
+			}
+			attnBackwardPair(dqkv, dout, qkv, probs, w, pair, T, D, H, hd, scale)
 		}
 	}
 	runPairs(B*H, T, hd, body)
@@ -66,67 +98,82 @@ func runPairs(pairs, T, hd int, body func(lo, hi int)) {
 		body(0, pairs)
 		return
 	}
-	grain := max(1, 8*1024/(T*T*hd+1))
+	grain := max(1, 16*1024/(T*T*hd+1))
 	Parallel(pairs, grain, body)
 }
 
-func attnForwardPair(out, probs, qkv []float32, b, h, T, D, H, hd int, scale float32) {
-	ld := 3 * D
-	base := b * T * ld
-	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
-	pr := probs[(b*H+h)*T*T : (b*H+h+1)*T*T]
-	for i := 0; i < T; i++ {
-		q := qkv[qo+i*ld : qo+i*ld+hd]
-		p := pr[i*T : (i+1)*T]
-		mx := float32(math.Inf(-1))
-		for j := range p {
-			s := dotGo(q, qkv[ko+j*ld:ko+j*ld+hd]) * scale
-			p[j] = s
-			if s > mx {
-				mx = s
-			}
+// transposeHead writes the T×hd head at src (row stride ld) transposed into
+// dst (hd×tp), zero-padding columns T..tp.
+func transposeHead(dst, src []float32, T, hd, ld, tp int) {
+	for j := 0; j < T; j++ {
+		row := src[j*ld : j*ld+hd]
+		for d, v := range row {
+			dst[d*tp+j] = v
 		}
-		var sum float32
-		for j, s := range p {
-			e := float32(math.Exp(float64(s - mx)))
-			p[j] = e
-			sum += e
-		}
-		inv := 1 / sum
-		for j := range p {
-			p[j] *= inv
-		}
-		o := out[(b*T+i)*D+h*hd : (b*T+i)*D+(h+1)*hd]
-		clear(o)
-		for j, pj := range p {
-			axpyGo(pj, qkv[vo+j*ld:vo+j*ld+hd], o)
+	}
+	if tp > T {
+		for d := 0; d < hd; d++ {
+			clear(dst[d*tp+T : (d+1)*tp])
 		}
 	}
 }
 
-func attnBackwardPair(dqkv, dout, qkv, probs, dp []float32, b, h, T, D, H, hd int, scale float32) {
-	ld := 3 * D
+func attnForwardPair(out, probs, qkv, ws []float32, pair, T, D, H, hd int, scale float32) {
+	b, h := pair/H, pair%H
+	ld, tp := 3*D, (T+7)&^7
 	base := b * T * ld
 	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
-	pr := probs[(b*H+h)*T*T : (b*H+h+1)*T*T]
+	kt, s := ws[:hd*tp], ws[hd*tp:(hd+T)*tp]
+	transposeHead(kt, qkv[ko:], T, hd, ld, tp)
+	// S = scale * Q·Kᵀ (T×tp; the padding columns are 0 and ignored)
+	rowsGemm(T, tp, hd, qkv[qo:], ld, 1, kt, tp, s, tp, scale, false)
+	pr := probs[pair*T*T : (pair+1)*T*T]
 	for i := 0; i < T; i++ {
-		g := dout[(b*T+i)*D+h*hd : (b*T+i)*D+(h+1)*hd]
-		p := pr[i*T : (i+1)*T]
-		// dP[i,j] = dout_i·v_j ; dv_j += P[i,j]*dout_i
-		var s float32
-		for j, pj := range p {
-			d := dotGo(g, qkv[vo+j*ld:vo+j*ld+hd])
-			dp[j] = d
-			s += pj * d
-			axpyGo(pj, g, dqkv[vo+j*ld:vo+j*ld+hd])
+		row := s[i*tp : (i+1)*tp]
+		mx := row[0]
+		for _, v := range row[1:T] {
+			mx = max(mx, v)
 		}
-		// dS[i,j] = P[i,j]*(dP[i,j] - sum_j' P dP); dq_i += scale*dS k_j ; dk_j += scale*dS q_i
-		q := qkv[qo+i*ld : qo+i*ld+hd]
-		dq := dqkv[qo+i*ld : qo+i*ld+hd]
-		for j, pj := range p {
-			ds := pj * (dp[j] - s) * scale
-			axpyGo(ds, qkv[ko+j*ld:ko+j*ld+hd], dq)
-			axpyGo(ds, q, dqkv[ko+j*ld:ko+j*ld+hd])
+		expShift(row, mx)
+		var sum float32
+		for _, v := range row[:T] {
+			sum += v
+		}
+		inv := 1 / sum
+		p := pr[i*T : (i+1)*T]
+		for j := range p {
+			p[j] = row[j] * inv
 		}
 	}
+	// O = P·V
+	rowsGemm(T, hd, T, pr, T, 1, qkv[vo:], ld, out[b*T*D+h*hd:], D, 1, false)
+}
+
+func attnBackwardPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, hd int, scale float32) {
+	b, h := pair/H, pair%H
+	ld, tp := 3*D, (T+7)&^7
+	base := b * T * ld
+	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
+	vt, dp := ws[:hd*tp], ws[hd*tp:(hd+T)*tp]
+	pr := probs[pair*T*T : (pair+1)*T*T]
+	g := dout[b*T*D+h*hd:]
+	transposeHead(vt, qkv[vo:], T, hd, ld, tp)
+	// dP = dO·Vᵀ ; dV += Pᵀ·dO
+	rowsGemm(T, tp, hd, g, D, 1, vt, tp, dp, tp, 1, false)
+	rowsGemm(T, hd, T, pr, 1, T, g, D, dqkv[vo:], ld, 1, true)
+	// dS = P∘(dP - rowsum(P∘dP)) * scale, in place in dp
+	for i := 0; i < T; i++ {
+		p := pr[i*T : (i+1)*T]
+		d := dp[i*tp : i*tp+T]
+		var s float32
+		for j, pj := range p {
+			s += pj * d[j]
+		}
+		for j, pj := range p {
+			d[j] = pj * (d[j] - s) * scale
+		}
+	}
+	// dQ += dS·K ; dK += dSᵀ·Q
+	rowsGemm(T, hd, T, dp, tp, 1, qkv[ko:], ld, dqkv[qo:], ld, 1, true)
+	rowsGemm(T, hd, T, dp, 1, tp, qkv[qo:], ld, dqkv[ko:], ld, 1, true)
 }

@@ -9,7 +9,11 @@ func GeluForward(out, inp []float32) {
 	checkLen("GeluForward", n, "inp", inp)
 	inp = inp[:n]
 	body := func(lo, hi int) {
-		geluForwardGo(out[lo:hi], inp[lo:hi])
+		if useSIMD {
+			geluForwardSIMD(out[lo:hi], inp[lo:hi])
+		} else {
+			geluForwardGo(out[lo:hi], inp[lo:hi])
+		}
 	}
 	if n < geluParallelMin {
 		body(0, n)
@@ -25,7 +29,11 @@ func GeluBackward(dinp, inp, dout []float32) {
 	checkLen("GeluBackward", n, "dout", dout)
 	inp, dout = inp[:n], dout[:n]
 	body := func(lo, hi int) {
-		geluBackwardGo(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
+		if useSIMD {
+			geluBackwardSIMD(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
+		} else {
+			geluBackwardGo(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
+		}
 	}
 	if n < geluParallelMin {
 		body(0, n)
@@ -39,15 +47,37 @@ const geluParallelMin = 16 * 1024
 const invSqrt2 = 0.70710678118654752440
 const invSqrt2Pi = 0.39894228040143267794
 
+// erfcPos returns erfc(z) for z >= 0 with the Chebyshev fit of Numerical
+// Recipes (erfcc; fractional error < 1.2e-7 everywhere), evaluated in
+// float64: the same formula the AVX2 kernel evaluates in float32.
+func erfcPos(z float64) float64 {
+	t := 1 / (1 + 0.5*z)
+	p := -1.26551223 + t*(1.00002368+t*(0.37409196+t*(0.09678418+t*(-0.18628806+
+		t*(0.27886807+t*(-1.13520398+t*(1.48851587+t*(-0.82215223+t*0.17087277))))))))
+	return t * math.Exp(p-z*z)
+}
+
+// geluPhi returns the standard normal CDF Phi(x) (x finite, |x| <= 13).
+func geluPhi(x float64) float64 {
+	h := 0.5 * erfcPos(math.Abs(x)*invSqrt2)
+	if x < 0 {
+		return h
+	}
+	return 1 - h
+}
+
 func geluForwardGo(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
-		xd := float64(x)
-		if xd < -40 {
-			out[i] = 0 // the product underflows; also avoids -Inf*0 = NaN
-			continue
+		switch {
+		case x < -13:
+			out[i] = 0 // |gelu| < 1e-37; also avoids -Inf*0 = NaN
+		case x > 13:
+			out[i] = x
+		default:
+			xd := float64(x)
+			out[i] = float32(xd * geluPhi(xd))
 		}
-		out[i] = float32(0.5 * xd * (1 + math.Erf(xd*invSqrt2)))
 	}
 }
 
@@ -55,12 +85,15 @@ func geluBackwardGo(dinp, inp, dout []float32) {
 	dinp = dinp[:len(inp)]
 	dout = dout[:len(inp)]
 	for i, x := range inp {
-		xd := float64(x)
-		if xd < -40 {
-			continue // the derivative underflows to 0
+		switch {
+		case x < -13:
+			// derivative < 1e-36
+		case x > 13:
+			dinp[i] += dout[i]
+		default:
+			xd := float64(x)
+			d := geluPhi(xd) + xd*invSqrt2Pi*math.Exp(-0.5*xd*xd)
+			dinp[i] += dout[i] * float32(d)
 		}
-		cdf := 0.5 * (1 + math.Erf(xd*invSqrt2))
-		pdf := invSqrt2Pi * math.Exp(-0.5*xd*xd)
-		dinp[i] += dout[i] * float32(cdf+xd*pdf)
 	}
 }

@@ -17,11 +17,12 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	gemm(activeGemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
-// microKernel multiplies a packed A sliver (kc×mr, element (i,p) at
-// a[p*mr+i]) by a packed B sliver (kc×nr, element (p,j) at b[p*nr+j]) and
-// stores C[i*ldc+j] = alpha*acc + beta*C[i*ldc+j] for a full mr×nr tile.
-// When beta == 0, C is not read.
-type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+// microKernel multiplies packed A slivers (kc×mr each, element (i,p) at
+// a[t*mr*kc+p*mr+i] for tile t) by one packed B sliver (kc×nr, element (p,j)
+// at b[p*nr+j]) and stores C[(t*mr+i)*ldc+j] = alpha*acc + beta*C for the
+// given number of full mr×nr tiles stacked down the rows of C. When beta ==
+// 0, C is not read.
+type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32, tiles int)
 
 // gemmImpl describes one GEMM implementation: its micro-kernel, register
 // tile (mr×nr) and cache blocking (kc along k, mc rows and nc columns of C
@@ -150,18 +151,22 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 					js := (j0 + jj) / nr
 					bs := bBase[js*kc*nr : (js+1)*kc*nr]
 					nn := min(nr, nLen-jj)
-					for ii := 0; ii < mLen; ii += mr {
+					ii := 0
+					if nn == nr {
+						// All full tiles of this column strip in one call.
+						if full := mLen / mr; full > 0 {
+							im.kern(kc, packedA[:full*mr*kc], bs, c[i0*ldc+j0+jj:], ldc, alpha, betaNow, full)
+							ii = full * mr
+						}
+					}
+					for ; ii < mLen; ii += mr {
 						as := packedA[ii*kc : (ii+mr)*kc]
 						mm := min(mr, mLen-ii)
 						coff := (i0+ii)*ldc + j0 + jj
-						if mm == mr && nn == nr {
-							im.kern(kc, as, bs, c[coff:], ldc, alpha, betaNow)
-							continue
-						}
 						// Edge tile: compute the full tile into a buffer, then
-						// merge the valid part with the same arithmetic.
+						// merge the valid part.
 						t := tile[:mr*nr]
-						im.kern(kc, as, bs, t, nr, 1, 0)
+						im.kern(kc, as, bs, t, nr, 1, 0, 1)
 						for i := 0; i < mm; i++ {
 							crow := c[coff+i*ldc : coff+i*ldc+nn]
 							trow := t[i*nr : i*nr+nn]

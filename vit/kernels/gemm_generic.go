@@ -9,7 +9,13 @@ var genericGemm = &gemmImpl{
 	kern: kernel4x4Go,
 }
 
-func kernel4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernel4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32, tiles int) {
+	for t := 0; t < tiles; t++ {
+		tile4x4Go(kc, a[t*4*kc:(t+1)*4*kc], b, c[t*4*ldc:], ldc, alpha, beta)
+	}
+}
+
+func tile4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 	a = a[:kc*4]
 	b = b[:kc*4]
 	var c00, c01, c02, c03 float32

@@ -75,9 +75,9 @@ func withProcs(n int, fn func()) {
 
 // withImpl runs fn with the given GEMM implementation active.
 func withImpl(im *gemmImpl, fn func()) {
-	old := activeGemm
-	activeGemm = im
-	defer func() { activeGemm = old }()
+	old, oldSIMD := activeGemm, useSIMD
+	activeGemm, useSIMD = im, im != genericGemm
+	defer func() { activeGemm, useSIMD = old, oldSIMD }()
 	fn()
 }
 

@@ -5,8 +5,8 @@ import "os"
 // activeGemm is the GEMM implementation chosen at start-up.
 var activeGemm = genericGemm
 
-// simdOK reports whether the SIMD (assembly) kernels are active.
-var simdOK bool
+// useSIMD reports whether the SIMD (assembly) kernels are active.
+var useSIMD bool
 
 func init() {
 	if os.Getenv("FRANKENVIT_PUREGO") == "1" {
@@ -14,12 +14,12 @@ func init() {
 	}
 	if hasSIMD() {
 		activeGemm = simdGemm
-		simdOK = true
+		useSIMD = true
 	}
 }
 
 // UsingSIMD reports whether the assembly (AVX2+FMA) kernels are in use.
-func UsingSIMD() bool { return simdOK }
+func UsingSIMD() bool { return useSIMD }
 
 // Implementation names the kernel implementation in use: "avx2-fma" or "purego".
 func Implementation() string { return activeGemm.name }

@@ -82,7 +82,7 @@ func attentionRef(qkv []float32, B, T, D, H int) (out, probs []float64) {
 	return
 }
 
-func geluRef(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+func geluRef(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }
 
 // ---- Linear ----
 
@@ -211,7 +211,9 @@ func TestLayerNormGradCheck(t *testing.T) {
 
 // ---- GELU ----
 
-func TestGeluForward(t *testing.T) {
+func TestGeluForward(t *testing.T) { forEachImpl(t, testGeluForward) }
+
+func testGeluForward(t *testing.T) {
 	xs := []float32{0, 1e-30, -1e-30, 1e-8, -1e-8, 1e-4, -1e-4, 0.1, -0.1, 0.5, -0.5, 0.7071, 1, -1, 2, -2, 3, -3,
 		4, -4, 5, -5, 6, -6, 7, -7, 8, -8, 9.3, -9.3, 10, -10, 13, -13, 20, -20, 50, -50, 1e10, -1e10,
 		float32(math.Inf(1)), float32(math.Inf(-1))}
@@ -240,7 +242,9 @@ func TestGeluForward(t *testing.T) {
 	}
 }
 
-func TestGeluGrad(t *testing.T) {
+func TestGeluGrad(t *testing.T) { forEachImpl(t, testGeluGrad) }
+
+func testGeluGrad(t *testing.T) {
 	rng := rand.New(rand.NewSource(31))
 	n := 300
 	x := randSlice(rng, n)
@@ -253,7 +257,7 @@ func TestGeluGrad(t *testing.T) {
 	GeluBackward(d, x, g)
 	for i := range x {
 		xd := float64(x[i])
-		want := float64(d0[i]) + float64(g[i])*(0.5*(1+math.Erf(xd/math.Sqrt2))+xd*math.Exp(-xd*xd/2)/math.Sqrt(2*math.Pi))
+		want := float64(d0[i]) + float64(g[i])*(0.5*math.Erfc(-xd/math.Sqrt2)+xd*math.Exp(-xd*xd/2)/math.Sqrt(2*math.Pi))
 		if !closeTo(float64(d[i]), want, 1e-5, 1e-6) {
 			t.Errorf("gelu'(%g): got %g want %g", x[i], d[i], want)
 		}
@@ -267,9 +271,11 @@ func TestGeluGrad(t *testing.T) {
 
 // ---- Attention ----
 
-func TestAttentionForward(t *testing.T) {
+func TestAttentionForward(t *testing.T) { forEachImpl(t, testAttentionForward) }
+
+func testAttentionForward(t *testing.T) {
 	rng := rand.New(rand.NewSource(40))
-	for _, s := range [][4]int{{1, 1, 4, 1}, {2, 3, 6, 2}, {3, 17, 64, 4}, {2, 50, 192, 3}, {64, 17, 64, 4}} {
+	for _, s := range [][4]int{{1, 1, 4, 1}, {2, 3, 6, 2}, {3, 17, 64, 4}, {2, 50, 192, 3}, {64, 17, 64, 4}, {2, 8, 16, 2}, {1, 33, 24, 1}} {
 		B, T, D, H := s[0], s[1], s[2], s[3]
 		qkv := randSlice(rng, B*T*3*D)
 		out, probs := make([]float32, B*T*D), make([]float32, B*H*T*T)
@@ -280,9 +286,11 @@ func TestAttentionForward(t *testing.T) {
 	}
 }
 
-func TestAttentionGradCheck(t *testing.T) {
+func TestAttentionGradCheck(t *testing.T) { forEachImpl(t, testAttentionGradCheck) }
+
+func testAttentionGradCheck(t *testing.T) {
 	rng := rand.New(rand.NewSource(41))
-	for _, s := range [][4]int{{1, 1, 4, 1}, {2, 3, 6, 2}, {2, 5, 8, 2}, {1, 17, 64, 4}} {
+	for _, s := range [][4]int{{1, 1, 4, 1}, {2, 3, 6, 2}, {2, 5, 8, 2}, {1, 17, 64, 4}, {1, 9, 48, 3}, {1, 6, 128, 2}} {
 		B, T, D, H := s[0], s[1], s[2], s[3]
 		qkv := randSlice(rng, B*T*3*D)
 		g := randSlice(rng, B*T*D)
@@ -532,4 +540,39 @@ func TestVectorHelpers(t *testing.T) {
 			t.Fatalf("Dot n=%d: %g want %g", n, got, want)
 		}
 	}
+}
+
+// TestGeluAccuracyGrid checks GELU and its derivative on a dense grid over
+// [-14, 14] against float64 math.Erfc: relative error < 1e-6 (forward) and
+// absolute error < 5e-7 (derivative).
+func TestGeluAccuracyGrid(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		n := 1 << 20
+		xs := make([]float32, n)
+		for i := range xs {
+			xs[i] = float32(-14 + 28*float64(i)/float64(n-1))
+		}
+		out, d, g := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range g {
+			g[i] = 1
+		}
+		GeluForward(out, xs)
+		GeluBackward(d, xs, g)
+		var maxRel, maxAbsD float64
+		for i, x := range xs {
+			xd := float64(x)
+			w := geluRef(xd)
+			if math.Abs(w) > 1e-36 {
+				maxRel = math.Max(maxRel, math.Abs(float64(out[i])-w)/math.Abs(w))
+			} else if math.Abs(float64(out[i])) > 1e-36 {
+				t.Fatalf("gelu(%g) = %g, want ~0", x, out[i])
+			}
+			wd := 0.5*math.Erfc(-xd/math.Sqrt2) + xd*math.Exp(-xd*xd/2)/math.Sqrt(2*math.Pi)
+			maxAbsD = math.Max(maxAbsD, math.Abs(float64(d[i])-wd))
+		}
+		t.Logf("max relative error %.3g, derivative max abs error %.3g", maxRel, maxAbsD)
+		if maxRel > 1e-6 || maxAbsD > 5e-7 {
+			t.Fatalf("GELU too inaccurate: rel %.3g, derivative abs %.3g", maxRel, maxAbsD)
+		}
+	})
 }

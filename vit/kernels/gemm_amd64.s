@@ -1,0 +1,172 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func gemmKernel6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, tiles int)
+//
+// For t in [0, tiles): multiplies the packed A sliver at a + t*6*kc (element
+// (i,p) at [p*6+i]) by the packed B sliver at b (element (p,j) at [p*16+j])
+// and stores rows 6t..6t+5 of C (row stride ldc floats):
+// C = alpha*acc + beta*C, or alpha*acc when beta == ±0 (C is then not read).
+// Accumulators: Y4..Y15 (row i uses Y(4+2i), Y(5+2i)).
+TEXT ·gemmKernel6x16(SB), NOSPLIT, $0-56
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ a+8(FP), SI
+	MOVQ c+24(FP), DX
+	MOVQ tiles+48(FP), BX
+	TESTQ BX, BX
+	JZ   done
+
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ b+16(FP), DI
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	CMPQ CX, $2
+	JLT  tail
+
+loop2:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+
+	VMOVUPS      64(DI), Y0
+	VMOVUPS      96(DI), Y1
+	VBROADCASTSS 24(SI), Y2
+	VBROADCASTSS 28(SI), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 32(SI), Y2
+	VBROADCASTSS 36(SI), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 40(SI), Y2
+	VBROADCASTSS 44(SI), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+
+	ADDQ $48, SI
+	ADDQ $128, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  loop2
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $24, SI
+
+store:
+	// Row pointers: DX, R9=DX+ldc, R10=DX+2ldc, R11=R9+2ldc, R12=DX+4ldc, R13=R9+4ldc.
+	LEAQ         (DX)(R8*1), R9
+	LEAQ         (DX)(R8*2), R10
+	LEAQ         (R9)(R8*2), R11
+	LEAQ         (DX)(R8*4), R12
+	LEAQ         (R9)(R8*4), R13
+	VBROADCASTSS alpha+40(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	MOVL         beta+44(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           storeonly
+	VBROADCASTSS beta+44(FP), Y1
+	VFMADD231PS  (DX), Y1, Y4
+	VFMADD231PS  32(DX), Y1, Y5
+	VFMADD231PS  (R9), Y1, Y6
+	VFMADD231PS  32(R9), Y1, Y7
+	VFMADD231PS  (R10), Y1, Y8
+	VFMADD231PS  32(R10), Y1, Y9
+	VFMADD231PS  (R11), Y1, Y10
+	VFMADD231PS  32(R11), Y1, Y11
+	VFMADD231PS  (R12), Y1, Y12
+	VFMADD231PS  32(R12), Y1, Y13
+	VFMADD231PS  (R13), Y1, Y14
+	VFMADD231PS  32(R13), Y1, Y15
+
+storeonly:
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, (R9)
+	VMOVUPS Y7, 32(R9)
+	VMOVUPS Y8, (R10)
+	VMOVUPS Y9, 32(R10)
+	VMOVUPS Y10, (R11)
+	VMOVUPS Y11, 32(R11)
+	VMOVUPS Y12, (R12)
+	VMOVUPS Y13, 32(R12)
+	VMOVUPS Y14, (R13)
+	VMOVUPS Y15, 32(R13)
+
+	// next tile: C moves down 6 rows; SI already points at the next A sliver.
+	LEAQ (R11)(R8*2), DX
+	ADDQ R8, DX
+	DECQ BX
+	JNZ  tile
+
+done:
+	VZEROUPPER
+	RET

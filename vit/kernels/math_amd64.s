@@ -1,0 +1,460 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Exact GELU, 8 lanes at a time, in float32 with AVX2+FMA:
+//   z = |x|/sqrt2, t = 1/(1+z/2),
+//   erfc(z) = t*exp(-z*z + P(t))   (Numerical Recipes' erfcc, rel. err < 1.2e-7)
+//   Phi(x) = x<0 ? erfc(z)/2 : 1 - erfc(z)/2,  gelu = x*Phi(x),
+//   gelu'(x) = Phi(x) + x*exp(-z*z)/sqrt(2pi).
+// z*z = x*x/2 is carried as zz+zlo (zlo from an FMA, straight from x), and the exponent's range
+// reduction subtracts n*ln2 from zz exactly (Cody-Waite), so exp stays
+// accurate to a few ulp even for large arguments. |x| >= 13 is handled by
+// masks (gelu = 0 / x, gelu' = 0 / 1).
+
+DATA geluC<>+0(SB)/4, $0x7fffffff
+DATA geluC<>+4(SB)/4, $0x7fffffff
+DATA geluC<>+8(SB)/4, $0x7fffffff
+DATA geluC<>+12(SB)/4, $0x7fffffff
+DATA geluC<>+16(SB)/4, $0x7fffffff
+DATA geluC<>+20(SB)/4, $0x7fffffff
+DATA geluC<>+24(SB)/4, $0x7fffffff
+DATA geluC<>+28(SB)/4, $0x7fffffff
+DATA geluC<>+32(SB)/4, $0x3f3504f3
+DATA geluC<>+36(SB)/4, $0x3f3504f3
+DATA geluC<>+40(SB)/4, $0x3f3504f3
+DATA geluC<>+44(SB)/4, $0x3f3504f3
+DATA geluC<>+48(SB)/4, $0x3f3504f3
+DATA geluC<>+52(SB)/4, $0x3f3504f3
+DATA geluC<>+56(SB)/4, $0x3f3504f3
+DATA geluC<>+60(SB)/4, $0x3f3504f3
+DATA geluC<>+64(SB)/4, $0x3f000000
+DATA geluC<>+68(SB)/4, $0x3f000000
+DATA geluC<>+72(SB)/4, $0x3f000000
+DATA geluC<>+76(SB)/4, $0x3f000000
+DATA geluC<>+80(SB)/4, $0x3f000000
+DATA geluC<>+84(SB)/4, $0x3f000000
+DATA geluC<>+88(SB)/4, $0x3f000000
+DATA geluC<>+92(SB)/4, $0x3f000000
+DATA geluC<>+96(SB)/4, $0x3f800000
+DATA geluC<>+100(SB)/4, $0x3f800000
+DATA geluC<>+104(SB)/4, $0x3f800000
+DATA geluC<>+108(SB)/4, $0x3f800000
+DATA geluC<>+112(SB)/4, $0x3f800000
+DATA geluC<>+116(SB)/4, $0x3f800000
+DATA geluC<>+120(SB)/4, $0x3f800000
+DATA geluC<>+124(SB)/4, $0x3f800000
+DATA geluC<>+128(SB)/4, $0x41133333
+DATA geluC<>+132(SB)/4, $0x41133333
+DATA geluC<>+136(SB)/4, $0x41133333
+DATA geluC<>+140(SB)/4, $0x41133333
+DATA geluC<>+144(SB)/4, $0x41133333
+DATA geluC<>+148(SB)/4, $0x41133333
+DATA geluC<>+152(SB)/4, $0x41133333
+DATA geluC<>+156(SB)/4, $0x41133333
+DATA geluC<>+160(SB)/4, $0x3fb8aa3b
+DATA geluC<>+164(SB)/4, $0x3fb8aa3b
+DATA geluC<>+168(SB)/4, $0x3fb8aa3b
+DATA geluC<>+172(SB)/4, $0x3fb8aa3b
+DATA geluC<>+176(SB)/4, $0x3fb8aa3b
+DATA geluC<>+180(SB)/4, $0x3fb8aa3b
+DATA geluC<>+184(SB)/4, $0x3fb8aa3b
+DATA geluC<>+188(SB)/4, $0x3fb8aa3b
+DATA geluC<>+192(SB)/4, $0xc2fc0000
+DATA geluC<>+196(SB)/4, $0xc2fc0000
+DATA geluC<>+200(SB)/4, $0xc2fc0000
+DATA geluC<>+204(SB)/4, $0xc2fc0000
+DATA geluC<>+208(SB)/4, $0xc2fc0000
+DATA geluC<>+212(SB)/4, $0xc2fc0000
+DATA geluC<>+216(SB)/4, $0xc2fc0000
+DATA geluC<>+220(SB)/4, $0xc2fc0000
+DATA geluC<>+224(SB)/4, $0x3f318000
+DATA geluC<>+228(SB)/4, $0x3f318000
+DATA geluC<>+232(SB)/4, $0x3f318000
+DATA geluC<>+236(SB)/4, $0x3f318000
+DATA geluC<>+240(SB)/4, $0x3f318000
+DATA geluC<>+244(SB)/4, $0x3f318000
+DATA geluC<>+248(SB)/4, $0x3f318000
+DATA geluC<>+252(SB)/4, $0x3f318000
+DATA geluC<>+256(SB)/4, $0xb95e8083
+DATA geluC<>+260(SB)/4, $0xb95e8083
+DATA geluC<>+264(SB)/4, $0xb95e8083
+DATA geluC<>+268(SB)/4, $0xb95e8083
+DATA geluC<>+272(SB)/4, $0xb95e8083
+DATA geluC<>+276(SB)/4, $0xb95e8083
+DATA geluC<>+280(SB)/4, $0xb95e8083
+DATA geluC<>+284(SB)/4, $0xb95e8083
+DATA geluC<>+288(SB)/4, $0x39506967
+DATA geluC<>+292(SB)/4, $0x39506967
+DATA geluC<>+296(SB)/4, $0x39506967
+DATA geluC<>+300(SB)/4, $0x39506967
+DATA geluC<>+304(SB)/4, $0x39506967
+DATA geluC<>+308(SB)/4, $0x39506967
+DATA geluC<>+312(SB)/4, $0x39506967
+DATA geluC<>+316(SB)/4, $0x39506967
+DATA geluC<>+320(SB)/4, $0x3ab743ce
+DATA geluC<>+324(SB)/4, $0x3ab743ce
+DATA geluC<>+328(SB)/4, $0x3ab743ce
+DATA geluC<>+332(SB)/4, $0x3ab743ce
+DATA geluC<>+336(SB)/4, $0x3ab743ce
+DATA geluC<>+340(SB)/4, $0x3ab743ce
+DATA geluC<>+344(SB)/4, $0x3ab743ce
+DATA geluC<>+348(SB)/4, $0x3ab743ce
+DATA geluC<>+352(SB)/4, $0x3c088908
+DATA geluC<>+356(SB)/4, $0x3c088908
+DATA geluC<>+360(SB)/4, $0x3c088908
+DATA geluC<>+364(SB)/4, $0x3c088908
+DATA geluC<>+368(SB)/4, $0x3c088908
+DATA geluC<>+372(SB)/4, $0x3c088908
+DATA geluC<>+376(SB)/4, $0x3c088908
+DATA geluC<>+380(SB)/4, $0x3c088908
+DATA geluC<>+384(SB)/4, $0x3d2aa9c1
+DATA geluC<>+388(SB)/4, $0x3d2aa9c1
+DATA geluC<>+392(SB)/4, $0x3d2aa9c1
+DATA geluC<>+396(SB)/4, $0x3d2aa9c1
+DATA geluC<>+400(SB)/4, $0x3d2aa9c1
+DATA geluC<>+404(SB)/4, $0x3d2aa9c1
+DATA geluC<>+408(SB)/4, $0x3d2aa9c1
+DATA geluC<>+412(SB)/4, $0x3d2aa9c1
+DATA geluC<>+416(SB)/4, $0x3e2aaaaa
+DATA geluC<>+420(SB)/4, $0x3e2aaaaa
+DATA geluC<>+424(SB)/4, $0x3e2aaaaa
+DATA geluC<>+428(SB)/4, $0x3e2aaaaa
+DATA geluC<>+432(SB)/4, $0x3e2aaaaa
+DATA geluC<>+436(SB)/4, $0x3e2aaaaa
+DATA geluC<>+440(SB)/4, $0x3e2aaaaa
+DATA geluC<>+444(SB)/4, $0x3e2aaaaa
+DATA geluC<>+448(SB)/4, $0x3f000000
+DATA geluC<>+452(SB)/4, $0x3f000000
+DATA geluC<>+456(SB)/4, $0x3f000000
+DATA geluC<>+460(SB)/4, $0x3f000000
+DATA geluC<>+464(SB)/4, $0x3f000000
+DATA geluC<>+468(SB)/4, $0x3f000000
+DATA geluC<>+472(SB)/4, $0x3f000000
+DATA geluC<>+476(SB)/4, $0x3f000000
+DATA geluC<>+480(SB)/4, $0x0000007f
+DATA geluC<>+484(SB)/4, $0x0000007f
+DATA geluC<>+488(SB)/4, $0x0000007f
+DATA geluC<>+492(SB)/4, $0x0000007f
+DATA geluC<>+496(SB)/4, $0x0000007f
+DATA geluC<>+500(SB)/4, $0x0000007f
+DATA geluC<>+504(SB)/4, $0x0000007f
+DATA geluC<>+508(SB)/4, $0x0000007f
+DATA geluC<>+512(SB)/4, $0xc1500000
+DATA geluC<>+516(SB)/4, $0xc1500000
+DATA geluC<>+520(SB)/4, $0xc1500000
+DATA geluC<>+524(SB)/4, $0xc1500000
+DATA geluC<>+528(SB)/4, $0xc1500000
+DATA geluC<>+532(SB)/4, $0xc1500000
+DATA geluC<>+536(SB)/4, $0xc1500000
+DATA geluC<>+540(SB)/4, $0xc1500000
+DATA geluC<>+544(SB)/4, $0x41500000
+DATA geluC<>+548(SB)/4, $0x41500000
+DATA geluC<>+552(SB)/4, $0x41500000
+DATA geluC<>+556(SB)/4, $0x41500000
+DATA geluC<>+560(SB)/4, $0x41500000
+DATA geluC<>+564(SB)/4, $0x41500000
+DATA geluC<>+568(SB)/4, $0x41500000
+DATA geluC<>+572(SB)/4, $0x41500000
+DATA geluC<>+576(SB)/4, $0x3ecc422a
+DATA geluC<>+580(SB)/4, $0x3ecc422a
+DATA geluC<>+584(SB)/4, $0x3ecc422a
+DATA geluC<>+588(SB)/4, $0x3ecc422a
+DATA geluC<>+592(SB)/4, $0x3ecc422a
+DATA geluC<>+596(SB)/4, $0x3ecc422a
+DATA geluC<>+600(SB)/4, $0x3ecc422a
+DATA geluC<>+604(SB)/4, $0x3ecc422a
+DATA geluC<>+608(SB)/4, $0x3e2ef945
+DATA geluC<>+612(SB)/4, $0x3e2ef945
+DATA geluC<>+616(SB)/4, $0x3e2ef945
+DATA geluC<>+620(SB)/4, $0x3e2ef945
+DATA geluC<>+624(SB)/4, $0x3e2ef945
+DATA geluC<>+628(SB)/4, $0x3e2ef945
+DATA geluC<>+632(SB)/4, $0x3e2ef945
+DATA geluC<>+636(SB)/4, $0x3e2ef945
+DATA geluC<>+640(SB)/4, $0xbf527892
+DATA geluC<>+644(SB)/4, $0xbf527892
+DATA geluC<>+648(SB)/4, $0xbf527892
+DATA geluC<>+652(SB)/4, $0xbf527892
+DATA geluC<>+656(SB)/4, $0xbf527892
+DATA geluC<>+660(SB)/4, $0xbf527892
+DATA geluC<>+664(SB)/4, $0xbf527892
+DATA geluC<>+668(SB)/4, $0xbf527892
+DATA geluC<>+672(SB)/4, $0x3fbe87b0
+DATA geluC<>+676(SB)/4, $0x3fbe87b0
+DATA geluC<>+680(SB)/4, $0x3fbe87b0
+DATA geluC<>+684(SB)/4, $0x3fbe87b0
+DATA geluC<>+688(SB)/4, $0x3fbe87b0
+DATA geluC<>+692(SB)/4, $0x3fbe87b0
+DATA geluC<>+696(SB)/4, $0x3fbe87b0
+DATA geluC<>+700(SB)/4, $0x3fbe87b0
+DATA geluC<>+704(SB)/4, $0xbf914e5d
+DATA geluC<>+708(SB)/4, $0xbf914e5d
+DATA geluC<>+712(SB)/4, $0xbf914e5d
+DATA geluC<>+716(SB)/4, $0xbf914e5d
+DATA geluC<>+720(SB)/4, $0xbf914e5d
+DATA geluC<>+724(SB)/4, $0xbf914e5d
+DATA geluC<>+728(SB)/4, $0xbf914e5d
+DATA geluC<>+732(SB)/4, $0xbf914e5d
+DATA geluC<>+736(SB)/4, $0x3e8ec7cc
+DATA geluC<>+740(SB)/4, $0x3e8ec7cc
+DATA geluC<>+744(SB)/4, $0x3e8ec7cc
+DATA geluC<>+748(SB)/4, $0x3e8ec7cc
+DATA geluC<>+752(SB)/4, $0x3e8ec7cc
+DATA geluC<>+756(SB)/4, $0x3e8ec7cc
+DATA geluC<>+760(SB)/4, $0x3e8ec7cc
+DATA geluC<>+764(SB)/4, $0x3e8ec7cc
+DATA geluC<>+768(SB)/4, $0xbe3ec24c
+DATA geluC<>+772(SB)/4, $0xbe3ec24c
+DATA geluC<>+776(SB)/4, $0xbe3ec24c
+DATA geluC<>+780(SB)/4, $0xbe3ec24c
+DATA geluC<>+784(SB)/4, $0xbe3ec24c
+DATA geluC<>+788(SB)/4, $0xbe3ec24c
+DATA geluC<>+792(SB)/4, $0xbe3ec24c
+DATA geluC<>+796(SB)/4, $0xbe3ec24c
+DATA geluC<>+800(SB)/4, $0x3dc636c9
+DATA geluC<>+804(SB)/4, $0x3dc636c9
+DATA geluC<>+808(SB)/4, $0x3dc636c9
+DATA geluC<>+812(SB)/4, $0x3dc636c9
+DATA geluC<>+816(SB)/4, $0x3dc636c9
+DATA geluC<>+820(SB)/4, $0x3dc636c9
+DATA geluC<>+824(SB)/4, $0x3dc636c9
+DATA geluC<>+828(SB)/4, $0x3dc636c9
+DATA geluC<>+832(SB)/4, $0x3ebf88fb
+DATA geluC<>+836(SB)/4, $0x3ebf88fb
+DATA geluC<>+840(SB)/4, $0x3ebf88fb
+DATA geluC<>+844(SB)/4, $0x3ebf88fb
+DATA geluC<>+848(SB)/4, $0x3ebf88fb
+DATA geluC<>+852(SB)/4, $0x3ebf88fb
+DATA geluC<>+856(SB)/4, $0x3ebf88fb
+DATA geluC<>+860(SB)/4, $0x3ebf88fb
+DATA geluC<>+864(SB)/4, $0x3f8000c7
+DATA geluC<>+868(SB)/4, $0x3f8000c7
+DATA geluC<>+872(SB)/4, $0x3f8000c7
+DATA geluC<>+876(SB)/4, $0x3f8000c7
+DATA geluC<>+880(SB)/4, $0x3f8000c7
+DATA geluC<>+884(SB)/4, $0x3f8000c7
+DATA geluC<>+888(SB)/4, $0x3f8000c7
+DATA geluC<>+892(SB)/4, $0x3f8000c7
+DATA geluC<>+896(SB)/4, $0xbfa1fc4e
+DATA geluC<>+900(SB)/4, $0xbfa1fc4e
+DATA geluC<>+904(SB)/4, $0xbfa1fc4e
+DATA geluC<>+908(SB)/4, $0xbfa1fc4e
+DATA geluC<>+912(SB)/4, $0xbfa1fc4e
+DATA geluC<>+916(SB)/4, $0xbfa1fc4e
+DATA geluC<>+920(SB)/4, $0xbfa1fc4e
+DATA geluC<>+924(SB)/4, $0xbfa1fc4e
+DATA geluC<>+928(SB)/4, $0xc2ae999a
+DATA geluC<>+932(SB)/4, $0xc2ae999a
+DATA geluC<>+936(SB)/4, $0xc2ae999a
+DATA geluC<>+940(SB)/4, $0xc2ae999a
+DATA geluC<>+944(SB)/4, $0xc2ae999a
+DATA geluC<>+948(SB)/4, $0xc2ae999a
+DATA geluC<>+952(SB)/4, $0xc2ae999a
+DATA geluC<>+956(SB)/4, $0xc2ae999a
+DATA geluC<>+960(SB)/4, $0x42b0999a
+DATA geluC<>+964(SB)/4, $0x42b0999a
+DATA geluC<>+968(SB)/4, $0x42b0999a
+DATA geluC<>+972(SB)/4, $0x42b0999a
+DATA geluC<>+976(SB)/4, $0x42b0999a
+DATA geluC<>+980(SB)/4, $0x42b0999a
+DATA geluC<>+984(SB)/4, $0x42b0999a
+DATA geluC<>+988(SB)/4, $0x42b0999a
+GLOBL geluC<>(SB), RODATA|NOPTR, $992
+
+#define K_absmask geluC<>+0(SB)
+#define K_invsqrt2 geluC<>+32(SB)
+#define K_half geluC<>+64(SB)
+#define K_one geluC<>+96(SB)
+#define K_log2e geluC<>+160(SB)
+#define K_nmin geluC<>+192(SB)
+#define K_c1 geluC<>+224(SB)
+#define K_c2 geluC<>+256(SB)
+#define K_e5 geluC<>+288(SB)
+#define K_e4 geluC<>+320(SB)
+#define K_e3 geluC<>+352(SB)
+#define K_e2 geluC<>+384(SB)
+#define K_e1 geluC<>+416(SB)
+#define K_e0 geluC<>+448(SB)
+#define K_bias127 geluC<>+480(SB)
+#define K_xlo geluC<>+512(SB)
+#define K_xhi geluC<>+544(SB)
+#define K_invsqrt2pi geluC<>+576(SB)
+#define K_p9 geluC<>+608(SB)
+#define K_p8 geluC<>+640(SB)
+#define K_p7 geluC<>+672(SB)
+#define K_p6 geluC<>+704(SB)
+#define K_p5 geluC<>+736(SB)
+#define K_p4 geluC<>+768(SB)
+#define K_p3 geluC<>+800(SB)
+#define K_p2 geluC<>+832(SB)
+#define K_p1 geluC<>+864(SB)
+#define K_p0 geluC<>+896(SB)
+#define K_expmin geluC<>+928(SB)
+#define K_expmax geluC<>+960(SB)
+
+// EXPPOLY: out = exp(r) for r in [-0.35, 0.35] (Cephes expf polynomial).
+#define EXPPOLY(r, out, tmp) \
+	VMOVUPS     K_e5, out; \
+	VFMADD213PS K_e4, r, out; \
+	VFMADD213PS K_e3, r, out; \
+	VFMADD213PS K_e2, r, out; \
+	VFMADD213PS K_e1, r, out; \
+	VFMADD213PS K_e0, r, out; \
+	VMULPS      r, r, tmp; \
+	VFMADD213PS r, tmp, out; \
+	VADDPS      K_one, out, out
+
+// PHI: from x in Y0 computes a = min(|x|,13), zz+zlo = a*a/2 exactly
+// (Y4, Y5), z = a/sqrt2 (Y1), t (Y2) and Phi(x) in Y12. Clobbers Y3, Y6-Y11.
+#define PHI \
+	VANDPS       K_absmask, Y0, Y1; \
+	VMINPS       K_xhi, Y1, Y1; \
+	VMULPS       Y1, Y1, Y4; \
+	VMOVAPS      Y1, Y5; \
+	VFMSUB213PS  Y4, Y1, Y5; \
+	VMULPS       K_half, Y4, Y4; \
+	VMULPS       K_half, Y5, Y5; \
+	VMULPS       K_invsqrt2, Y1, Y1; \
+	VMOVUPS      K_half, Y2; \
+	VFMADD213PS  K_one, Y1, Y2; \
+	VMOVUPS      K_one, Y3; \
+	VDIVPS       Y2, Y3, Y2; \
+	VMOVUPS      K_p9, Y3; \
+	VFMADD213PS  K_p8, Y2, Y3; \
+	VFMADD213PS  K_p7, Y2, Y3; \
+	VFMADD213PS  K_p6, Y2, Y3; \
+	VFMADD213PS  K_p5, Y2, Y3; \
+	VFMADD213PS  K_p4, Y2, Y3; \
+	VFMADD213PS  K_p3, Y2, Y3; \
+	VFMADD213PS  K_p2, Y2, Y3; \
+	VFMADD213PS  K_p1, Y2, Y3; \
+	VFMADD213PS  K_p0, Y2, Y3; \
+	VSUBPS       Y5, Y3, Y3; \
+	VSUBPS       Y4, Y3, Y6; \
+	VMULPS       K_log2e, Y6, Y6; \
+	VROUNDPS     $0, Y6, Y6; \
+	VMAXPS       K_nmin, Y6, Y6; \
+	VMOVAPS      Y4, Y7; \
+	VFNMSUB231PS K_c1, Y6, Y7; \
+	VADDPS       Y3, Y7, Y7; \
+	VFNMADD231PS K_c2, Y6, Y7; \
+	EXPPOLY(Y7, Y8, Y9); \
+	VCVTPS2DQ    Y6, Y10; \
+	VPADDD       K_bias127, Y10, Y10; \
+	VPSLLD       $23, Y10, Y10; \
+	VMULPS       Y10, Y8, Y8; \
+	VMULPS       Y2, Y8, Y8; \
+	VMULPS       K_half, Y8, Y8; \
+	VMOVUPS      K_one, Y11; \
+	VSUBPS       Y8, Y11, Y11; \
+	VBLENDVPS    Y0, Y8, Y11, Y12
+
+// func geluForwardAVX2(out *float32, inp *float32, n int)
+// n must be a positive multiple of 8.
+TEXT ·geluForwardAVX2(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ inp+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   fdone
+
+floop:
+	VMOVUPS (SI), Y0
+	PHI
+	VMULPS  Y12, Y0, Y13
+	VCMPPS  $1, K_xlo, Y0, Y14
+	VANDNPS Y13, Y14, Y13
+	VMOVUPS Y13, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     floop
+
+fdone:
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX2(dinp *float32, inp *float32, dout *float32, n int)
+// dinp += dout * gelu'(inp); n must be a positive multiple of 8.
+TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ dinp+0(FP), DI
+	MOVQ inp+8(FP), SI
+	MOVQ dout+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   bdone
+
+bloop:
+	VMOVUPS (SI), Y0
+	PHI
+
+	// E1 = exp(-(zz+zlo)): m = round(zz*log2e), r = (m*c1 - zz) - zlo + m*c2
+	VMULPS      K_log2e, Y4, Y6
+	VROUNDPS    $0, Y6, Y6
+	VMOVAPS     Y4, Y7
+	VFMSUB231PS K_c1, Y6, Y7
+	VSUBPS      Y5, Y7, Y7
+	VFMADD231PS K_c2, Y6, Y7
+	EXPPOLY(Y7, Y8, Y9)
+	VCVTPS2DQ   Y6, Y9
+	VMOVDQU     K_bias127, Y10
+	VPSUBD      Y9, Y10, Y10
+	VPSLLD      $23, Y10, Y10
+	VMULPS      Y10, Y8, Y8
+
+	// gelu' = Phi + x*E1/sqrt(2pi), then the |x| >= 13 masks.
+	VMULPS      K_invsqrt2pi, Y8, Y8
+	VFMADD231PS Y8, Y0, Y12
+	VMOVUPS     K_xhi, Y15
+	VCMPPS      $1, Y0, Y15, Y15
+	VBLENDVPS   Y15, K_one, Y12, Y12
+	VCMPPS      $1, K_xlo, Y0, Y14
+	VANDNPS     Y12, Y14, Y12
+
+	VMOVUPS     (DX), Y9
+	VMOVUPS     (DI), Y10
+	VFMADD231PS Y12, Y9, Y10
+	VMOVUPS     Y10, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	ADDQ        $32, DX
+	DECQ        CX
+	JNZ         bloop
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func expShiftAVX2(x *float32, n int, shift float32)
+// x[i] = exp(x[i] - shift) for a positive multiple of 8 elements; the
+// argument is clamped to [-87.3, 88.3] (so tiny results stay normal).
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	SHRQ         $3, CX
+	JZ           edone
+	VBROADCASTSS shift+16(FP), Y15
+
+eloop:
+	VMOVUPS   (DI), Y0
+	VSUBPS    Y15, Y0, Y0
+	VMAXPS    K_expmin, Y0, Y0
+	VMINPS    K_expmax, Y0, Y0
+	VMULPS    K_log2e, Y0, Y6
+	VROUNDPS  $0, Y6, Y6
+	VFNMADD231PS K_c1, Y6, Y0
+	VFNMADD231PS K_c2, Y6, Y0
+	EXPPOLY(Y0, Y8, Y9)
+	VCVTPS2DQ Y6, Y10
+	VPADDD    K_bias127, Y10, Y10
+	VPSLLD    $23, Y10, Y10
+	VMULPS    Y10, Y8, Y8
+	VMOVUPS   Y8, (DI)
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       eloop
+
+edone:
+	VZEROUPPER
+	RET
