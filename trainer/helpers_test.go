@@ -31,6 +31,6 @@ func tinyModel(t testing.TB, v vit.Variant, seed uint64) *vit.Model {
 
 func tinyOptions() Options {
 	o := DefaultOptions()
-	o.Epochs, o.Batch, o.LR = 2, 16, 3e-3
+	o.Epochs, o.Batch, o.LR = 10, 8, 3e-3
 	return o
 }

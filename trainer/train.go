@@ -18,14 +18,14 @@ type Options struct {
 	Batch        int     `json:"batch"`
 	LR           float64 `json:"lr"`
 	WeightDecay  float64 `json:"weight_decay"`
-	WarmupFrac   float64 `json:"warmup_frac"`    // fraction of all steps spent warming up
-	FinalLRFrac  float64 `json:"final_lr_frac"`  // cosine decays to this fraction of LR
-	ClipNorm     float64 `json:"clip_norm"`      // global gradient norm bound; 0 = off
-	Seed         uint64  `json:"seed"`           // data order, block orders, augmentation
-	ShufflePer   string  `json:"shuffle_per"`    // "batch" (the paper) or "sample"
-	LayerDropP   float64 `json:"layerdrop_p"`    // layerdrop variant
+	WarmupFrac   float64 `json:"warmup_frac"`     // fraction of all steps spent warming up
+	FinalLRFrac  float64 `json:"final_lr_frac"`   // cosine decays to this fraction of LR
+	ClipNorm     float64 `json:"clip_norm"`       // global gradient norm bound; 0 = off
+	Seed         uint64  `json:"seed"`            // data order, block orders, augmentation
+	ShufflePer   string  `json:"shuffle_per"`     // "batch" (the paper) or "sample"
+	LayerDropP   float64 `json:"layerdrop_p"`     // layerdrop variant
 	PosWeight    float64 `json:"pos_loss_weight"` // shuffle-predict slot loss weight
-	AugmentShift int     `json:"augment_shift"`  // random shift in pixels; 0 = off
+	AugmentShift int     `json:"augment_shift"`   // random shift in pixels; 0 = off
 }
 
 // DefaultOptions are the settings the CLI starts from.

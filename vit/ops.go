@@ -178,7 +178,9 @@ type headLossOp struct {
 	acts headActs
 }
 
-func (o *headLossOp) Operands() []mat.Tensor { return append([]mat.Tensor{o.h}, nodes(o.head.params)...) }
+func (o *headLossOp) Operands() []mat.Tensor {
+	return append([]mat.Tensor{o.h}, nodes(o.head.params)...)
+}
 
 func (o *headLossOp) Forward() (mat.Tensor, error) {
 	c := o.cfg
@@ -206,7 +208,9 @@ type posHeadLossOp struct {
 	acts posHeadActs
 }
 
-func (o *posHeadLossOp) Operands() []mat.Tensor { return append([]mat.Tensor{o.h}, nodes(o.bl.params)...) }
+func (o *posHeadLossOp) Operands() []mat.Tensor {
+	return append([]mat.Tensor{o.h}, nodes(o.bl.params)...)
+}
 
 func (o *posHeadLossOp) Forward() (mat.Tensor, error) {
 	posHeadForward(f32(o.h), &o.acts, o.bl, o.B, o.T)

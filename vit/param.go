@@ -41,8 +41,8 @@ func (p *Param) Size() int { return len(p.Grad) }
 // SpagoGrad returns the gradient spago accumulated on the node through
 // built-in ag operators, or nil. Optimizers add it to Grad.
 func (p *Param) SpagoGrad() []float32 {
-	if g := p.Node.Grad(); g != nil {
-		return g.Data().F32()
+	if p.Node.HasGrad() { // Grad() is a typed nil otherwise
+		return p.Node.Grad().Data().F32()
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func failsCleanly(t *testing.T, r result, want string) {
 
 func tinyTrainArgs(store, data, name string) []string {
 	return []string{"--store", store, "train", name, "--data", "idx:" + data, "--depth", "3", "--dim", "16", "--heads", "2",
-		"--mlp", "24", "--patch", "4", "--epochs", "2", "--batch", "16", "--lr", "3e-3", "--variant", "shuffle"}
+		"--mlp", "24", "--patch", "4", "--epochs", "4", "--batch", "8", "--lr", "3e-3", "--variant", "shuffle"}
 }
 
 func TestCLITrainEvalStore(t *testing.T) {
@@ -69,14 +69,14 @@ func TestCLITrainEvalStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cli(t, nil, tinyTrainArgs(store, data, "m")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "test acc") {
+	if r.code != 0 || !strings.Contains(r.stdout, "TEST ACC") {
 		t.Fatalf("train: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	r = cli(t, nil, "--store", store, "eval", "m", "--order", "random:3", "--json")
 	var ev struct {
-		Accuracy    float64   `json:"accuracy"`
-		AccuracyStd float64   `json:"accuracy_std"`
-		Orders      [][]int   `json:"orders"`
+		Accuracy    float64 `json:"accuracy"`
+		AccuracyStd float64 `json:"accuracy_std"`
+		Orders      [][]int `json:"orders"`
 	}
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &ev) != nil || len(ev.Orders) != 3 || ev.Accuracy <= 0.5 {
 		t.Fatalf("eval --json: exit %d, %+v\n%s%s", r.code, ev, r.stdout, r.stderr)

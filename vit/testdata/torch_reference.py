@@ -1,9 +1,9 @@
 """Independent PyTorch reference for frankenvit's ViT forward pass.
 
-Reads a JSON case from stdin: {"config": {...}, "stem": {name: [values]},
+Reads {"cases": [case, ...]} from stdin, each case {"config": {...}, "stem": {name: [values]},
 "blocks": [{name: [values]}, ...] in plan order, "head": {...}, "images":
-[values] (normalised, [B, C, H, W])}. Prints {"logits": [...],
-"slot_logits": [[...] per slot]} computed in float64 with torch.nn.functional,
+[values] (normalised, [B, C, H, W])}. Prints a list with
+{"logits": [...], "slot_logits": [[...] per slot]} per case, computed in float64 with torch.nn.functional,
 so nothing is shared with the Go code but the weights.
 """
 import json
@@ -64,8 +64,12 @@ def forward(case):
 
 
 def main():
-    logits, slot_logits = forward(json.load(sys.stdin))
-    json.dump({"logits": logits, "slot_logits": slot_logits}, sys.stdout)
+    # One process for many cases: importing torch costs seconds.
+    results = []
+    for case in json.load(sys.stdin)["cases"]:
+        logits, slot_logits = forward(case)
+        results.append({"logits": logits, "slot_logits": slot_logits})
+    json.dump(results, sys.stdout)
 
 
 if __name__ == "__main__":
