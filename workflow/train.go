@@ -19,8 +19,11 @@ type TrainRequest struct {
 	Config  vit.Config // image size, channels and classes are taken from the data
 	Data    DataOptions
 	Options trainer.Options
-	Init    string    // start from this stored model's weights (a population parent)
-	Log     io.Writer // progress; nil for none
+	Init    string // start from this stored model's weights (a population parent)
+	// Overwrite replaces a model of the same name once this one has stored
+	// its first epoch; without it an existing name is an error.
+	Overwrite bool
+	Log       io.Writer // progress; nil for none
 	// AfterEpoch, if set, runs after each epoch has been stored.
 	AfterEpoch func(m *vit.Model, rec trainer.EpochRecord)
 }
@@ -54,8 +57,9 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	if err := checkpoint.ValidName(req.Name); err != nil {
 		return nil, err
 	}
-	if s.Exists(req.Name) {
-		return nil, fmt.Errorf("model %s already exists in store %s: choose another name or remove it first", req.Name, s.Dir)
+	exists := s.Exists(req.Name)
+	if exists && !req.Overwrite {
+		return nil, fmt.Errorf("model %s already exists in store %s: choose another name or pass --overwrite", req.Name, s.Dir)
 	}
 	if err := req.Options.Validate(req.Config.Variant); err != nil {
 		return nil, err
@@ -95,6 +99,10 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
 	stored := false
 	save := func() error {
+		if !stored && exists {
+			stored = true
+			return s.Replace(man)
+		}
 		if !stored {
 			if err := s.Create(man); err != nil {
 				return err

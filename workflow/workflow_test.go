@@ -115,6 +115,15 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	if after := snapshotDir(t, s.Dir); !bytes.Equal(before, after) {
 		t.Error("a failed command changed the store")
 	}
+	// Asked for explicitly, the name is replaced.
+	req := tinyRequest("a", dir, vit.Baseline)
+	req.Overwrite = true
+	if _, err := Train(s, req); err != nil {
+		t.Fatalf("--overwrite: %v", err)
+	}
+	if man, err := s.Get("a"); err != nil || man.Variant != "baseline" {
+		t.Errorf("after --overwrite: %+v, %v", man, err)
+	}
 }
 
 func TestNaNLossKeepsLastGoodCheckpoint(t *testing.T) {

@@ -74,7 +74,7 @@ func (f *trainFlags) register(cmd *cobra.Command) {
 func newTrainCmd() *cobra.Command {
 	var mf modelFlags
 	var tf trainFlags
-	var asJSON bool
+	var asJSON, overwrite bool
 	cmd := &cobra.Command{
 		Use:   "train NAME",
 		Short: "Train a model and keep it in the store",
@@ -89,7 +89,7 @@ func newTrainCmd() *cobra.Command {
 				return err
 			}
 			out, err := workflow.Train(s, workflow.TrainRequest{Name: args[0], Config: cfg, Data: tf.data,
-				Options: tf.opt, Init: tf.init, Log: os.Stderr})
+				Options: tf.opt, Init: tf.init, Overwrite: overwrite, Log: os.Stderr})
 			if err != nil {
 				return err
 			}
@@ -102,6 +102,7 @@ func newTrainCmd() *cobra.Command {
 	mf.register(cmd)
 	tf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace a stored model of the same name")
 	return cmd
 }
 
