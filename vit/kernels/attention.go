@@ -105,7 +105,18 @@ func runPairs(pairs, T, hd int, body func(lo, hi int)) {
 // transposeHead writes the T×hd head at src (row stride ld) transposed into
 // dst (hd×tp), zero-padding columns T..tp.
 func transposeHead(dst, src []float32, T, hd, ld, tp int) {
-	for j := 0; j < T; j++ {
+	j := 0
+	for ; j+4 <= T; j += 4 {
+		r0 := src[j*ld : j*ld+hd]
+		r1 := src[(j+1)*ld : (j+1)*ld+hd]
+		r2 := src[(j+2)*ld : (j+2)*ld+hd]
+		r3 := src[(j+3)*ld : (j+3)*ld+hd]
+		for d := range r0 {
+			o := dst[d*tp+j : d*tp+j+4 : d*tp+j+4]
+			o[0], o[1], o[2], o[3] = r0[d], r1[d], r2[d], r3[d]
+		}
+	}
+	for ; j < T; j++ {
 		row := src[j*ld : j*ld+hd]
 		for d, v := range row {
 			dst[d*tp+j] = v

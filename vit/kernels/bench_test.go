@@ -154,3 +154,58 @@ func BenchmarkGelu(b *testing.B) {
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Melem/s")
 	})
 }
+
+// BenchmarkBlockStep runs one pre-LN transformer block forward and backward
+// (the kernels the model calls, at batch 64) and reports images/s per block.
+func BenchmarkBlockStep(b *testing.B) {
+	for _, cfg := range []struct{ B, T, D, H, F int }{{64, 17, 64, 4, 128}, {64, 50, 192, 3, 768}} {
+		B, T, D, H, F := cfg.B, cfg.T, cfg.D, cfg.H, cfg.F
+		rows := B * T
+		rng := rand.New(rand.NewSource(8))
+		x := randSlice(rng, rows*D)
+		ln1w, ln1b, ln2w, ln2b := randSlice(rng, D), randSlice(rng, D), randSlice(rng, D), randSlice(rng, D)
+		wqkv, bqkv, wp, bp := randSlice(rng, 3*D*D), randSlice(rng, 3*D), randSlice(rng, D*D), randSlice(rng, D)
+		w1, b1, w2, b2 := randSlice(rng, F*D), randSlice(rng, F), randSlice(rng, D*F), randSlice(rng, D)
+		dw := func(n int) []float32 { return make([]float32, n) }
+		ln1, m1, r1, qkv, probs, att, h1 := dw(rows*D), dw(rows), dw(rows), dw(rows*3*D), dw(B*H*T*T), dw(rows*D), dw(rows*D)
+		ln2, m2, r2, pre, act, out := dw(rows*D), dw(rows), dw(rows), dw(rows*F), dw(rows*F), dw(rows*D)
+		dout := randSlice(rng, rows*D)
+		dh1, dact, dpre, dln2, datt, dqkv, dln1, dx := dw(rows*D), dw(rows*F), dw(rows*F), dw(rows*D), dw(rows*D), dw(rows*3*D), dw(rows*D), dw(rows*D)
+		gw := [][]float32{dw(D), dw(D), dw(D), dw(D), dw(3 * D * D), dw(3 * D), dw(D * D), dw(D), dw(F * D), dw(F), dw(D * F), dw(D)}
+		scratch := dw(AttentionScratchSize(B, T, D, H))
+		b.Run(fmt.Sprintf("D%d_T%d", D, T), func(b *testing.B) {
+			benchConfigs(b, func(b *testing.B) {
+				for b.Loop() {
+					LayerNormForward(ln1, m1, r1, x, ln1w, ln1b, rows, D, 1e-6)
+					LinearForward(qkv, ln1, wqkv, bqkv, rows, D, 3*D)
+					AttentionForward(att, probs, qkv, B, T, D, H)
+					LinearForward(h1, att, wp, bp, rows, D, D)
+					AddInPlace(h1, x)
+					LayerNormForward(ln2, m2, r2, h1, ln2w, ln2b, rows, D, 1e-6)
+					LinearForward(pre, ln2, w1, b1, rows, D, F)
+					GeluForward(act, pre)
+					LinearForward(out, act, w2, b2, rows, F, D)
+					AddInPlace(out, h1)
+
+					copy(dh1, dout)
+					Zero(dact)
+					LinearBackward(dact, gw[10], gw[11], dout, act, w2, rows, F, D)
+					Zero(dpre)
+					GeluBackward(dpre, pre, dact)
+					Zero(dln2)
+					LinearBackward(dln2, gw[8], gw[9], dpre, ln2, w1, rows, D, F)
+					LayerNormBackward(dh1, gw[2], gw[3], dln2, h1, ln2w, m2, r2, rows, D)
+					copy(dx, dh1)
+					Zero(datt)
+					LinearBackward(datt, gw[6], gw[7], dh1, att, wp, rows, D, D)
+					Zero(dqkv)
+					AttentionBackward(dqkv, datt, qkv, probs, scratch, B, T, D, H)
+					Zero(dln1)
+					LinearBackward(dln1, gw[4], gw[5], dqkv, ln1, wqkv, rows, D, 3*D)
+					LayerNormBackward(dx, gw[0], gw[1], dln1, x, ln1w, m1, r1, rows, D)
+				}
+				b.ReportMetric(float64(B)*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+			})
+		})
+	}
+}

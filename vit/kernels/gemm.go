@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -17,25 +18,32 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	gemm(activeGemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
-// microKernel multiplies packed A slivers (kc×mr each, element (i,p) at
-// a[t*mr*kc+p*mr+i] for tile t) by one packed B sliver (kc×nr, element (p,j)
-// at b[p*nr+j]) and stores C[(t*mr+i)*ldc+j] = alpha*acc + beta*C for the
-// given number of full mr×nr tiles stacked down the rows of C. When beta ==
-// 0, C is not read.
-type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32, tiles int)
+// microKernel computes tiles stacked down the rows of C. For each tile t <
+// tiles it forms the mr×nr block acc[i][j] = sum_{p<kc} A(i,p)*B(p,j),
+// summing p in increasing order, with A(i,p) = a[t*ats + i*ars + p*acs] and
+// B(p,j) = b[p*bs + j], and stores
+//
+//	C[(t*mr+i)*ldc + j] = alpha*acc + bias[j] + beta*C[...]
+//
+// (bias may be nil; when beta == 0, C is not read). Every element of C gets
+// the same arithmetic whatever its position, so results do not depend on how
+// the work is tiled or split across goroutines.
+type microKernel func(kc int, a []float32, ars, acs, ats int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, bias []float32, tiles int)
 
 // gemmImpl describes one GEMM implementation: its micro-kernel, register
-// tile (mr×nr) and cache blocking (kc along k, mc rows and nc columns of C
-// per job).
+// tile (mr×nr), cache blocking (kc along k, mc rows and nc columns of C per
+// job), and whether the kernel reads unpacked operands efficiently (then
+// only edge panels are packed).
 type gemmImpl struct {
 	name       string
 	mr, nr     int
 	kc, mc, nc int
+	direct     bool
 	kern       microKernel
 }
 
 // gemmParallelMinWork is the m*n*k below which GEMM stays on one goroutine.
-const gemmParallelMinWork = 96 * 1024
+const gemmParallelMinWork = 64 * 1024
 
 func checkMatrix(name string, s []float32, rows, cols, ld int) {
 	if rows == 0 || cols == 0 {
@@ -63,9 +71,13 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemm is the blocked, packed driver shared by all implementations. If bias
-// is non-nil (length n), C = alpha*op(A)*op(B) + bias (broadcast over rows)
+// gemm is the blocked driver shared by all implementations. If bias is
+// non-nil (length >= n), C = alpha*op(A)*op(B) + bias (broadcast over rows)
 // and beta is ignored.
+//
+// Work is split into jobs, each an mc×nc tile of C computed over the whole
+// of k (in kc blocks, in order), and jobs are spread over goroutines; so
+// each element of C is summed in an order fixed by the shapes alone.
 func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels: Gemm: negative size m=%d n=%d k=%d", m, n, k))
@@ -84,8 +96,11 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 		checkMatrix("b", b, k, n, ldb)
 	}
 	checkMatrix("c", c, m, n, ldc)
-	if bias != nil && len(bias) < n {
-		panic(fmt.Sprintf("kernels: Linear: len(bias)=%d < %d", len(bias), n))
+	if bias != nil {
+		if len(bias) < n {
+			panic(fmt.Sprintf("kernels: Linear: len(bias)=%d < %d", len(bias), n))
+		}
+		beta = 0
 	}
 	if k == 0 || alpha == 0 {
 		if bias != nil {
@@ -101,32 +116,66 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 	mr, nr, kcMax := im.mr, im.nr, im.kc
 	npad := (n + nr - 1) / nr * nr
 	nSliv := npad / nr
-	pb := getBuf(k * npad)
-	packedB := *pb
+	fullSliv := n / nr
+	parallel := m*n*k >= gemmParallelMinWork
 
-	work := m * n * k
-	parallel := work >= gemmParallelMinWork
+	// op(B) panels. Packed layout: k-block starting at p0 (length kc)
+	// occupies packedB[p0*w : (p0+kc)*w], sliver js of it starts at
+	// js*kc*nr; w is npad, or nr when only the partial last sliver is packed
+	// (direct B: the kernel reads full slivers straight from b).
+	directB := im.direct && !transB
+	var pb *[]float32
+	var packedB []float32
+	w := npad
+	firstPacked := 0
+	if directB {
+		w, firstPacked = nr, fullSliv
+	}
+	if firstPacked < nSliv {
+		pb = getBuf(k * w)
+		packedB = *pb
+		packB := func(lo, hi int) {
+			for p0 := 0; p0 < k; p0 += kcMax {
+				kc := min(kcMax, k-p0)
+				base := packedB[p0*w:]
+				for js := lo; js < hi; js++ {
+					o := (js - firstPacked) * kc * nr
+					packBSliver(base[o:o+kc*nr], transB, b, ldb, p0, kc, js*nr, nr, n)
+				}
+			}
+		}
+		if parallel && (nSliv-firstPacked)*k*nr >= 32*1024 {
+			parallelN(nSliv-firstPacked, workers(nSliv-firstPacked, 4), func(lo, hi int) { packB(lo+firstPacked, hi+firstPacked) })
+		} else {
+			packB(firstPacked, nSliv)
+		}
+	}
+	bPanel := func(p0, kc, js int) ([]float32, int) {
+		if js < firstPacked {
+			return b[p0*ldb+js*nr:], ldb
+		}
+		o := p0*w + (js-firstPacked)*kc*nr
+		return packedB[o : o+kc*nr], nr
+	}
 
-	// Pack all of op(B): k-block pc (starting at p0, length kc) occupies
-	// packedB[p0*npad:(p0+kc)*npad], sliver js of it starts at js*kc*nr.
-	packB := func(lo, hi int) {
-		for p0 := 0; p0 < k; p0 += kcMax {
-			kc := min(kcMax, k-p0)
-			base := packedB[p0*npad:]
-			for js := lo; js < hi; js++ {
-				packBSliver(base[js*kc*nr:(js+1)*kc*nr], transB, b, ldb, p0, kc, js*nr, nr, n)
+	// Jobs: mc×nc tiles of C. mc and nc stay multiples of mr and nr, so the
+	// only partial register tiles are at the matrix edges whatever the split;
+	// they shrink when there would be too few jobs to keep workers busy.
+	mc, nc := im.mc, im.nc
+	nw := 1
+	if parallel {
+		nw = runtime.GOMAXPROCS(0)
+	}
+	if nw > 1 {
+		if want := 4 * nw; ceilDiv(m, mc)*ceilDiv(n, nc) < want {
+			mc = max(mr, min(mc, ceilDiv(ceilDiv(m, want), mr)*mr))
+			if ceilDiv(m, mc)*ceilDiv(n, nc) < 2*nw {
+				nc = max(nr, min(nc, ceilDiv(ceilDiv(n, 2*nw), nr)*nr))
 			}
 		}
 	}
-	if parallel && k*npad >= 32*1024 {
-		Parallel(nSliv, 4, packB)
-	} else {
-		packB(0, nSliv)
-	}
-
-	mc, nc := im.mc, im.nc
-	mBlocks := (m + mc - 1) / mc
-	nBlocks := (n + nc - 1) / nc
+	mBlocks := ceilDiv(m, mc)
+	nBlocks := ceilDiv(n, nc)
 	jobs := mBlocks * nBlocks
 	runJobs := func(lo, hi int) {
 		pa := getBuf(mc * kcMax)
@@ -136,53 +185,79 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 			ib, jb := job%mBlocks, job/mBlocks
 			i0, j0 := ib*mc, jb*nc
 			mLen, nLen := min(mc, m-i0), min(nc, n-j0)
-			betaNow := beta
-			if bias != nil {
-				for i := i0; i < i0+mLen; i++ {
-					copy(c[i*ldc+j0:i*ldc+j0+nLen], bias[j0:j0+nLen])
-				}
-				betaNow = 1
-			}
+			full := mLen / mr // full row slivers in this job
 			for p0 := 0; p0 < k; p0 += kcMax {
 				kc := min(kcMax, k-p0)
-				packABlock(packedA, transA, a, lda, i0, mLen, p0, kc, mr)
-				bBase := packedB[p0*npad:]
+				first := p0 == 0
+				betaNow := float32(1)
+				var biasNow []float32
+				if first {
+					betaNow = beta
+					if bias != nil {
+						biasNow = bias[j0:n]
+					}
+				}
+				// A panels for the full slivers, and the partial one (packed).
+				var av []float32
+				var ars, acs, ats int
+				switch {
+				case !im.direct:
+					packABlock(packedA, transA, a, lda, i0, mLen, p0, kc, mr)
+					av, ars, acs, ats = packedA, 1, mr, mr*kc
+				case transA:
+					av, ars, acs, ats = a[p0*lda+i0:], 1, lda, mr
+					if full*mr < mLen {
+						packABlock(packedA, transA, a, lda, i0+full*mr, mLen-full*mr, p0, kc, mr)
+					}
+				default:
+					av, ars, acs, ats = a[i0*lda+p0:], lda, 1, mr*lda
+					if full*mr < mLen {
+						packABlock(packedA, transA, a, lda, i0+full*mr, mLen-full*mr, p0, kc, mr)
+					}
+				}
 				for jj := 0; jj < nLen; jj += nr {
 					js := (j0 + jj) / nr
-					bs := bBase[js*kc*nr : (js+1)*kc*nr]
+					bv, bs := bPanel(p0, kc, js)
 					nn := min(nr, nLen-jj)
-					ii := 0
-					if nn == nr {
-						// All full tiles of this column strip in one call.
-						if full := mLen / mr; full > 0 {
-							im.kern(kc, packedA[:full*mr*kc], bs, c[i0*ldc+j0+jj:], ldc, alpha, betaNow, full)
-							ii = full * mr
-						}
+					var bj []float32
+					if biasNow != nil {
+						bj = biasNow[jj:]
 					}
-					for ; ii < mLen; ii += mr {
-						as := packedA[ii*kc : (ii+mr)*kc]
+					if nn == nr && full > 0 {
+						im.kern(kc, av, ars, acs, ats, bv, bs, c[i0*ldc+j0+jj:], ldc, alpha, betaNow, bj, full)
+					}
+					for ii := 0; ii < mLen; ii += mr {
 						mm := min(mr, mLen-ii)
-						coff := (i0+ii)*ldc + j0 + jj
-						// Edge tile: compute the full tile into a buffer, then
-						// merge the valid part.
+						if nn == nr && mm == mr {
+							continue // done above
+						}
+						// Edge tile: compute the whole mr×nr tile into a buffer,
+						// then merge the valid part.
 						t := tile[:mr*nr]
-						im.kern(kc, as, bs, t, nr, 1, 0, 1)
+						if ii < full*mr {
+							im.kern(kc, av[(ii/mr)*ats:], ars, acs, ats, bv, bs, t, nr, 1, 0, nil, 1)
+						} else if im.direct {
+							im.kern(kc, packedA, 1, mr, mr*kc, bv, bs, t, nr, 1, 0, nil, 1)
+						} else {
+							im.kern(kc, packedA[ii*kc:], 1, mr, mr*kc, bv, bs, t, nr, 1, 0, nil, 1)
+						}
+						coff := (i0+ii)*ldc + j0 + jj
 						for i := 0; i < mm; i++ {
 							crow := c[coff+i*ldc : coff+i*ldc+nn]
 							trow := t[i*nr : i*nr+nn]
-							if betaNow == 0 {
-								for j := range crow {
-									crow[j] = alpha * trow[j]
+							for j := range crow {
+								v := alpha * trow[j]
+								if bj != nil {
+									v += bj[j]
 								}
-							} else {
-								for j := range crow {
-									crow[j] = alpha*trow[j] + betaNow*crow[j]
+								if betaNow != 0 {
+									v += betaNow * crow[j]
 								}
+								crow[j] = v
 							}
 						}
 					}
 				}
-				betaNow = 1
 			}
 		}
 		putBuf(pa)
@@ -192,8 +267,12 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 	} else {
 		runJobs(0, jobs)
 	}
-	putBuf(pb)
+	if pb != nil {
+		putBuf(pb)
+	}
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // packBSliver packs columns j0..j0+nr of rows p0..p0+kc of op(B) into dst
 // (element (p,j) at dst[p*nr+j]), zero-padding columns beyond n.

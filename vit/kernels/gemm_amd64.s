@@ -2,25 +2,39 @@
 
 #include "textflag.h"
 
-// func gemmKernel6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, tiles int)
+// func gemmKernel6x16(kc int, a *float32, ars, acs, ats int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, bias *float32, tiles int)
 //
-// For t in [0, tiles): multiplies the packed A sliver at a + t*6*kc (element
-// (i,p) at [p*6+i]) by the packed B sliver at b (element (p,j) at [p*16+j])
-// and stores rows 6t..6t+5 of C (row stride ldc floats):
-// C = alpha*acc + beta*C, or alpha*acc when beta == ±0 (C is then not read).
-// Accumulators: Y4..Y15 (row i uses Y(4+2i), Y(5+2i)).
-TEXT ·gemmKernel6x16(SB), NOSPLIT, $0-56
-	MOVQ ldc+32(FP), R8
+// For each tile t < tiles, computes the 6×16 block of C at rows 6t..6t+5:
+//
+//	acc[i][j] = sum_{p<kc} A(i,p) * B(p,j)        (p increasing, FMA)
+//	C[i][j]   = alpha*acc + bias[j] + beta*C[i][j]
+//
+// with A(i,p) = a[t*ats + i*ars + p*acs] and B(p,j) = b[p*bs + j]; all
+// strides are in floats. bias may be nil (no bias); when beta == ±0, C is
+// not read. One kernel serves packed panels (ars=1, acs=6, ats=6*kc; bs=16)
+// and unpacked row-major operands (A: ars=lda, acs=1; Aᵀ: ars=1, acs=lda;
+// B: bs=ldb), with identical arithmetic per element.
+// Accumulators: Y4..Y15 (row i in Y(4+2i), Y(5+2i)).
+TEXT ·gemmKernel6x16(SB), NOSPLIT, $0-96
+	MOVQ ars+16(FP), R8
 	SHLQ $2, R8
-	MOVQ a+8(FP), SI
-	MOVQ c+24(FP), DX
-	MOVQ tiles+48(FP), BX
+	LEAQ (R8)(R8*2), R9   // 3*ars
+	LEAQ (R8)(R8*4), R10  // 5*ars
+	MOVQ acs+24(FP), R11
+	SHLQ $2, R11
+	MOVQ ldc+64(FP), R12
+	SHLQ $2, R12
+	MOVQ bs+48(FP), R13
+	SHLQ $2, R13
+	MOVQ c+56(FP), DX
+	MOVQ tiles+88(FP), BX
 	TESTQ BX, BX
 	JZ   done
 
 tile:
-	MOVQ kc+0(FP), CX
-	MOVQ b+16(FP), DI
+	MOVQ   a+8(FP), SI
+	MOVQ   b+40(FP), DI
+	MOVQ   kc+0(FP), CX
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -33,91 +47,37 @@ tile:
 	VXORPS Y13, Y13, Y13
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
-	CMPQ CX, $2
-	JLT  tail
+	TESTQ  CX, CX
+	JZ     store
 
-loop2:
+loop:
 	VMOVUPS      (DI), Y0
 	VMOVUPS      32(DI), Y1
 	VBROADCASTSS (SI), Y2
-	VBROADCASTSS 4(SI), Y3
+	VBROADCASTSS (SI)(R8*1), Y3
 	VFMADD231PS  Y0, Y2, Y4
 	VFMADD231PS  Y1, Y2, Y5
 	VFMADD231PS  Y0, Y3, Y6
 	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y3
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
 	VFMADD231PS  Y0, Y2, Y8
 	VFMADD231PS  Y1, Y2, Y9
 	VFMADD231PS  Y0, Y3, Y10
 	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 16(SI), Y2
-	VBROADCASTSS 20(SI), Y3
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
 	VFMADD231PS  Y0, Y2, Y12
 	VFMADD231PS  Y1, Y2, Y13
 	VFMADD231PS  Y0, Y3, Y14
 	VFMADD231PS  Y1, Y3, Y15
-
-	VMOVUPS      64(DI), Y0
-	VMOVUPS      96(DI), Y1
-	VBROADCASTSS 24(SI), Y2
-	VBROADCASTSS 28(SI), Y3
-	VFMADD231PS  Y0, Y2, Y4
-	VFMADD231PS  Y1, Y2, Y5
-	VFMADD231PS  Y0, Y3, Y6
-	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 32(SI), Y2
-	VBROADCASTSS 36(SI), Y3
-	VFMADD231PS  Y0, Y2, Y8
-	VFMADD231PS  Y1, Y2, Y9
-	VFMADD231PS  Y0, Y3, Y10
-	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 40(SI), Y2
-	VBROADCASTSS 44(SI), Y3
-	VFMADD231PS  Y0, Y2, Y12
-	VFMADD231PS  Y1, Y2, Y13
-	VFMADD231PS  Y0, Y3, Y14
-	VFMADD231PS  Y1, Y3, Y15
-
-	ADDQ $48, SI
-	ADDQ $128, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JGE  loop2
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-	VMOVUPS      (DI), Y0
-	VMOVUPS      32(DI), Y1
-	VBROADCASTSS (SI), Y2
-	VBROADCASTSS 4(SI), Y3
-	VFMADD231PS  Y0, Y2, Y4
-	VFMADD231PS  Y1, Y2, Y5
-	VFMADD231PS  Y0, Y3, Y6
-	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y3
-	VFMADD231PS  Y0, Y2, Y8
-	VFMADD231PS  Y1, Y2, Y9
-	VFMADD231PS  Y0, Y3, Y10
-	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 16(SI), Y2
-	VBROADCASTSS 20(SI), Y3
-	VFMADD231PS  Y0, Y2, Y12
-	VFMADD231PS  Y1, Y2, Y13
-	VFMADD231PS  Y0, Y3, Y14
-	VFMADD231PS  Y1, Y3, Y15
-	ADDQ         $24, SI
+	ADDQ         R11, SI
+	ADDQ         R13, DI
+	DECQ         CX
+	JNZ          loop
 
 store:
-	// Row pointers: DX, R9=DX+ldc, R10=DX+2ldc, R11=R9+2ldc, R12=DX+4ldc, R13=R9+4ldc.
-	LEAQ         (DX)(R8*1), R9
-	LEAQ         (DX)(R8*2), R10
-	LEAQ         (R9)(R8*2), R11
-	LEAQ         (DX)(R8*4), R12
-	LEAQ         (R9)(R8*4), R13
-	VBROADCASTSS alpha+40(FP), Y0
+	VBROADCASTSS alpha+72(FP), Y0
 	VMULPS       Y0, Y4, Y4
 	VMULPS       Y0, Y5, Y5
 	VMULPS       Y0, Y6, Y6
@@ -130,40 +90,65 @@ store:
 	VMULPS       Y0, Y13, Y13
 	VMULPS       Y0, Y14, Y14
 	VMULPS       Y0, Y15, Y15
-	MOVL         beta+44(FP), AX
-	ANDL         $0x7fffffff, AX
+	MOVQ         bias+80(FP), AX
+	TESTQ        AX, AX
+	JZ           nobias
+	VMOVUPS      (AX), Y2
+	VMOVUPS      32(AX), Y3
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y5, Y5
+	VADDPS       Y2, Y6, Y6
+	VADDPS       Y3, Y7, Y7
+	VADDPS       Y2, Y8, Y8
+	VADDPS       Y3, Y9, Y9
+	VADDPS       Y2, Y10, Y10
+	VADDPS       Y3, Y11, Y11
+	VADDPS       Y2, Y12, Y12
+	VADDPS       Y3, Y13, Y13
+	VADDPS       Y2, Y14, Y14
+	VADDPS       Y3, Y15, Y15
+
+nobias:
+	// AX = row 3 of the tile; rows are (DX), (DX)(R12), (DX)(R12*2), (AX), ...
+	LEAQ         (DX)(R12*2), AX
+	ADDQ         R12, AX
+	MOVL         beta+76(FP), SI
+	ANDL         $0x7fffffff, SI
 	JZ           storeonly
-	VBROADCASTSS beta+44(FP), Y1
+	VBROADCASTSS beta+76(FP), Y1
 	VFMADD231PS  (DX), Y1, Y4
 	VFMADD231PS  32(DX), Y1, Y5
-	VFMADD231PS  (R9), Y1, Y6
-	VFMADD231PS  32(R9), Y1, Y7
-	VFMADD231PS  (R10), Y1, Y8
-	VFMADD231PS  32(R10), Y1, Y9
-	VFMADD231PS  (R11), Y1, Y10
-	VFMADD231PS  32(R11), Y1, Y11
-	VFMADD231PS  (R12), Y1, Y12
-	VFMADD231PS  32(R12), Y1, Y13
-	VFMADD231PS  (R13), Y1, Y14
-	VFMADD231PS  32(R13), Y1, Y15
+	VFMADD231PS  (DX)(R12*1), Y1, Y6
+	VFMADD231PS  32(DX)(R12*1), Y1, Y7
+	VFMADD231PS  (DX)(R12*2), Y1, Y8
+	VFMADD231PS  32(DX)(R12*2), Y1, Y9
+	VFMADD231PS  (AX), Y1, Y10
+	VFMADD231PS  32(AX), Y1, Y11
+	VFMADD231PS  (AX)(R12*1), Y1, Y12
+	VFMADD231PS  32(AX)(R12*1), Y1, Y13
+	VFMADD231PS  (AX)(R12*2), Y1, Y14
+	VFMADD231PS  32(AX)(R12*2), Y1, Y15
 
 storeonly:
 	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
-	VMOVUPS Y6, (R9)
-	VMOVUPS Y7, 32(R9)
-	VMOVUPS Y8, (R10)
-	VMOVUPS Y9, 32(R10)
-	VMOVUPS Y10, (R11)
-	VMOVUPS Y11, 32(R11)
-	VMOVUPS Y12, (R12)
-	VMOVUPS Y13, 32(R12)
-	VMOVUPS Y14, (R13)
-	VMOVUPS Y15, 32(R13)
+	VMOVUPS Y6, (DX)(R12*1)
+	VMOVUPS Y7, 32(DX)(R12*1)
+	VMOVUPS Y8, (DX)(R12*2)
+	VMOVUPS Y9, 32(DX)(R12*2)
+	VMOVUPS Y10, (AX)
+	VMOVUPS Y11, 32(AX)
+	VMOVUPS Y12, (AX)(R12*1)
+	VMOVUPS Y13, 32(AX)(R12*1)
+	VMOVUPS Y14, (AX)(R12*2)
+	VMOVUPS Y15, 32(AX)(R12*2)
 
-	// next tile: C moves down 6 rows; SI already points at the next A sliver.
-	LEAQ (R11)(R8*2), DX
-	ADDQ R8, DX
+	// next tile: C down 6 rows, A base += ats.
+	LEAQ (AX)(R12*2), DX
+	ADDQ R12, DX
+	MOVQ ats+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, a+8(FP)
 	DECQ BX
 	JNZ  tile
 

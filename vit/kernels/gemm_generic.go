@@ -9,13 +9,18 @@ var genericGemm = &gemmImpl{
 	kern: kernel4x4Go,
 }
 
-func kernel4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32, tiles int) {
+// kernel4x4Go is the pure-Go micro-kernel. It only handles packed panels
+// (ars=1, acs=4, bs=4), which is what the driver gives it (direct=false).
+func kernel4x4Go(kc int, a []float32, ars, acs, ats int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, bias []float32, tiles int) {
+	if ars != 1 || acs != 4 || bs != 4 {
+		panic("kernels: kernel4x4Go needs packed panels")
+	}
 	for t := 0; t < tiles; t++ {
-		tile4x4Go(kc, a[t*4*kc:(t+1)*4*kc], b, c[t*4*ldc:], ldc, alpha, beta)
+		tile4x4Go(kc, a[t*ats:t*ats+4*kc], b, c[t*4*ldc:], ldc, alpha, beta, bias)
 	}
 }
 
-func tile4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+func tile4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32, bias []float32) {
 	a = a[:kc*4]
 	b = b[:kc*4]
 	var c00, c01, c02, c03 float32
@@ -47,22 +52,26 @@ func tile4x4Go(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 		c32 += a3 * b2
 		c33 += a3 * b3
 	}
-	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta)
-	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta)
-	store4(c[2*ldc:2*ldc+4:2*ldc+4], c20, c21, c22, c23, alpha, beta)
-	store4(c[3*ldc:3*ldc+4:3*ldc+4], c30, c31, c32, c33, alpha, beta)
+	var bb [4]float32
+	if bias != nil {
+		copy(bb[:], bias[:4])
+	}
+	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta, &bb)
+	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta, &bb)
+	store4(c[2*ldc:2*ldc+4:2*ldc+4], c20, c21, c22, c23, alpha, beta, &bb)
+	store4(c[3*ldc:3*ldc+4:3*ldc+4], c30, c31, c32, c33, alpha, beta, &bb)
 }
 
-func store4(c []float32, x0, x1, x2, x3, alpha, beta float32) {
+func store4(c []float32, x0, x1, x2, x3, alpha, beta float32, bias *[4]float32) {
 	if beta == 0 {
-		c[0] = alpha * x0
-		c[1] = alpha * x1
-		c[2] = alpha * x2
-		c[3] = alpha * x3
+		c[0] = alpha*x0 + bias[0]
+		c[1] = alpha*x1 + bias[1]
+		c[2] = alpha*x2 + bias[2]
+		c[3] = alpha*x3 + bias[3]
 		return
 	}
-	c[0] = alpha*x0 + beta*c[0]
-	c[1] = alpha*x1 + beta*c[1]
-	c[2] = alpha*x2 + beta*c[2]
-	c[3] = alpha*x3 + beta*c[3]
+	c[0] = alpha*x0 + bias[0] + beta*c[0]
+	c[1] = alpha*x1 + bias[1] + beta*c[1]
+	c[2] = alpha*x2 + bias[2] + beta*c[2]
+	c[3] = alpha*x3 + bias[3] + beta*c[3]
 }

@@ -14,7 +14,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			c := make([]float32, tiles*im.mr*im.nr)
 			b.Run(fmt.Sprintf("%s/kc=%d", im.name, kc), func(b *testing.B) {
 				for b.Loop() {
-					im.kern(kc, a, bb, c, im.nr, 1, 1, tiles)
+					im.kern(kc, a, 1, im.mr, im.mr*kc, bb, im.nr, c, im.nr, 1, 1, nil, tiles)
 				}
 				b.ReportMetric(2*float64(tiles*im.mr*im.nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

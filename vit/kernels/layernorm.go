@@ -22,7 +22,14 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, rows, dim in
 	if dim == 0 {
 		return
 	}
+	simd := useSIMD && lnSIMDOK(dim, weight, bias, true)
 	body := func(lo, hi int) {
+		if simd {
+			if hi > lo {
+				lnForwardSIMD(out[lo*dim:hi*dim], mean[lo:hi], rstd[lo:hi], inp[lo*dim:hi*dim], weight, bias, hi-lo, dim, eps)
+			}
+			return
+		}
 		for r := lo; r < hi; r++ {
 			x := inp[r*dim : (r+1)*dim]
 			o := out[r*dim : (r+1)*dim]
@@ -85,7 +92,14 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 	big := n >= 32*1024
 	if dinp != nil {
 		checkLen("LayerNormBackward", n, "dinp", dinp)
+		simd := useSIMD && lnSIMDOK(dim, weight, nil, false)
 		body := func(lo, hi int) {
+			if simd {
+				if hi > lo {
+					lnBackwardSIMD(dinp[lo*dim:hi*dim], dout[lo*dim:hi*dim], inp[lo*dim:hi*dim], weight, mean[lo:hi], rstd[lo:hi], hi-lo, dim)
+				}
+				return
+			}
 			var buf [256]float32
 			var dnorm []float32
 			if dim <= len(buf) {
@@ -131,6 +145,19 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 		checkLen("LayerNormBackward", dim, "dbias", dbias)
 	}
 	// Parameter gradients: parallel over columns, rows summed in order.
+	if useSIMD && dim&7 == 0 {
+		chunks := func(lo, hi int) {
+			if hi > lo {
+				lnParamsSIMD(dweight, dbias, dout, inp, mean, rstd, rows, dim, lo*8, hi*8)
+			}
+		}
+		if big {
+			Parallel(dim/8, 2, chunks)
+		} else {
+			chunks(0, dim/8)
+		}
+		return
+	}
 	cols := func(lo, hi int) {
 		for r := 0; r < rows; r++ {
 			x := inp[r*dim+lo : r*dim+hi]

@@ -89,7 +89,7 @@ func geluRef(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }
 func TestLinearForward(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewSource(10))
-		for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {65, 17, 3}, {1088, 64, 192}, {100, 128, 64}} {
+		for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {65, 17, 3}, {1088, 64, 192}, {100, 128, 64}, {37, 300, 21}, {50, 513, 40}} {
 			rows, in, outD := sz[0], sz[1], sz[2]
 			inp, w, bias := randSlice(rng, rows*in), randSlice(rng, outD*in), randSlice(rng, outD)
 			for _, bb := range [][]float32{bias, nil} {
@@ -171,7 +171,9 @@ func TestLinearGradCheck(t *testing.T) {
 
 // ---- LayerNorm ----
 
-func TestLayerNormForward(t *testing.T) {
+func TestLayerNormForward(t *testing.T) { forEachImpl(t, testLayerNormForward) }
+
+func testLayerNormForward(t *testing.T) {
 	rng := rand.New(rand.NewSource(20))
 	for _, sz := range [][2]int{{1, 1}, {3, 5}, {17, 33}, {1088, 64}, {65, 192}} {
 		rows, dim := sz[0], sz[1]
@@ -189,9 +191,11 @@ func TestLayerNormForward(t *testing.T) {
 	}
 }
 
-func TestLayerNormGradCheck(t *testing.T) {
+func TestLayerNormGradCheck(t *testing.T) { forEachImpl(t, testLayerNormGradCheck) }
+
+func testLayerNormGradCheck(t *testing.T) {
 	rng := rand.New(rand.NewSource(21))
-	for _, sz := range [][2]int{{3, 5}, {4, 33}} {
+	for _, sz := range [][2]int{{3, 5}, {4, 33}, {3, 16}, {2, 64}, {1, 8}} {
 		rows, dim := sz[0], sz[1]
 		inp, w, b := randSlice(rng, rows*dim), randSlice(rng, dim), randSlice(rng, dim)
 		g := randSlice(rng, rows*dim)
@@ -207,6 +211,51 @@ func TestLayerNormGradCheck(t *testing.T) {
 		gradCheck(t, "ln dweight", rng, w, dw, loss, 1e-2, 40)
 		gradCheck(t, "ln dbias", rng, b, db, loss, 1e-2, 40)
 	}
+}
+
+// TestLayerNormBackwardReference checks all three gradients against a float64
+// implementation of the same formulas, on sizes the SIMD path takes too.
+func TestLayerNormBackwardReference(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(22))
+		for _, sz := range [][2]int{{5, 7}, {33, 64}, {1088, 64}, {70, 192}, {9, 24}} {
+			rows, dim := sz[0], sz[1]
+			inp, w, b, g := randSlice(rng, rows*dim), randSlice(rng, dim), randSlice(rng, dim), randSlice(rng, rows*dim)
+			out, mean, rstd := make([]float32, rows*dim), make([]float32, rows), make([]float32, rows)
+			LayerNormForward(out, mean, rstd, inp, w, b, rows, dim, 1e-6)
+			dinp0, dw0, db0 := randSlice(rng, rows*dim), randSlice(rng, dim), randSlice(rng, dim)
+			dinp, dw, db := clone(dinp0), clone(dw0), clone(db0)
+			LayerNormBackward(dinp, dw, db, g, inp, w, mean, rstd, rows, dim)
+			wantDinp := make([]float64, rows*dim)
+			wantDw, wantDb := make([]float64, dim), make([]float64, dim)
+			for i := range wantDw {
+				wantDw[i], wantDb[i] = float64(dw0[i]), float64(db0[i])
+			}
+			for r := 0; r < rows; r++ {
+				m, rs := float64(mean[r]), float64(rstd[r])
+				var sd, sdn float64
+				for i := 0; i < dim; i++ {
+					norm := (float64(inp[r*dim+i]) - m) * rs
+					dn := float64(g[r*dim+i]) * float64(w[i])
+					sd += dn
+					sdn += dn * norm
+					wantDw[i] += float64(g[r*dim+i]) * norm
+					wantDb[i] += float64(g[r*dim+i])
+				}
+				sd /= float64(dim)
+				sdn /= float64(dim)
+				for i := 0; i < dim; i++ {
+					norm := (float64(inp[r*dim+i]) - m) * rs
+					dn := float64(g[r*dim+i]) * float64(w[i])
+					wantDinp[r*dim+i] = float64(dinp0[r*dim+i]) + (dn-sd-norm*sdn)*rs
+				}
+			}
+			tol := 1e-5 * math.Sqrt(float64(rows))
+			assertClose(t, "ln dinp", dinp, wantDinp, 1e-4, 1e-4)
+			assertClose(t, "ln dweight", dw, wantDw, tol, tol)
+			assertClose(t, "ln dbias", db, wantDb, tol, tol)
+		}
+	})
 }
 
 // ---- GELU ----
@@ -495,9 +544,11 @@ func TestDeterministicAcrossThreads(t *testing.T) {
 
 // ---- vector helpers ----
 
-func TestVectorHelpers(t *testing.T) {
+func TestVectorHelpers(t *testing.T) { forEachImpl(t, testVectorHelpers) }
+
+func testVectorHelpers(t *testing.T) {
 	rng := rand.New(rand.NewSource(80))
-	for _, n := range []int{0, 1, 3, 7, 8, 9, 16, 31, 33, 64, 65, 1000} {
+	for _, n := range []int{0, 1, 3, 7, 8, 9, 16, 31, 32, 33, 64, 65, 100, 1000} {
 		a, b := randSlice(rng, n), randSlice(rng, n)
 		out := make([]float32, n)
 		Add(out, a, b)

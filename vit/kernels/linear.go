@@ -40,7 +40,11 @@ func colSums(dst, x []float32, rows, cols int) {
 		d := dst[lo:hi]
 		for r := 0; r < rows; r++ {
 			src := x[r*cols+lo : r*cols+hi]
-			addGo(d, d, src)
+			if useSIMD {
+				addSIMD(d, d, src)
+			} else {
+				addGo(d, d, src)
+			}
 		}
 	}
 	if rows*cols < 64*1024 {

@@ -13,6 +13,10 @@ func Add(out, a, b []float32) {
 	n := len(out)
 	checkLen("Add", n, "a", a)
 	checkLen("Add", n, "b", b)
+	if useSIMD {
+		addSIMD(out, a[:n], b[:n])
+		return
+	}
 	addGo(out, a[:n], b[:n])
 }
 
@@ -20,6 +24,10 @@ func Add(out, a, b []float32) {
 func AddInPlace(dst, src []float32) {
 	n := len(dst)
 	checkLen("AddInPlace", n, "src", src)
+	if useSIMD {
+		addSIMD(dst, dst, src[:n])
+		return
+	}
 	addGo(dst, dst, src[:n])
 }
 
@@ -27,6 +35,10 @@ func AddInPlace(dst, src []float32) {
 func Axpy(alpha float32, x, y []float32) {
 	n := len(y)
 	checkLen("Axpy", n, "x", x)
+	if useSIMD {
+		axpySIMD(alpha, x[:n], y)
+		return
+	}
 	axpyGo(alpha, x[:n], y)
 }
 
@@ -43,6 +55,9 @@ func Zero(x []float32) { clear(x) }
 // Dot returns sum_i a[i]*b[i] over len(a) elements, summed in a fixed order.
 func Dot(a, b []float32) float32 {
 	checkLen("Dot", len(a), "b", b)
+	if useSIMD {
+		return dotSIMD(a, b[:len(a)])
+	}
 	return dotGo(a, b[:len(a)])
 }
 

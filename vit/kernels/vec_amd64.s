@@ -1,0 +1,352 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// HSUM reduces the 8 lanes of Y(r) into lane 0 of X(r) (fixed order),
+// using X(t) as a temporary.
+#define HSUM(yr, xr, xt) \
+	VEXTRACTF128 $1, yr, xt; \
+	VADDPS       xt, xr, xr; \
+	VPERMILPS    $0x4e, xr, xt; \
+	VADDPS       xt, xr, xr; \
+	VPERMILPS    $0xb1, xr, xt; \
+	VADDPS       xt, xr, xr
+
+// func addAVX2(out, a, b *float32, n int)   // out = a + b, n % 8 == 0
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   adone
+	CMPQ CX, $4
+	JLT  a1
+
+a4:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VADDPS  (DX), Y0, Y0
+	VADDPS  32(DX), Y1, Y1
+	VADDPS  64(DX), Y2, Y2
+	VADDPS  96(DX), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DX
+	ADDQ    $128, DI
+	SUBQ    $4, CX
+	CMPQ    CX, $4
+	JGE     a4
+	TESTQ   CX, CX
+	JZ      adone
+
+a1:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     a1
+
+adone:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(alpha float32, x, y *float32, n int)   // y += alpha*x, n % 8 == 0
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y15
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+	SHRQ         $3, CX
+	JZ           xdone
+
+x1:
+	VMOVUPS     (DI), Y0
+	VFMADD231PS (SI), Y15, Y0
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	DECQ        CX
+	JNZ         x1
+
+xdone:
+	VZEROUPPER
+	RET
+
+// func dotAVX2(a, b *float32, n int) float32   // n % 32 == 0
+// Four 8-lane partial sums, combined as (s0+s1)+(s2+s3), then HSUM.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DX
+	MOVQ   n+16(FP), CX
+	SHRQ   $5, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  CX, CX
+	JZ     dsum
+
+d4:
+	VMOVUPS     (SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS 32(DX), Y5, Y1
+	VFMADD231PS 64(DX), Y6, Y2
+	VFMADD231PS 96(DX), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DX
+	DECQ        CX
+	JNZ         d4
+
+dsum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func lnForwardAVX2(out, mean, rstd, inp, w, b *float32, rows, dim int, eps, invDim float32)
+// LayerNorm over rows of dim floats (dim % 8 == 0, dim > 0):
+// mean = sum(x)/dim, var = sum((x-mean)^2)/dim, rstd = 1/sqrt(var+eps),
+// out = (x-mean)*rstd*w + b.
+TEXT ·lnForwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ         out+0(FP), DI
+	MOVQ         mean+8(FP), R8
+	MOVQ         rstd+16(FP), R9
+	MOVQ         inp+24(FP), SI
+	MOVQ         rows+48(FP), BX
+	MOVQ         dim+56(FP), R10
+	SHRQ         $3, R10            // chunks per row
+	VBROADCASTSS eps+64(FP), Y14
+	VBROADCASTSS invDim+68(FP), Y15
+	TESTQ        BX, BX
+	JZ           fdone
+
+frow:
+	// pass 1: mean
+	VXORPS Y0, Y0, Y0
+	MOVQ   SI, AX
+	MOVQ   R10, CX
+
+fsum:
+	VADDPS (AX), Y0, Y0
+	ADDQ   $32, AX
+	DECQ   CX
+	JNZ    fsum
+	HSUM(Y0, X0, X1)
+	VMULSS       X15, X0, X0
+	VMOVSS       X0, (R8)
+	VBROADCASTSS X0, Y1
+
+	// pass 2: variance -> rstd
+	VXORPS Y2, Y2, Y2
+	MOVQ   SI, AX
+	MOVQ   R10, CX
+
+fvar:
+	VMOVUPS     (AX), Y3
+	VSUBPS      Y1, Y3, Y3
+	VFMADD231PS Y3, Y3, Y2
+	ADDQ        $32, AX
+	DECQ        CX
+	JNZ         fvar
+	HSUM(Y2, X2, X3)
+	VMULSS       X15, X2, X2
+	VADDSS       X14, X2, X2
+	VSQRTSS      X2, X2, X2
+	VMOVSS       one<>(SB), X3
+	VDIVSS       X2, X3, X3
+	VMOVSS       X3, (R9)
+	VBROADCASTSS X3, Y4
+
+	// pass 3: out = (x-mean)*rstd*w + b
+	MOVQ w+32(FP), DX
+	MOVQ b+40(FP), R11
+	MOVQ SI, AX
+	MOVQ R10, CX
+
+fout:
+	VMOVUPS     (AX), Y3
+	VSUBPS      Y1, Y3, Y3
+	VMULPS      Y4, Y3, Y3
+	VMOVUPS     (DX), Y5
+	VFMADD213PS (R11), Y5, Y3
+	VMOVUPS     Y3, (DI)
+	ADDQ        $32, AX
+	ADDQ        $32, DX
+	ADDQ        $32, R11
+	ADDQ        $32, DI
+	DECQ        CX
+	JNZ         fout
+
+	MOVQ AX, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ BX
+	JNZ  frow
+
+fdone:
+	VZEROUPPER
+	RET
+
+// func lnBackwardAVX2(dinp, dout, inp, w, mean, rstd *float32, rows, dim int, invDim float32)
+// dinp += (dnorm - mean(dnorm) - norm*mean(dnorm*norm)) * rstd, with
+// norm = (x-mean)*rstd and dnorm = dout*w (dim % 8 == 0, dim > 0).
+TEXT ·lnBackwardAVX2(SB), NOSPLIT, $0-68
+	MOVQ         dinp+0(FP), DI
+	MOVQ         dout+8(FP), DX
+	MOVQ         inp+16(FP), SI
+	MOVQ         mean+32(FP), R8
+	MOVQ         rstd+40(FP), R9
+	MOVQ         rows+48(FP), BX
+	MOVQ         dim+56(FP), R10
+	SHRQ         $3, R10
+	VBROADCASTSS invDim+64(FP), Y15
+	TESTQ        BX, BX
+	JZ           bdone
+
+brow:
+	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R9), Y4
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         SI, AX
+	MOVQ         DX, R12
+	MOVQ         w+24(FP), R11
+	MOVQ         R10, CX
+
+bsum:
+	VMOVUPS     (AX), Y3
+	VSUBPS      Y1, Y3, Y3
+	VMULPS      Y4, Y3, Y3
+	VMOVUPS     (R12), Y5
+	VMULPS      (R11), Y5, Y5
+	VADDPS      Y5, Y6, Y6
+	VFMADD231PS Y5, Y3, Y7
+	ADDQ        $32, AX
+	ADDQ        $32, R12
+	ADDQ        $32, R11
+	DECQ        CX
+	JNZ         bsum
+	HSUM(Y6, X6, X0)
+	HSUM(Y7, X7, X0)
+	VMULSS       X15, X6, X6
+	VMULSS       X15, X7, X7
+	VBROADCASTSS X6, Y6
+	VBROADCASTSS X7, Y7
+
+	MOVQ SI, AX
+	MOVQ DX, R12
+	MOVQ w+24(FP), R11
+	MOVQ R10, CX
+
+bout:
+	VMOVUPS      (AX), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      (R12), Y5
+	VMULPS       (R11), Y5, Y5
+	VSUBPS       Y6, Y5, Y5
+	VFNMADD231PS Y7, Y3, Y5
+	VMULPS       Y4, Y5, Y5
+	VADDPS       (DI), Y5, Y5
+	VMOVUPS      Y5, (DI)
+	ADDQ         $32, AX
+	ADDQ         $32, R12
+	ADDQ         $32, R11
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          bout
+
+	MOVQ AX, SI
+	MOVQ R12, DX
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ BX
+	JNZ  brow
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func lnParamsAVX2(dw, db, dout, inp, mean, rstd *float32, rows, ld, width int)
+// For 8-column chunks of [0,width) (width % 8 == 0), over all rows in order:
+// dw += sum_r dout*norm, db += sum_r dout (sums formed first, then added);
+// dout/inp rows are ld floats apart. dw or db may be nil.
+TEXT ·lnParamsAVX2(SB), NOSPLIT, $0-72
+	MOVQ ld+56(FP), R10
+	SHLQ $2, R10
+	XORQ R11, R11              // column offset in bytes
+	MOVQ width+64(FP), R13
+	SHLQ $2, R13
+
+pchunk:
+	CMPQ   R11, R13
+	JGE    pdone
+	MOVQ   dout+16(FP), DX
+	ADDQ   R11, DX
+	MOVQ   inp+24(FP), SI
+	ADDQ   R11, SI
+	MOVQ   mean+32(FP), R8
+	MOVQ   rstd+40(FP), R9
+	MOVQ   rows+48(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  CX, CX
+	JZ     pstore
+
+prow:
+	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R9), Y4
+	VMOVUPS      (SI), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      (DX), Y5
+	VADDPS       Y5, Y7, Y7
+	VFMADD231PS  Y5, Y3, Y6
+	ADDQ         R10, SI
+	ADDQ         R10, DX
+	ADDQ         $4, R8
+	ADDQ         $4, R9
+	DECQ         CX
+	JNZ          prow
+
+pstore:
+	MOVQ    dw+0(FP), AX
+	TESTQ   AX, AX
+	JZ      pdb
+	ADDQ    R11, AX
+	VADDPS  (AX), Y6, Y6
+	VMOVUPS Y6, (AX)
+
+pdb:
+	MOVQ    db+8(FP), AX
+	TESTQ   AX, AX
+	JZ      pnext
+	ADDQ    R11, AX
+	VADDPS  (AX), Y7, Y7
+	VMOVUPS Y7, (AX)
+
+pnext:
+	ADDQ $32, R11
+	JMP  pchunk
+
+pdone:
+	VZEROUPPER
+	RET
+
+DATA one<>+0(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $4
