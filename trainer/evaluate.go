@@ -12,9 +12,11 @@ const EvalBatch = 256
 
 // Evaluator measures accuracy of plans on one split, reusing its buffers.
 type Evaluator struct {
-	Model  *vit.Model
-	Split  *dataset.Split
-	Norm   dataset.Normalization
+	Model *vit.Model
+	Split *dataset.Split
+	Norm  dataset.Normalization
+	// OnPlan, if set, is told after each plan of EvaluateOrder is done.
+	OnPlan func(done, total int)
 	runner *vit.Runner
 	x      []float32
 	labels []int32
@@ -117,7 +119,7 @@ func (e *Evaluator) EvaluateOrder(o Order, seed uint64) (OrderResult, error) {
 	res := OrderResult{Order: o.String(), Images: e.Split.N}
 	res.Orders = o.Plans(len(e.Model.Blocks), seed)
 	var lossSum float64
-	for _, idx := range res.Orders {
+	for i, idx := range res.Orders {
 		plan, err := e.Model.PlanOf(idx)
 		if err != nil {
 			return res, err
@@ -128,6 +130,9 @@ func (e *Evaluator) EvaluateOrder(o Order, seed uint64) (OrderResult, error) {
 		acc, loss := e.Accuracy(plan)
 		res.PerOrder = append(res.PerOrder, acc)
 		lossSum += loss
+		if e.OnPlan != nil {
+			e.OnPlan(i+1, len(res.Orders))
+		}
 	}
 	res.Accuracy, res.AccuracyStd = meanStd(res.PerOrder)
 	res.Loss = lossSum / float64(len(res.Orders))

@@ -79,3 +79,24 @@ func (p *lineProgress) Update(step int, loss, acc, ips float64) {
 }
 
 func (p *lineProgress) EndEpoch(rec EpochRecord) { fmt.Fprintln(p.w, rec.Line()) }
+
+// NewCounter reports progress through total units of work described by what:
+// a bar on a terminal, a line every 10 seconds in logs, nothing for a nil w.
+// Call the returned function with the number of units done.
+func NewCounter(w io.Writer, what string, total int) func(done int) {
+	if w == nil {
+		return func(int) {}
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+			progressbar.OptionShowCount(), progressbar.OptionSetWidth(24), progressbar.OptionClearOnFinish())
+		return func(done int) { _ = bar.Set(done) }
+	}
+	last := time.Now()
+	return func(done int) {
+		if time.Since(last) >= 10*time.Second || done == total {
+			last = time.Now()
+			fmt.Fprintf(w, "%s: %d/%d\n", what, done, total)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"io"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/trainer"
@@ -10,11 +11,12 @@ import (
 // EvalRequest is everything `frankenvit eval` needs.
 type EvalRequest struct {
 	Name  string
-	Data  string // "" = the data the model was trained on
-	Split string // test, val or train
-	Order string // sequential | reversed | random[:K] | i,j,k
-	Seed  uint64 // for random orders
-	Limit int    // evaluate on the first Limit images only
+	Data  string    // "" = the data the model was trained on
+	Split string    // test, val or train
+	Order string    // sequential | reversed | random[:K] | i,j,k
+	Seed  uint64    // for random orders
+	Limit int       // evaluate on the first Limit images only
+	Log   io.Writer // progress over the orders; nil for none
 }
 
 // EvalOutcome is the accuracy of a stored model under an order.
@@ -68,7 +70,15 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	if req.Limit > 0 {
 		split = split.Limit(req.Limit)
 	}
-	res, err := trainer.NewEvaluator(m, split, norm).EvaluateOrder(order, req.Seed)
+	ev := trainer.NewEvaluator(m, split, norm)
+	var tick func(int)
+	ev.OnPlan = func(done, total int) {
+		if tick == nil {
+			tick = trainer.NewCounter(req.Log, "evaluating "+req.Name+" under "+order.String(), total)
+		}
+		tick(done)
+	}
+	res, err := ev.EvaluateOrder(order, req.Seed)
 	if err != nil {
 		return nil, err
 	}

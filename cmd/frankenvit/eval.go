@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/workflow"
@@ -16,7 +17,7 @@ func newEvalCmd() *cobra.Command {
 		Short: "Measure a stored model's accuracy under a block order",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req.Name = args[0]
+			req.Name, req.Log = args[0], os.Stderr
 			s, err := openStore()
 			if err != nil {
 				return err
