@@ -97,20 +97,17 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	record, _ := json.Marshal(TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "training",
 		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
-	stored := false
+	stored := false // whether this training has written its manifest yet
 	save := func() error {
-		if !stored && exists {
+		if stored || exists {
 			stored = true
 			return s.Replace(man)
 		}
-		if !stored {
-			if err := s.Create(man); err != nil {
-				return err
-			}
-			stored = true
-			return nil
+		if err := s.Create(man); err != nil {
+			return err
 		}
-		return s.Replace(man)
+		stored = true
+		return nil
 	}
 	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
 	var history []trainer.EpochRecord
