@@ -31,10 +31,11 @@ func AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 }
 
 // attnWorkspace is the scratch one (batch, head) pair needs: a transposed
-// head of K or V (hd×Tp) and a score matrix (T×Tp), Tp = T rounded up to 8.
+// head of K or V (hd×Tp), a score matrix (T×Tp), Tp = T rounded up to 8,
+// and rowsGemm's padding scratch.
 func attnWorkspace(T, hd int) int {
 	tp := (T + 7) &^ 7
-	return (hd + T) * tp
+	return (hd+T)*tp + 6*(hd+tp+T)
 }
 
 // AttentionScratchSize is the length of the scratch buffer AttentionBackward
@@ -105,23 +106,7 @@ func runPairs(pairs, T, hd int, body func(lo, hi int)) {
 // transposeHead writes the T×hd head at src (row stride ld) transposed into
 // dst (hd×tp), zero-padding columns T..tp.
 func transposeHead(dst, src []float32, T, hd, ld, tp int) {
-	j := 0
-	for ; j+4 <= T; j += 4 {
-		r0 := src[j*ld : j*ld+hd]
-		r1 := src[(j+1)*ld : (j+1)*ld+hd]
-		r2 := src[(j+2)*ld : (j+2)*ld+hd]
-		r3 := src[(j+3)*ld : (j+3)*ld+hd]
-		for d := range r0 {
-			o := dst[d*tp+j : d*tp+j+4 : d*tp+j+4]
-			o[0], o[1], o[2], o[3] = r0[d], r1[d], r2[d], r3[d]
-		}
-	}
-	for ; j < T; j++ {
-		row := src[j*ld : j*ld+hd]
-		for d, v := range row {
-			dst[d*tp+j] = v
-		}
-	}
+	transpose(dst, tp, src, ld, T, hd)
 	if tp > T {
 		for d := 0; d < hd; d++ {
 			clear(dst[d*tp+T : (d+1)*tp])
@@ -134,30 +119,25 @@ func attnForwardPair(out, probs, qkv, ws []float32, pair, T, D, H, hd int, scale
 	ld, tp := 3*D, (T+7)&^7
 	base := b * T * ld
 	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
-	kt, s := ws[:hd*tp], ws[hd*tp:(hd+T)*tp]
+	kt, s, tmp := ws[:hd*tp], ws[hd*tp:(hd+T)*tp], ws[(hd+T)*tp:]
 	transposeHead(kt, qkv[ko:], T, hd, ld, tp)
 	// S = scale * Q·Kᵀ (T×tp; the padding columns are 0 and ignored)
-	rowsGemm(T, tp, hd, qkv[qo:], ld, 1, kt, tp, s, tp, scale, false)
-	pr := probs[pair*T*T : (pair+1)*T*T]
+	rowsGemm(T, tp, hd, qkv[qo:], ld, 1, kt, tp, s, tp, scale, false, tmp)
+	// softmax over the T real columns: padding columns are set to -Inf and
+	// come out as 0.
+	negInf := float32(math.Inf(-1))
 	for i := 0; i < T; i++ {
-		row := s[i*tp : (i+1)*tp]
-		mx := row[0]
-		for _, v := range row[1:T] {
-			mx = max(mx, v)
-		}
-		expShift(row, mx)
-		var sum float32
-		for _, v := range row[:T] {
-			sum += v
-		}
-		inv := 1 / sum
-		p := pr[i*T : (i+1)*T]
-		for j := range p {
-			p[j] = row[j] * inv
+		for j := T; j < tp; j++ {
+			s[i*tp+j] = negInf
 		}
 	}
+	softmaxRows(s, tp, T)
+	pr := probs[pair*T*T : (pair+1)*T*T]
+	for i := 0; i < T; i++ {
+		copy(pr[i*T:(i+1)*T], s[i*tp:i*tp+T])
+	}
 	// O = P·V
-	rowsGemm(T, hd, T, pr, T, 1, qkv[vo:], ld, out[b*T*D+h*hd:], D, 1, false)
+	rowsGemm(T, hd, T, s, tp, 1, qkv[vo:], ld, out[b*T*D+h*hd:], D, 1, false, tmp)
 }
 
 func attnBackwardPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, hd int, scale float32) {
@@ -165,13 +145,13 @@ func attnBackwardPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, hd in
 	ld, tp := 3*D, (T+7)&^7
 	base := b * T * ld
 	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
-	vt, dp := ws[:hd*tp], ws[hd*tp:(hd+T)*tp]
+	vt, dp, tmp := ws[:hd*tp], ws[hd*tp:(hd+T)*tp], ws[(hd+T)*tp:]
 	pr := probs[pair*T*T : (pair+1)*T*T]
 	g := dout[b*T*D+h*hd:]
 	transposeHead(vt, qkv[vo:], T, hd, ld, tp)
 	// dP = dO·Vᵀ ; dV += Pᵀ·dO
-	rowsGemm(T, tp, hd, g, D, 1, vt, tp, dp, tp, 1, false)
-	rowsGemm(T, hd, T, pr, 1, T, g, D, dqkv[vo:], ld, 1, true)
+	rowsGemm(T, tp, hd, g, D, 1, vt, tp, dp, tp, 1, false, tmp)
+	rowsGemm(T, hd, T, pr, 1, T, g, D, dqkv[vo:], ld, 1, true, tmp)
 	// dS = P∘(dP - rowsum(P∘dP)) * scale, in place in dp
 	for i := 0; i < T; i++ {
 		p := pr[i*T : (i+1)*T]
@@ -185,6 +165,6 @@ func attnBackwardPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, hd in
 		}
 	}
 	// dQ += dS·K ; dK += dSᵀ·Q
-	rowsGemm(T, hd, T, dp, tp, 1, qkv[ko:], ld, dqkv[qo:], ld, 1, true)
-	rowsGemm(T, hd, T, dp, 1, tp, qkv[qo:], ld, dqkv[ko:], ld, 1, true)
+	rowsGemm(T, hd, T, dp, tp, 1, qkv[ko:], ld, dqkv[qo:], ld, 1, true, tmp)
+	rowsGemm(T, hd, T, dp, 1, tp, qkv[qo:], ld, dqkv[ko:], ld, 1, true, tmp)
 }

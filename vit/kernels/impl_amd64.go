@@ -81,8 +81,13 @@ func rowsGemmAVX2(m, n, k int, a *float32, ars, acs int, b *float32, ldb int, c 
 //go:noescape
 func expShiftAVX2(x *float32, n int, shift float32)
 
-// rowsGemmSIMD: see rowsGemm. The AVX2 kernel needs n to be a multiple of 8.
-func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool) {
+// rowsGemmSIMD: see rowsGemm. For larger blocks, 6 rows at a time go
+// through the GEMM micro-kernels (6×16 and 6×8; general strides, no
+// packing), and the last m%6 rows through the same kernels via copies padded
+// to 6 rows (in tmp); small blocks use the 4-row kernels of rowsGemmAVX2.
+// Either way every element's arithmetic depends only on the shape and its
+// position, never on the split across goroutines.
+func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool, tmp []float32) {
 	if n&7 != 0 {
 		rowsGemmGo(m, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc)
 		return
@@ -91,8 +96,91 @@ func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, 
 	_ = a[(m-1)*ars+(k-1)*acs]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
-	rowsGemmAVX2(m, n, k, &a[0], ars, acs, &b[0], ldb, &c[0], ldc, alpha, acc)
+	if m < 24 || k < 32 || n > 64 || k > 64 {
+		// Small blocks: the 4-row kernel has less per-call overhead.
+		rowsGemm4(m, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc, tmp)
+		return
+	}
+	m6 := m - m%6
+	if m6 > 0 {
+		rowsBlock6(m6, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc)
+	}
+	if m6 == m {
+		return
+	}
+	if len(tmp) < 6*(k+n) {
+		tmp = make([]float32, 6*(k+n))
+	}
+	at, ct := tmp[:6*k], tmp[6*k:6*(k+n)]
+	r := m - m6
+	for i := 0; i < r; i++ {
+		row := at[i*k : (i+1)*k]
+		off := (m6 + i) * ars
+		for p := range row {
+			row[p] = a[off+p*acs]
+		}
+		if acc {
+			copy(ct[i*n:(i+1)*n], c[(m6+i)*ldc:(m6+i)*ldc+n])
+		}
+	}
+	// Rows r..5 of the copies hold stale values; their results are dropped.
+	rowsBlock6(6, n, k, at, k, 1, b, ldb, ct, n, alpha, acc)
+	for i := 0; i < r; i++ {
+		copy(c[(m6+i)*ldc:(m6+i)*ldc+n], ct[i*n:(i+1)*n])
+	}
 }
+
+// rowsGemm4 runs rowsGemmAVX2 on whole 4-row blocks and, when k and n
+// allow, the last m%4 rows through the 4-row kernel too, via copies padded
+// to 4 rows (in tmp).
+func rowsGemm4(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool, tmp []float32) {
+	m4 := m &^ 3
+	if m4 == m || k > 64 || n > 64 {
+		rowsGemmAVX2(m, n, k, &a[0], ars, acs, &b[0], ldb, &c[0], ldc, alpha, acc)
+		return
+	}
+	if m4 > 0 {
+		rowsGemmAVX2(m4, n, k, &a[0], ars, acs, &b[0], ldb, &c[0], ldc, alpha, acc)
+	}
+	if len(tmp) < 4*(k+n) {
+		tmp = make([]float32, 4*(k+n))
+	}
+	at, ct := tmp[:4*k], tmp[4*k:4*(k+n)]
+	r := m - m4
+	for i := 0; i < r; i++ {
+		row := at[i*k : (i+1)*k]
+		off := (m4 + i) * ars
+		for p := range row {
+			row[p] = a[off+p*acs]
+		}
+		if acc {
+			copy(ct[i*n:(i+1)*n], c[(m4+i)*ldc:(m4+i)*ldc+n])
+		}
+	}
+	rowsGemmAVX2(4, n, k, &at[0], k, 1, &b[0], ldb, &ct[0], n, alpha, acc)
+	for i := 0; i < r; i++ {
+		copy(c[(m4+i)*ldc:(m4+i)*ldc+n], ct[i*n:(i+1)*n])
+	}
+}
+
+// rowsBlock6 is rowsGemmSIMD for m a multiple of 6, n a multiple of 8
+// (bounds already checked).
+func rowsBlock6(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool) {
+	beta := float32(0)
+	if acc {
+		beta = 1
+	}
+	n16 := n &^ 15
+	for j := 0; j < n16; j += 16 {
+		gemmKernel6x16(k, &a[0], ars, acs, 6*ars, &b[j], ldb, &c[j], ldc, alpha, beta, nil, m/6)
+	}
+	if n16 < n {
+		gemmKernel6x8(k, &a[0], ars, acs, 6*ars, &b[n16], ldb, &c[n16], ldc, alpha, beta, nil, m/6)
+	}
+}
+
+//go:noescape
+func gemmKernel6x8(kc int, a *float32, ars, acs, ats int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, bias *float32, tiles int)
 
 // expShiftSIMD sets x[i] = exp(x[i]-shift); len(x) must be a multiple of 8.
 func expShiftSIMD(x []float32, shift float32) {
@@ -203,4 +291,41 @@ func lnParamsSIMD(dweight, dbias, dout, inp, mean, rstd []float32, rows, dim, lo
 		db = &dbias[lo:hi][0]
 	}
 	lnParamsAVX2(dw, db, &dout[lo], &inp[lo], &mean[0], &rstd[0], rows, dim, hi-lo)
+}
+
+//go:noescape
+func softmaxRowsAVX2(s *float32, tp int, rows int)
+
+//go:noescape
+func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, rb, cb int)
+
+// softmaxRowsSIMD: see softmaxRows.
+func softmaxRowsSIMD(s []float32, tp, rows int) {
+	if tp&7 != 0 || rows == 0 {
+		softmaxRowsGo(s, tp, rows)
+		return
+	}
+	_ = s[rows*tp-1]
+	softmaxRowsAVX2(&s[0], tp, rows)
+}
+
+// transposeSIMD: see transpose.
+func transposeSIMD(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
+	rb, cb := rows/8, cols/8
+	if rb > 0 && cb > 0 {
+		_ = src[(rb*8-1)*lds+cb*8-1]
+		_ = dst[(cb*8-1)*ldd+rb*8-1]
+		transpose8AVX2(&dst[0], ldd, &src[0], lds, rb, cb)
+	}
+	// The rest: rows below the 8-row bands, and columns right of the blocks.
+	for r := 0; r < rows; r++ {
+		c0 := cb * 8
+		if r >= rb*8 {
+			c0 = 0
+		}
+		srow := src[r*lds : r*lds+cols]
+		for c := c0; c < cols; c++ {
+			dst[c*ldd+r] = srow[c]
+		}
+	}
 }

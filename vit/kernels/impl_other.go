@@ -9,7 +9,7 @@ func hasSIMD() bool { return false }
 func geluForwardSIMD(out, inp []float32)         { geluForwardGo(out, inp) }
 func geluBackwardSIMD(dinp, inp, dout []float32) { geluBackwardGo(dinp, inp, dout) }
 
-func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool) {
+func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool, tmp []float32) {
 	rowsGemmGo(m, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc)
 }
 
@@ -27,4 +27,9 @@ func lnBackwardSIMD(dinp, dout, inp, weight, mean, rstd []float32, rows, dim int
 }
 func lnParamsSIMD(dweight, dbias, dout, inp, mean, rstd []float32, rows, dim, lo, hi int) {
 	panic("unreachable")
+}
+
+func softmaxRowsSIMD(s []float32, tp, rows int) { softmaxRowsGo(s, tp, rows) }
+func transposeSIMD(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
+	transposeGo(dst, ldd, src, lds, rows, cols)
 }

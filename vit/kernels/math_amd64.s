@@ -428,7 +428,7 @@ bdone:
 
 // func expShiftAVX2(x *float32, n int, shift float32)
 // x[i] = exp(x[i] - shift) for a positive multiple of 8 elements; the
-// argument is clamped to [-87.3, 88.3] (so tiny results stay normal).
+// argument is clamped to at most 88.3, and below -87.3 the result is 0.
 TEXT ·expShiftAVX2(SB), NOSPLIT, $0-20
 	MOVQ         x+0(FP), DI
 	MOVQ         n+8(FP), CX
@@ -439,6 +439,7 @@ TEXT ·expShiftAVX2(SB), NOSPLIT, $0-20
 eloop:
 	VMOVUPS   (DI), Y0
 	VSUBPS    Y15, Y0, Y0
+	VCMPPS    $1, K_expmin, Y0, Y14
 	VMAXPS    K_expmin, Y0, Y0
 	VMINPS    K_expmax, Y0, Y0
 	VMULPS    K_log2e, Y0, Y6
@@ -450,11 +451,193 @@ eloop:
 	VPADDD    K_bias127, Y10, Y10
 	VPSLLD    $23, Y10, Y10
 	VMULPS    Y10, Y8, Y8
+	VANDNPS   Y8, Y14, Y8
 	VMOVUPS   Y8, (DI)
 	ADDQ      $32, DI
 	DECQ      CX
 	JNZ       eloop
 
 edone:
+	VZEROUPPER
+	RET
+
+// EXPZ: Y(out) = exp(Y(x)) with x < -87.3 giving 0 (x is clobbered).
+// Uses Y6, Y9, Y10, Y14 as temporaries.
+#define EXPZ(x, out) \
+	VCMPPS       $1, K_expmin, x, Y14; \
+	VMAXPS       K_expmin, x, x; \
+	VMINPS       K_expmax, x, x; \
+	VMULPS       K_log2e, x, Y6; \
+	VROUNDPS     $0, Y6, Y6; \
+	VFNMADD231PS K_c1, Y6, x; \
+	VFNMADD231PS K_c2, Y6, x; \
+	EXPPOLY(x, out, Y9); \
+	VCVTPS2DQ    Y6, Y10; \
+	VPADDD       K_bias127, Y10, Y10; \
+	VPSLLD       $23, Y10, Y10; \
+	VMULPS       Y10, out, out; \
+	VANDNPS      out, Y14, out
+
+// func softmaxRowsAVX2(s *float32, tp int, rows int)
+// In place, for each of rows rows of tp floats (tp % 8 == 0, tp > 0):
+// s = exp(s - max(s)) / sum(exp(s - max(s))). Padding lanes set to -Inf come
+// out as exactly 0. Max and sum are reduced in a fixed order.
+TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $0-24
+	MOVQ  s+0(FP), DI
+	MOVQ  tp+8(FP), R8
+	SHRQ  $3, R8
+	MOVQ  rows+16(FP), BX
+	TESTQ BX, BX
+	JZ    sdone
+
+srow:
+	// max
+	VMOVUPS (DI), Y1
+	MOVQ    DI, AX
+	MOVQ    R8, CX
+	DECQ    CX
+	JZ      shmax
+
+smax:
+	ADDQ   $32, AX
+	VMAXPS (AX), Y1, Y1
+	DECQ   CX
+	JNZ    smax
+
+shmax:
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0x4e, X1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0xb1, X1, X2
+	VMAXPS       X2, X1, X1
+	VBROADCASTSS X1, Y15
+
+	// exp and sum
+	VXORPS Y12, Y12, Y12
+	MOVQ   DI, AX
+	MOVQ   R8, CX
+
+sexp:
+	VMOVUPS (AX), Y0
+	VSUBPS  Y15, Y0, Y0
+	EXPZ(Y0, Y8)
+	VMOVUPS Y8, (AX)
+	VADDPS  Y8, Y12, Y12
+	ADDQ    $32, AX
+	DECQ    CX
+	JNZ     sexp
+
+	VEXTRACTF128 $1, Y12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0x4e, X12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0xb1, X12, X13
+	VADDPS       X13, X12, X12
+	VMOVSS       K_one, X13
+	VDIVSS       X12, X13, X13
+	VBROADCASTSS X13, Y13
+
+	// normalise
+	MOVQ DI, AX
+	MOVQ R8, CX
+
+snorm:
+	VMULPS  (AX), Y13, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $32, AX
+	DECQ    CX
+	JNZ     snorm
+
+	MOVQ AX, DI
+	DECQ BX
+	JNZ  srow
+
+sdone:
+	VZEROUPPER
+	RET
+
+// func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, rb, cb int)
+// dst[c*ldd + r] = src[r*lds + c] for r < 8*rb, c < 8*cb, by 8×8 blocks.
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-48
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10       // 3*lds
+	LEAQ (R8)(R8*2), R11       // 3*ldd
+	MOVQ rb+32(FP), BX
+	MOVQ src+16(FP), SI        // start of the current 8-row band of src
+	MOVQ dst+0(FP), DI         // matching 8-column band of dst
+	TESTQ BX, BX
+	JZ   tdone
+
+tband:
+	MOVQ cb+40(FP), CX
+	MOVQ SI, AX                // src block (row band, column block)
+	MOVQ DI, DX                // dst block
+	TESTQ CX, CX
+	JZ   tnext
+
+tblock:
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R9*1), Y1
+	VMOVUPS (AX)(R9*2), Y2
+	VMOVUPS (AX)(R10*1), Y3
+	LEAQ    (AX)(R9*4), R12
+	VMOVUPS (R12), Y4
+	VMOVUPS (R12)(R9*1), Y5
+	VMOVUPS (R12)(R9*2), Y6
+	VMOVUPS (R12)(R10*1), Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xee, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xee, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xee, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xee, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, (DX)(R8*1)
+	VMOVUPS Y10, (DX)(R8*2)
+	VMOVUPS Y11, (DX)(R11*1)
+	LEAQ    (DX)(R8*4), R12
+	VMOVUPS Y12, (R12)
+	VMOVUPS Y13, (R12)(R8*1)
+	VMOVUPS Y14, (R12)(R8*2)
+	VMOVUPS Y15, (R12)(R11*1)
+
+	ADDQ $32, AX               // next 8 columns of src
+	LEAQ (DX)(R8*8), DX        // next 8 rows of dst
+	DECQ CX
+	JNZ  tblock
+
+tnext:
+	LEAQ (SI)(R9*8), SI        // next 8 rows of src
+	ADDQ $32, DI               // next 8 columns of dst
+	DECQ BX
+	JNZ  tband
+
+tdone:
 	VZEROUPPER
 	RET

@@ -12,9 +12,9 @@ func TestRowsGemm(t *testing.T) {
 		if simd && !hasSIMD() {
 			continue
 		}
-		for _, m := range []int{1, 3, 4, 5, 9, 17} {
+		for _, m := range []int{1, 3, 4, 5, 9, 17, 24, 31, 50} {
 			for _, n := range []int{1, 7, 8, 16, 24, 40, 64, 72} {
-				for _, k := range []int{1, 2, 16, 17} {
+				for _, k := range []int{1, 2, 16, 17, 32, 64} {
 					for _, trans := range []bool{false, true} {
 						for _, acc := range []bool{false, true} {
 							ars, acs := k+1, 1
@@ -43,7 +43,7 @@ func TestRowsGemm(t *testing.T) {
 								}
 							}
 							withImpl(map[bool]*gemmImpl{false: genericGemm, true: simdGemm}[simd], func() {
-								rowsGemm(m, n, k, a, ars, acs, b, ldb, c, ldc, 0.5, acc)
+								rowsGemm(m, n, k, a, ars, acs, b, ldb, c, ldc, 0.5, acc, nil)
 							})
 							assertClose(t, "rowsGemm", c, want, 1e-5, 1e-5*float64(k))
 						}
@@ -83,6 +83,63 @@ func TestExpShift(t *testing.T) {
 			if !closeTo(float64(y[i]), want, 4e-7, 0) {
 				t.Errorf("simd=%v exp(%g) = %g, want %g (rel %.3g)", simd, arg, y[i], want, math.Abs(float64(y[i])-want)/want)
 			}
+		}
+	}
+}
+
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewSource(91))
+	for _, im := range impls() {
+		for _, rows := range []int{1, 3, 7, 8, 9, 16, 17, 50} {
+			for _, cols := range []int{1, 5, 8, 16, 24, 64, 65} {
+				lds, ldd := cols+3, rows+5
+				src := randSlice(rng, rows*lds)
+				dst := randSlice(rng, cols*ldd)
+				want := clone(dst)
+				for r := 0; r < rows; r++ {
+					for c := 0; c < cols; c++ {
+						want[c*ldd+r] = src[r*lds+c]
+					}
+				}
+				withImpl(im, func() { transpose(dst, ldd, src, lds, rows, cols) })
+				assertBits(t, im.name+" transpose", dst, want)
+			}
+		}
+	}
+}
+
+func TestSoftmaxRows(t *testing.T) {
+	rng := rand.New(rand.NewSource(92))
+	for _, im := range impls() {
+		for _, T := range []int{1, 5, 8, 17, 50} {
+			tp := (T + 7) &^ 7
+			rows := 3
+			s := randSlice(rng, rows*tp)
+			for i := range s {
+				s[i] *= 10
+			}
+			s[0] = 80 // large values stay stable
+			for r := 0; r < rows; r++ {
+				for j := T; j < tp; j++ {
+					s[r*tp+j] = float32(math.Inf(-1))
+				}
+			}
+			want := make([]float64, len(s))
+			for r := 0; r < rows; r++ {
+				mx := math.Inf(-1)
+				for j := 0; j < T; j++ {
+					mx = math.Max(mx, float64(s[r*tp+j]))
+				}
+				var sum float64
+				for j := 0; j < T; j++ {
+					sum += math.Exp(float64(s[r*tp+j]) - mx)
+				}
+				for j := 0; j < T; j++ {
+					want[r*tp+j] = math.Exp(float64(s[r*tp+j])-mx) / sum
+				}
+			}
+			withImpl(im, func() { softmaxRows(s, tp, rows) })
+			assertClose(t, im.name+" softmaxRows", s, want, 1e-5, 1e-30)
 		}
 	}
 }
