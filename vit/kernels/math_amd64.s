@@ -293,20 +293,25 @@ GLOBL geluC<>(SB), RODATA|NOPTR, $992
 #define K_expmin geluC<>+928(SB)
 #define K_expmax geluC<>+960(SB)
 
-// EXPPOLY: out = exp(r) for r in [-0.35, 0.35] (Cephes expf polynomial).
-#define EXPPOLY(r, out, tmp) \
+// EXPPOLY: out = exp(r) for r in [-0.35, 0.35] (Cephes expf polynomial,
+// evaluated by Estrin's scheme for a short dependency chain); t1..t3 are
+// temporaries.
+#define EXPPOLY(r, out, t1, t2, t3) \
+	VMULPS      r, r, t1; \
 	VMOVUPS     K_e5, out; \
 	VFMADD213PS K_e4, r, out; \
-	VFMADD213PS K_e3, r, out; \
-	VFMADD213PS K_e2, r, out; \
-	VFMADD213PS K_e1, r, out; \
-	VFMADD213PS K_e0, r, out; \
-	VMULPS      r, r, tmp; \
-	VFMADD213PS r, tmp, out; \
+	VMOVUPS     K_e3, t2; \
+	VFMADD213PS K_e2, r, t2; \
+	VMOVUPS     K_e1, t3; \
+	VFMADD213PS K_e0, r, t3; \
+	VFMADD213PS t2, t1, out; \
+	VFMADD213PS t3, t1, out; \
+	VFMADD213PS r, t1, out; \
 	VADDPS      K_one, out, out
 
 // PHI: from x in Y0 computes a = min(|x|,13), zz+zlo = a*a/2 exactly
-// (Y4, Y5), z = a/sqrt2 (Y1), t (Y2) and Phi(x) in Y12. Clobbers Y3, Y6-Y11.
+// (Y4, Y5), z = a/sqrt2 (Y1), t (Y2) and Phi(x) in Y12. Clobbers Y3,
+// Y6-Y11, Y13, Y14. P(t) is evaluated by Estrin's scheme.
 #define PHI \
 	VANDPS       K_absmask, Y0, Y1; \
 	VMINPS       K_xhi, Y1, Y1; \
@@ -320,17 +325,24 @@ GLOBL geluC<>(SB), RODATA|NOPTR, $992
 	VFMADD213PS  K_one, Y1, Y2; \
 	VMOVUPS      K_one, Y3; \
 	VDIVPS       Y2, Y3, Y2; \
-	VMOVUPS      K_p9, Y3; \
-	VFMADD213PS  K_p8, Y2, Y3; \
-	VFMADD213PS  K_p7, Y2, Y3; \
-	VFMADD213PS  K_p6, Y2, Y3; \
-	VFMADD213PS  K_p5, Y2, Y3; \
-	VFMADD213PS  K_p4, Y2, Y3; \
-	VFMADD213PS  K_p3, Y2, Y3; \
-	VFMADD213PS  K_p2, Y2, Y3; \
-	VFMADD213PS  K_p1, Y2, Y3; \
-	VFMADD213PS  K_p0, Y2, Y3; \
-	VSUBPS       Y5, Y3, Y3; \
+	VMULPS       Y2, Y2, Y3; \
+	VMOVUPS      K_p9, Y8; \
+	VFMADD213PS  K_p8, Y2, Y8; \
+	VMOVUPS      K_p7, Y9; \
+	VFMADD213PS  K_p6, Y2, Y9; \
+	VMOVUPS      K_p5, Y10; \
+	VFMADD213PS  K_p4, Y2, Y10; \
+	VMOVUPS      K_p3, Y11; \
+	VFMADD213PS  K_p2, Y2, Y11; \
+	VMOVUPS      K_p1, Y12; \
+	VFMADD213PS  K_p0, Y2, Y12; \
+	VFMADD231PS  Y9, Y3, Y10; \
+	VFMADD231PS  Y11, Y3, Y12; \
+	VMULPS       Y3, Y3, Y13; \
+	VFMADD231PS  Y10, Y13, Y12; \
+	VMULPS       Y13, Y13, Y13; \
+	VFMADD231PS  Y8, Y13, Y12; \
+	VSUBPS       Y5, Y12, Y3; \
 	VSUBPS       Y4, Y3, Y6; \
 	VMULPS       K_log2e, Y6, Y6; \
 	VROUNDPS     $0, Y6, Y6; \
@@ -339,7 +351,7 @@ GLOBL geluC<>(SB), RODATA|NOPTR, $992
 	VFNMSUB231PS K_c1, Y6, Y7; \
 	VADDPS       Y3, Y7, Y7; \
 	VFNMADD231PS K_c2, Y6, Y7; \
-	EXPPOLY(Y7, Y8, Y9); \
+	EXPPOLY(Y7, Y8, Y9, Y13, Y14); \
 	VCVTPS2DQ    Y6, Y10; \
 	VPADDD       K_bias127, Y10, Y10; \
 	VPSLLD       $23, Y10, Y10; \
@@ -396,7 +408,7 @@ bloop:
 	VFMSUB231PS K_c1, Y6, Y7
 	VSUBPS      Y5, Y7, Y7
 	VFMADD231PS K_c2, Y6, Y7
-	EXPPOLY(Y7, Y8, Y9)
+	EXPPOLY(Y7, Y8, Y9, Y13, Y14)
 	VCVTPS2DQ   Y6, Y9
 	VMOVDQU     K_bias127, Y10
 	VPSUBD      Y9, Y10, Y10
@@ -446,7 +458,7 @@ eloop:
 	VROUNDPS  $0, Y6, Y6
 	VFNMADD231PS K_c1, Y6, Y0
 	VFNMADD231PS K_c2, Y6, Y0
-	EXPPOLY(Y0, Y8, Y9)
+	EXPPOLY(Y0, Y8, Y9, Y11, Y12)
 	VCVTPS2DQ Y6, Y10
 	VPADDD    K_bias127, Y10, Y10
 	VPSLLD    $23, Y10, Y10
@@ -462,7 +474,7 @@ edone:
 	RET
 
 // EXPZ: Y(out) = exp(Y(x)) with x < -87.3 giving 0 (x is clobbered).
-// Uses Y6, Y9, Y10, Y14 as temporaries.
+// Uses Y6, Y9, Y10, Y11, Y13, Y14 as temporaries.
 #define EXPZ(x, out) \
 	VCMPPS       $1, K_expmin, x, Y14; \
 	VMAXPS       K_expmin, x, x; \
@@ -471,7 +483,7 @@ edone:
 	VROUNDPS     $0, Y6, Y6; \
 	VFNMADD231PS K_c1, Y6, x; \
 	VFNMADD231PS K_c2, Y6, x; \
-	EXPPOLY(x, out, Y9); \
+	EXPPOLY(x, out, Y9, Y11, Y13); \
 	VCVTPS2DQ    Y6, Y10; \
 	VPADDD       K_bias127, Y10, Y10; \
 	VPSLLD       $23, Y10, Y10; \
