@@ -213,3 +213,23 @@ func FuzzGemm(f *testing.F) {
 		}
 	})
 }
+
+// TestGenericKernels runs both pure-Go micro-kernels (only one of them is the
+// default on a given architecture) against the reference.
+func TestGenericKernels(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, im := range []*gemmImpl{generic4x4, generic4x2} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, sz := range [][3]int{{1, 1, 1}, {5, 3, 7}, {17, 33, 9}, {66, 65, 300}} {
+					runGemmCase(t, im, rng, gemmCase{tA, tB, sz[0], sz[1], sz[2], 0.5, 1, 2})
+					runGemmCase(t, im, rng, gemmCase{tA, tB, sz[0], sz[1], sz[2], 1, 0, 0})
+				}
+			}
+		}
+		c := make([]float32, 7*9)
+		a, b, bias := randSlice(rng, 7*5), randSlice(rng, 9*5), randSlice(rng, 9)
+		gemm(im, false, true, 7, 9, 5, 1, a, 5, b, 5, 0, c, 9, bias)
+		assertClose(t, "generic bias", c, linearRef(a, b, bias, 7, 5, 9), 1e-5, 1e-5)
+	}
+}
