@@ -496,8 +496,15 @@ func TestBackwardAccumulates(t *testing.T) {
 
 func TestDeterministicAcrossThreads(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
+		for _, cfg := range [][5]int{{64, 17, 64, 4, 128}, {16, 50, 192, 3, 768}} {
+			testDeterministic(t, cfg[0], cfg[1], cfg[2], cfg[3], cfg[4])
+		}
+	})
+}
+
+func testDeterministic(t *testing.T, B, T, D, H, F int) {
+	{
 		rng := rand.New(rand.NewSource(70))
-		B, T, D, H, F := 64, 17, 64, 4, 128
 		rows := B * T
 		x := randSlice(rng, rows*D)
 		lw, lb := randSlice(rng, D), randSlice(rng, D)
@@ -539,6 +546,32 @@ func TestDeterministicAcrossThreads(t *testing.T) {
 		for i := range r1 {
 			assertBits(t, "rerun "+names[i], r2[i], r1[i])
 		}
+		withProcs(3, func() { r2 = run() })
+		for i := range r1 {
+			assertBits(t, "procs 3 "+names[i], r2[i], r1[i])
+		}
+	}
+}
+
+func TestLayerNormNilAffine(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(23))
+		rows, dim := 9, 16
+		inp := randSlice(rng, rows*dim)
+		ones, zeros := make([]float32, dim), make([]float32, dim)
+		for i := range ones {
+			ones[i] = 1
+		}
+		out1, out2 := make([]float32, rows*dim), make([]float32, rows*dim)
+		m, r := make([]float32, rows), make([]float32, rows)
+		LayerNormForward(out1, m, r, inp, nil, nil, rows, dim, 1e-6)
+		LayerNormForward(out2, m, r, inp, ones, zeros, rows, dim, 1e-6)
+		assertClose32(t, "ln nil affine", out1, out2, 1e-6, 1e-6)
+		g := randSlice(rng, rows*dim)
+		d1, d2 := make([]float32, rows*dim), make([]float32, rows*dim)
+		LayerNormBackward(d1, nil, nil, g, inp, nil, m, r, rows, dim)
+		LayerNormBackward(d2, nil, nil, g, inp, ones, m, r, rows, dim)
+		assertClose32(t, "ln nil weight dinp", d1, d2, 1e-5, 1e-5)
 	})
 }
 
