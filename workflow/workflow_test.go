@@ -93,6 +93,16 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "block 7 does not exist") {
 		t.Errorf("order naming a missing block: %v", err)
 	}
+	other := t.TempDir() // 12x12 images: not what model a reads
+	for _, prefix := range []string{"train", "t10k"} {
+		if err := synth.WriteIDX(other, prefix, make([]byte, 10*144), make([]byte, 10), 12, 12); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = Eval(s, EvalRequest{Name: "a", Data: "idx:" + other, Split: "test", Order: "sequential"})
+	if err == nil || !strings.Contains(err.Error(), "expects 8x8x1") {
+		t.Errorf("evaluating on images of another size: %v", err)
+	}
 	_, err = Eval(s, EvalRequest{Name: "nope", Split: "test", Order: "sequential"})
 	if !errors.Is(err, checkpoint.ErrNotFound) {
 		t.Errorf("missing model: %v", err)
