@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 )
 
@@ -158,33 +157,26 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 		return packedB[o : o+kc*nr], nr
 	}
 
-	// Jobs: mc×nc tiles of C. mc and nc stay multiples of mr and nr, so the
-	// only partial register tiles are at the matrix edges whatever the split;
-	// they shrink when there would be too few jobs to keep workers busy.
+	// Work units: one row sliver (mr rows) of one nc-wide column block of C,
+	// numbered column block by column block. Each goroutine takes a
+	// contiguous range of units (balanced to within one sliver) and works
+	// through it in jobs of up to mc rows. Sliver and column-block positions,
+	// and the kc blocking, depend only on the shapes, so every element of C
+	// gets the same arithmetic whatever the split.
 	mc, nc := im.mc, im.nc
-	nw := 1
-	if parallel {
-		nw = runtime.GOMAXPROCS(0)
-	}
-	if nw > 1 {
-		if want := 4 * nw; ceilDiv(m, mc)*ceilDiv(n, nc) < want {
-			mc = max(mr, min(mc, ceilDiv(ceilDiv(m, want), mr)*mr))
-			if ceilDiv(m, mc)*ceilDiv(n, nc) < 2*nw {
-				nc = max(nr, min(nc, ceilDiv(ceilDiv(n, 2*nw), nr)*nr))
-			}
-		}
-	}
-	mBlocks := ceilDiv(m, mc)
+	slivers := ceilDiv(m, mr)
 	nBlocks := ceilDiv(n, nc)
-	jobs := mBlocks * nBlocks
+	units := slivers * nBlocks
 	runJobs := func(lo, hi int) {
 		pa := getBuf(mc * kcMax)
 		packedA := *pa
 		var tile [16 * 32]float32
-		for job := lo; job < hi; job++ {
-			ib, jb := job%mBlocks, job/mBlocks
-			i0, j0 := ib*mc, jb*nc
-			mLen, nLen := min(mc, m-i0), min(nc, n-j0)
+		for u := lo; u < hi; {
+			jb, s0 := u/slivers, u%slivers
+			run := min(hi-u, slivers-s0, mc/mr)
+			u += run
+			i0, j0 := s0*mr, jb*nc
+			mLen, nLen := min(run*mr, m-i0), min(nc, n-j0)
 			full := mLen / mr // full row slivers in this job
 			for p0 := 0; p0 < k; p0 += kcMax {
 				kc := min(kcMax, k-p0)
@@ -262,10 +254,10 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 		}
 		putBuf(pa)
 	}
-	if parallel && jobs > 1 {
-		parallelN(jobs, workers(jobs, 1), runJobs)
+	if parallel && units > 1 {
+		parallelN(units, workers(units, 1), runJobs)
 	} else {
-		runJobs(0, jobs)
+		runJobs(0, units)
 	}
 	if pb != nil {
 		putBuf(pb)
