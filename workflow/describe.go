@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/bench/table"
@@ -68,7 +69,7 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 		info.Add("normalization", string(m.Normalization))
 	}
 	for _, k := range sortedKeys(m.Metrics) {
-		info.Add(k, fmt.Sprintf("%.4f", m.Metrics[k]))
+		info.Add(k, formatMetric(k, m.Metrics[k]))
 	}
 	plan := &table.Table{Title: "plan", Header: []string{"slot", "source", "block", "blob"}}
 	plan.Add("stem", m.Stem.Source, "-", short(m.Stem.Blob))
@@ -91,6 +92,17 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 		tables = append(tables, h)
 	}
 	return tables
+}
+
+// formatMetric shows accuracies as percentages and counts as integers.
+func formatMetric(name string, v float64) string {
+	switch {
+	case strings.HasSuffix(name, "accuracy"):
+		return fmt.Sprintf("%.2f%%", 100*v)
+	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.4f", v)
 }
 
 func short(digest string) string {
