@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -31,6 +32,22 @@ func NewAdamW(params []*vit.Param, weightDecay float64) *AdamW {
 
 func decays(p *vit.Param) bool {
 	return len(p.Shape) >= 2 && strings.HasSuffix(p.Name, ".weight")
+}
+
+// restore sets the step count and moments saved by a State.
+func (o *AdamW) restore(steps int, m, v [][]float32) error {
+	if len(m) != len(o.m) || len(v) != len(o.v) {
+		return fmt.Errorf("resume state has moments for %d tensors, the model has %d", len(m), len(o.m))
+	}
+	for i := range o.m {
+		if len(m[i]) != len(o.m[i]) || len(v[i]) != len(o.v[i]) {
+			return fmt.Errorf("resume state: moments of %s have the wrong size", o.params[i].Name)
+		}
+		copy(o.m[i], m[i])
+		copy(o.v[i], v[i])
+	}
+	o.t = steps
+	return nil
 }
 
 // Steps is the number of updates taken so far.

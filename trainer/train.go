@@ -97,8 +97,29 @@ type Hooks struct {
 	// weights; best says whether it is the best epoch so far.
 	OnEpoch func(rec EpochRecord, best bool) error
 	// OnBatch, if set, sees the block indices drawn for every batch.
-	OnBatch  func(plans [][]int)
+	OnBatch func(plans [][]int)
+	// OnState, if set, runs at the end of every epoch (after OnEpoch) with
+	// everything needed to resume; the model holds that epoch's weights.
+	// The state shares the trainer's buffers: save it before returning.
+	OnState func(st *State) error
+	// Resume continues a training from a State saved by OnState; the caller
+	// has put the state's weights into the model.
+	Resume   *State
 	Progress Progress
+}
+
+// State is a training paused at an epoch boundary. Every random stream of
+// an epoch derives from (seed, epoch), so the epoch count is the whole
+// data-order and RNG position, and a resumed run ends with the same weights
+// as an uninterrupted one.
+type State struct {
+	Epoch     int         // epochs completed
+	Steps     int         // AdamW updates taken
+	M, V      [][]float32 // AdamW moments, in Model.Params() order
+	Best      [][]float32 // weights of the best epoch so far
+	BestEpoch int
+	BestVal   float64
+	History   []EpochRecord
 }
 
 // Result is what a finished training returns; the model holds the weights
@@ -135,10 +156,27 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 	eval := NewEvaluator(m, val, norm)
 	best := snapshot(params)
 	res := &Result{BestEpoch: -1, BestVal: -1}
+	first := 1
+	if r := hooks.Resume; r != nil {
+		if err := optim.restore(r.Steps, r.M, r.V); err != nil {
+			return nil, err
+		}
+		if len(r.Best) != len(params) {
+			return nil, fmt.Errorf("resume state has %d best tensors, the model %d", len(r.Best), len(params))
+		}
+		for i, p := range params {
+			if len(r.Best[i]) != p.Size() {
+				return nil, fmt.Errorf("resume state: %s has %d values, want %d", p.Name, len(r.Best[i]), p.Size())
+			}
+			copy(best[i], r.Best[i])
+		}
+		first, res.BestEpoch, res.BestVal = r.Epoch+1, r.BestEpoch, r.BestVal
+		res.History = append(res.History, r.History...)
+	}
 	size := train.ImageSize()
 	x := make([]float32, opt.Batch*size)
 	labels := make([]int32, opt.Batch)
-	for epoch := 1; epoch <= opt.Epochs; epoch++ {
+	for epoch := first; epoch <= opt.Epochs; epoch++ {
 		// Every random stream is derived from (seed, epoch) so an epoch can be
 		// replayed on its own, whatever ran before it.
 		dataRng := rand.New(rand.NewPCG(opt.Seed, uint64(epoch)<<8|1))
@@ -206,6 +244,13 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 		hooks.Progress.EndEpoch(rec)
 		if hooks.OnEpoch != nil {
 			if err := hooks.OnEpoch(rec, rec.Best); err != nil {
+				return nil, err
+			}
+		}
+		if hooks.OnState != nil {
+			st := &State{Epoch: epoch, Steps: optim.t, M: optim.m, V: optim.v, Best: best, BestEpoch: res.BestEpoch,
+				BestVal: res.BestVal, History: res.History}
+			if err := hooks.OnState(st); err != nil {
 				return nil, err
 			}
 		}

@@ -219,3 +219,65 @@ func TestParseOrder(t *testing.T) {
 		t.Error("random orders differ for the same seed")
 	}
 }
+
+// TestResumeEqualsUninterrupted stops a training after epoch 2 as a crash
+// would, resumes it in a fresh model from the saved state, and compares the
+// final weights with an uninterrupted run, bit for bit.
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	data := stripes(160, 5)
+	train, val, _ := dataset.SplitValidation(data, 0.25, 1)
+	norm := dataset.ComputeNormalization(train)
+	opt := tinyOptions()
+	opt.Epochs = 4
+	flat := func(m *vit.Model) []float32 {
+		var w []float32
+		for _, p := range m.Params() {
+			w = append(w, p.Data()...)
+		}
+		return w
+	}
+	for _, v := range []vit.Variant{vit.ShufflePredict, vit.LayerDrop} {
+		whole := tinyModel(t, v, 3)
+		want, err := Train(whole, train, val, norm, opt, Hooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		crashed := tinyModel(t, v, 3)
+		var saved State
+		var savedWeights [][]float32
+		errCrash := errors.New("crash")
+		_, err = Train(crashed, train, val, norm, opt, Hooks{OnState: func(st *State) error {
+			saved = State{Epoch: st.Epoch, Steps: st.Steps, M: deepCopy(st.M), V: deepCopy(st.V), Best: deepCopy(st.Best),
+				BestEpoch: st.BestEpoch, BestVal: st.BestVal, History: slices.Clone(st.History)}
+			savedWeights = snapshot(crashed.Params())
+			if st.Epoch == 2 {
+				return errCrash
+			}
+			return nil
+		}})
+		if !errors.Is(err, errCrash) {
+			t.Fatalf("want the simulated crash, got %v", err)
+		}
+		resumed := tinyModel(t, v, 99) // different init: everything must come from the state
+		weights(savedWeights).restore(resumed.Params())
+		got, err := Train(resumed, train, val, norm, opt, Hooks{Resume: &saved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(flat(whole), flat(resumed)) {
+			t.Errorf("%s: resumed weights differ from an uninterrupted run", v)
+		}
+		if got.BestEpoch != want.BestEpoch || len(got.History) != 4 || fmt.Sprint(got.History[3].ValAcc) != fmt.Sprint(want.History[3].ValAcc) {
+			t.Errorf("%s: resumed result %+v, uninterrupted %+v", v, got, want)
+		}
+	}
+}
+
+func deepCopy(x [][]float32) [][]float32 {
+	out := make([][]float32, len(x))
+	for i := range x {
+		out[i] = slices.Clone(x[i])
+	}
+	return out
+}
