@@ -271,7 +271,6 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-
 // packBSliver packs columns j0..j0+nr of rows p0..p0+kc of op(B) into dst
 // (element (p,j) at dst[p*nr+j]), zero-padding columns beyond n.
 func packBSliver(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, nr, n int) {
