@@ -50,16 +50,25 @@ type TrainOutcome struct {
 	Manifest     *checkpoint.Manifest  `json:"-"`
 }
 
-// Train trains a new model and keeps it in the store. The best epoch so far
-// is stored after every epoch, so a crash or a NaN loss leaves the last good
-// checkpoint; the name must not exist yet.
+// Train trains a model and keeps it in the store. The best epoch so far is
+// stored after every epoch, with a resume state, so a crash or a NaN loss
+// leaves the last good checkpoint. Rerunning the same request after a crash
+// continues from the last finished epoch and ends with the same weights as
+// an uninterrupted run; a complete model of the same name is an error unless
+// Overwrite is set.
 func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	if err := checkpoint.ValidName(req.Name); err != nil {
 		return nil, err
 	}
-	exists := s.Exists(req.Name)
-	if exists && !req.Overwrite {
-		return nil, fmt.Errorf("model %s already exists in store %s: choose another name or pass --overwrite", req.Name, s.Dir)
+	var existing *checkpoint.Manifest
+	if s.Exists(req.Name) {
+		var err error
+		if existing, err = s.Get(req.Name); err != nil && !req.Overwrite {
+			return nil, err
+		}
+		if existing != nil && existing.Status == "complete" && !req.Overwrite {
+			return nil, fmt.Errorf("model %s already exists in store %s: choose another name or pass --overwrite", req.Name, s.Dir)
+		}
 	}
 	if err := req.Options.Validate(req.Config.Variant); err != nil {
 		return nil, err
@@ -94,13 +103,34 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		}
 	}
 	normJSON, _ := json.Marshal(norm)
+	cfgJSON, _ := json.Marshal(cfg)
 	record, _ := json.Marshal(TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "training",
 		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
-	stored := false // whether this training has written its manifest yet
+	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
+	var history []trainer.EpochRecord
+	if existing != nil && !req.Overwrite {
+		// An unfinished training of the same name: continue it if it is this one.
+		if string(existing.Training) != string(record) || string(existing.Config) != string(cfgJSON) {
+			return nil, fmt.Errorf("model %s is an unfinished training with other settings (status %q): rerun it with its own flags, or pass --overwrite", req.Name, existing.Status)
+		}
+		st, err := loadState(s, m)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			man = existing
+			man.Status = "training"
+			hooks.Resume, history = st, st.History
+		}
+	} else if req.Overwrite {
+		if err := s.RemoveState(req.Name); err != nil {
+			return nil, err
+		}
+	}
+	stored := existing != nil // Replace, not Create, from the first save on
 	save := func() error {
-		if stored || exists {
-			stored = true
+		if stored {
 			return s.Replace(man)
 		}
 		if err := s.Create(man); err != nil {
@@ -109,8 +139,6 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		stored = true
 		return nil
 	}
-	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
-	var history []trainer.EpochRecord
 	hooks.OnEpoch = func(rec trainer.EpochRecord, best bool) error {
 		history = append(history, rec)
 		man.History, _ = json.Marshal(history)
@@ -130,6 +158,7 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		}
 		return nil
 	}
+	hooks.OnState = func(st *trainer.State) error { return saveState(s, m, st) }
 	res, err := trainer.Train(m, tr, data.Val, norm, req.Options, hooks)
 	if err != nil {
 		if stored && errors.Is(err, trainer.ErrNonFinite) {
@@ -144,6 +173,9 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	man.Metrics["test_accuracy"] = testAcc
 	man.Status = "complete"
 	if err := save(); err != nil {
+		return nil, err
+	}
+	if err := s.RemoveState(req.Name); err != nil {
 		return nil, err
 	}
 	return &TrainOutcome{Model: req.Name, Variant: cfg.Variant, Data: req.Data.Spec, Params: m.NumParams(),
