@@ -19,7 +19,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
-	root.AddCommand(newTrainCmd(), newEvalCmd(), newStoreCmd())
+	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), newStoreCmd())
 	return root
 }
 

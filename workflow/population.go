@@ -1,0 +1,192 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+)
+
+// PopulationRequest is everything `frankenvit population` needs.
+type PopulationRequest struct {
+	Prefix       string
+	Size         int
+	ParentEpochs int
+	// Member, when >= 0, trains only that member (after the parent, which it
+	// waits for or trains itself), so a job array can spread a population
+	// over many machines sharing one store.
+	Member      int
+	Independent bool // members from their own random inits, no parent
+	// Base holds the train flags; Base.Options.Epochs are the members'
+	// epochs and Base.Options.Seed the population's seed.
+	Base TrainRequest
+	// RandomOrders is K of the random:K accuracy in the summary.
+	RandomOrders int
+	Log          io.Writer
+}
+
+// ParentName is the name of a population's parent.
+func ParentName(prefix string) string { return prefix + "-parent" }
+
+// MemberName is the name of member i.
+func MemberName(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) }
+
+// memberSeed gives every member its own initialisation, data order and
+// block orders, derived from the population's seed.
+func memberSeed(seed uint64, i int) uint64 { return seed + 1000 + uint64(i) }
+
+// PopulationSummary is kept in the store as the record populations/PREFIX.
+type PopulationSummary struct {
+	Prefix      string          `json:"prefix"`
+	Parent      string          `json:"parent,omitempty"`
+	Independent bool            `json:"independent"`
+	Variant     string          `json:"variant"`
+	Data        string          `json:"data"`
+	Orders      string          `json:"orders"`
+	Members     []MemberSummary `json:"members"`
+	Updated     time.Time       `json:"updated"`
+}
+
+// MemberSummary is one row of the population table.
+type MemberSummary struct {
+	Name           string  `json:"name"`
+	Role           string  `json:"role"` // parent or member
+	Seed           uint64  `json:"seed"`
+	Status         string  `json:"status"`
+	ValAccuracy    float64 `json:"val_accuracy"`
+	TestSequential float64 `json:"test_accuracy"`
+	TestRandom     float64 `json:"test_accuracy_random"`
+	TestRandomStd  float64 `json:"test_accuracy_random_std"`
+}
+
+func (r PopulationRequest) validate() error {
+	var errs []error
+	if r.Size <= 0 {
+		errs = append(errs, fmt.Errorf("--size must be positive, got %d", r.Size))
+	}
+	if r.Member >= r.Size && r.Size > 0 {
+		errs = append(errs, fmt.Errorf("--member %d is outside a population of %d", r.Member, r.Size))
+	}
+	if !r.Independent && r.ParentEpochs <= 0 {
+		errs = append(errs, fmt.Errorf("--parent-epochs must be positive, got %d", r.ParentEpochs))
+	}
+	if r.RandomOrders <= 0 {
+		errs = append(errs, fmt.Errorf("the summary needs a positive number of random orders, got %d", r.RandomOrders))
+	}
+	if err := checkpoint.ValidName(MemberName(r.Prefix, r.Size)); err != nil {
+		errs = append(errs, fmt.Errorf("prefix %q: %v", r.Prefix, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Population trains a population (or one member of it) and returns its
+// summary. Finished members are skipped and unfinished ones resumed, so
+// rerunning the same command after a crash completes the population.
+func Population(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	if !req.Independent {
+		if err := ensureTrained(s, req, ParentName(req.Prefix), req.Base.Options.Seed, req.ParentEpochs, ""); err != nil {
+			return nil, err
+		}
+	}
+	members := []int{req.Member}
+	if req.Member < 0 {
+		members = members[:0]
+		for i := 0; i < req.Size; i++ {
+			members = append(members, i)
+		}
+	}
+	for _, i := range members {
+		init := ParentName(req.Prefix)
+		if req.Independent {
+			init = ""
+		}
+		name := MemberName(req.Prefix, i)
+		if err := ensureTrained(s, req, name, memberSeed(req.Base.Options.Seed, i), req.Base.Options.Epochs, init); err != nil {
+			return nil, err
+		}
+	}
+	return summarise(s, req)
+}
+
+// ensureTrained trains name unless it is complete. A named lock makes
+// concurrent processes wait for the one that trains it (the parent is
+// needed by every member); a process killed while training leaves a resume
+// state that the next holder continues.
+func ensureTrained(s *checkpoint.Store, req PopulationRequest, name string, seed uint64, epochs int, init string) error {
+	unlock, err := s.LockName(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if man, err := s.Get(name); err == nil && man.Status == "complete" {
+		return ensureMetrics(s, req, man)
+	}
+	tr := req.Base
+	tr.Name, tr.Init, tr.Overwrite = name, init, false
+	tr.Options.Seed, tr.Options.Epochs = seed, epochs
+	if req.Log != nil {
+		fmt.Fprintf(req.Log, "training %s (seed %d, %d epochs)\n", name, seed, epochs)
+	}
+	out, err := Train(s, tr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return ensureMetrics(s, req, out.Manifest)
+}
+
+// ensureMetrics adds the test accuracy under random:K orders to a complete
+// model's manifest, once.
+func ensureMetrics(s *checkpoint.Store, req PopulationRequest, man *checkpoint.Manifest) error {
+	if _, ok := man.Metrics["test_accuracy_random"]; ok {
+		return nil
+	}
+	ev, err := Eval(s, EvalRequest{Name: man.Name, Split: "test", Order: fmt.Sprintf("random:%d", req.RandomOrders),
+		Seed: req.Base.Options.Seed, Log: req.Log})
+	if err != nil {
+		return err
+	}
+	man.Metrics["test_accuracy_random"] = ev.Accuracy
+	man.Metrics["test_accuracy_random_std"] = ev.AccuracyStd
+	return s.Replace(man)
+}
+
+// summarise reads the members that exist and keeps the summary as a record.
+func summarise(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, error) {
+	sum := &PopulationSummary{Prefix: req.Prefix, Independent: req.Independent, Variant: string(req.Base.Config.Variant),
+		Data: req.Base.Data.Spec, Orders: fmt.Sprintf("random:%d", req.RandomOrders), Updated: time.Now().UTC()}
+	names := []string{}
+	if !req.Independent {
+		sum.Parent = ParentName(req.Prefix)
+		names = append(names, sum.Parent)
+	}
+	for i := 0; i < req.Size; i++ {
+		names = append(names, MemberName(req.Prefix, i))
+	}
+	for _, name := range names {
+		man, err := s.Get(name)
+		if errors.Is(err, checkpoint.ErrNotFound) {
+			continue // not trained yet (another process's member)
+		}
+		if err != nil {
+			return nil, err
+		}
+		role := "member"
+		if name == sum.Parent {
+			role = "parent"
+		}
+		sum.Members = append(sum.Members, MemberSummary{Name: name, Role: role, Seed: man.Seed, Status: man.Status,
+			ValAccuracy: man.Metrics["val_accuracy"], TestSequential: man.Metrics["test_accuracy"],
+			TestRandom: man.Metrics["test_accuracy_random"], TestRandomStd: man.Metrics["test_accuracy_random_std"]})
+	}
+	unlock, err := s.LockName(req.Prefix + ".summary")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return sum, s.PutRecord("populations", req.Prefix, sum)
+}
