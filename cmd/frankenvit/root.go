@@ -19,7 +19,9 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
-	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), newStoreCmd())
+	store := newStoreCmd()
+	store.AddCommand(newStoreImportCmd())
+	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store)
 	return root
 }
 
