@@ -118,11 +118,20 @@ func EncodeBlob(ts Tensors) (stored []byte, digest string, err error) {
 // bytes and so one file: an existing intact blob is not rewritten (a corrupt
 // one is replaced). The write is atomic, so concurrent writers of the same
 // part, even in several processes, are harmless.
+//
+// PutBlob holds the store's shared lock while it writes. A blob that no
+// manifest references yet is garbage to GC, so a writer should put its
+// blobs and write the manifest inside one WithSharedLock.
 func (s *Store) PutBlob(ts Tensors) (string, error) {
 	stored, digest, err := EncodeBlob(ts)
 	if err != nil {
 		return "", err
 	}
+	unlock, err := s.lockShared(false)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	path := s.blobPath(digest)
 	if existing, err := os.ReadFile(path); err == nil && bytes.Equal(existing, stored) {
 		return digest, nil
@@ -137,36 +146,62 @@ func (s *Store) PutBlob(ts Tensors) (string, error) {
 	return digest, nil
 }
 
+// BlobError is what is wrong with one stored blob. Problem is short
+// ("missing", "hash mismatch", "invalid zstd data", "invalid safetensors",
+// ...), Detail says more. A missing blob's error wraps ErrNotFound.
+type BlobError struct {
+	Digest  string
+	Problem string
+	Detail  string
+	Err     error // the cause, if any (ErrNotFound for a missing blob)
+}
+
+func (e *BlobError) Error() string { return "store: blob " + e.Digest + ": " + e.describe() }
+
+func (e *BlobError) Unwrap() error { return e.Err }
+
+// describe is the problem and its detail, without the blob.
+func (e *BlobError) describe() string {
+	if e.Detail == "" {
+		return e.Problem
+	}
+	return e.Problem + ": " + e.Detail
+}
+
 // readBlob returns the stored bytes of a blob after checking their hash.
 func (s *Store) readBlob(digest string) ([]byte, error) {
 	if err := ValidDigest(digest); err != nil {
 		return nil, err
 	}
+	fail := func(problem, detail string, err error) ([]byte, error) {
+		return nil, &BlobError{Digest: digest, Problem: problem, Detail: detail, Err: err}
+	}
 	path := s.blobPath(digest)
 	info, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("store: blob %s: %w in %s", digest, ErrNotFound, s.Dir)
+		return fail("missing", fmt.Sprintf("%v in %s", ErrNotFound, s.Dir), ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: blob %s: %v", digest, err)
+		return fail("unreadable", err.Error(), err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("store: blob %s: %s is not a regular file", digest, path)
+		return fail("not a regular file", path, nil)
 	}
 	if info.Size() > maxBlobDecoded {
-		return nil, fmt.Errorf("store: blob %s: %d bytes is more than a part can be", digest, info.Size())
+		return fail("too large", fmt.Sprintf("%d bytes is more than a part can be", info.Size()), nil)
 	}
 	stored, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("store: blob %s: %v", digest, err)
+		return fail("unreadable", err.Error(), err)
 	}
 	if got := DigestOf(stored); got != digest {
-		return nil, fmt.Errorf("store: blob %s is corrupt: its %d bytes hash to %s", digest, len(stored), got)
+		return fail("hash mismatch", fmt.Sprintf("the blob is corrupt: its %d bytes hash to %s", len(stored), got), nil)
 	}
 	return stored, nil
 }
 
 // GetBlob reads one part, verifying its hash before decoding anything.
+// Problems with the blob are *BlobError.
 func (s *Store) GetBlob(digest string) (Tensors, error) {
 	stored, err := s.readBlob(digest)
 	if err != nil {
@@ -176,18 +211,18 @@ func (s *Store) GetBlob(digest string) (Tensors, error) {
 }
 
 // DecodeBlob decodes the stored bytes of a part; digest only names it in
-// errors. It does not check the hash: GetBlob does.
+// errors, which are *BlobError. It does not check the hash: GetBlob does.
 func DecodeBlob(digest string, stored []byte) (Tensors, error) {
 	raw, err := decompress(stored)
 	if err != nil {
-		return nil, fmt.Errorf("store: blob %s: invalid zstd data: %v", digest, err)
+		return nil, &BlobError{Digest: digest, Problem: "invalid zstd data", Detail: err.Error(), Err: err}
 	}
 	ts, _, err := decodeSafetensors(raw)
 	if err != nil {
-		return nil, fmt.Errorf("store: blob %s: invalid safetensors: %v", digest, err)
+		return nil, &BlobError{Digest: digest, Problem: "invalid safetensors", Detail: err.Error(), Err: err}
 	}
 	if len(ts) == 0 {
-		return nil, fmt.Errorf("store: blob %s: holds no tensors", digest)
+		return nil, &BlobError{Digest: digest, Problem: "holds no tensors"}
 	}
 	return ts, nil
 }

@@ -36,11 +36,20 @@ type planEntry struct {
 // (in execution order) gets the prefix "blocks.{i}.". The metadata carries
 // what Import needs to rebuild the manifest. The file appears atomically.
 func (s *Store) Export(name, path string) error {
-	m, err := s.Get(name)
+	var m *Manifest
+	var stem, head Tensors
+	var blocks []Tensors
+	// One shared hold across the manifest and its blobs, so that a
+	// concurrent Replace and gc cannot pull the blobs away in between.
+	unlock, err := s.lockShared(true)
 	if err != nil {
 		return err
 	}
-	stem, blocks, head, err := s.LoadParts(m)
+	m, err = s.Get(name)
+	if err == nil {
+		stem, blocks, head, err = s.LoadParts(m)
+	}
+	unlock()
 	if err != nil {
 		return err
 	}
@@ -143,11 +152,17 @@ func SplitExported(ts Tensors) (stem Tensors, blocks []Tensors, head Tensors, er
 // Import stores a safetensors file written by Export (or any file with
 // timm's names and a "config" entry in its metadata) as a new model. The
 // parts become blobs (shared with any identical part already stored) and
-// the manifest records the new model as the source of every block.
+// the manifest records the new model as the source of every block. The
+// blobs and the manifest are written under one shared lock.
 func (s *Store) Import(path, name string) (*Manifest, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
 	}
+	unlock, err := s.lockShared(false)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if s.Exists(name) {
 		return nil, fmt.Errorf("store: model %s %w in %s", name, ErrExists, s.Dir)
 	}

@@ -97,8 +97,14 @@ func (s *Store) prepare(m *Manifest) ([]byte, error) {
 // Create stores a new model. It fails with an error wrapping ErrExists if
 // the name is taken, even by a concurrent writer, and with an error naming
 // the blob if a referenced blob is missing; then nothing is written. A zero
-// FormatVersion or CreatedAt is filled in.
+// FormatVersion or CreatedAt is filled in. Create holds the store's shared
+// lock (see WithSharedLock).
 func (s *Store) Create(m *Manifest) error {
+	unlock, err := s.lockShared(false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	data, err := s.prepare(m)
 	if err != nil {
 		return err
@@ -114,8 +120,16 @@ func (s *Store) Create(m *Manifest) error {
 }
 
 // Replace atomically overwrites the manifest of an existing model, e.g. to
-// record progress during training. Readers see the old or the new manifest.
+// record progress during training. Readers see the old or the new manifest,
+// and a crash leaves one of them. Replace holds the store's shared lock
+// (see WithSharedLock). The blobs only the old manifest referenced become
+// garbage for GC.
 func (s *Store) Replace(m *Manifest) error {
+	unlock, err := s.lockShared(false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	data, err := s.prepare(m)
 	if err != nil {
 		return err
@@ -143,20 +157,33 @@ func (s *Store) Get(name string) (*Manifest, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
 	}
+	m, p := s.readManifest(name)
+	if p != nil {
+		return nil, p.asError()
+	}
+	return m, nil
+}
+
+// readManifest reads a model's manifest (name already valid); what is
+// wrong is a Problem with the part "manifest".
+func (s *Store) readManifest(name string) (*Manifest, *Problem) {
 	path := s.manifestPath(name)
+	fail := func(problem, detail string, err error) (*Manifest, *Problem) {
+		return nil, &Problem{Model: name, Part: "manifest", File: path, Problem: problem, Detail: detail, err: err}
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("store: model %s: %w in %s", name, ErrNotFound, s.Dir)
+		return fail("not found", "no model "+name+" in "+s.Dir, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: model %s: %v", name, err)
+		return fail("unreadable", err.Error(), err)
 	}
 	m, err := decodeManifest(data)
 	if err != nil {
-		return nil, fmt.Errorf("store: model %s: %s: %v", name, path, err)
+		return fail("unreadable", err.Error(), nil)
 	}
 	if m.Name != name {
-		return nil, fmt.Errorf("store: model %s: %s: the manifest names the model %q", name, path, m.Name)
+		return fail("unreadable", fmt.Sprintf("the manifest names the model %q", m.Name), nil)
 	}
 	return m, nil
 }
@@ -208,28 +235,19 @@ func (s *Store) List() ([]*Manifest, error) {
 	return out, nil
 }
 
-// Remove deletes a model's manifest. Its blobs stay: other models may share
-// them.
-func (s *Store) Remove(name string) error {
-	if err := ValidName(name); err != nil {
-		return err
-	}
-	err := os.Remove(s.manifestPath(name))
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("store: model %s: %w in %s", name, ErrNotFound, s.Dir)
-	}
-	if err != nil {
-		return fmt.Errorf("store: remove model %s: %v", name, err)
-	}
-	return syncDir(s.modelsDir())
-}
-
 // LoadParts reads and verifies the stem, every block of the plan and the
 // head. Each block gets its own copy, even when the plan repeats a blob.
+// It holds the store's shared lock while it reads; an error names the model
+// and the part (and wraps the *BlobError).
 func (s *Store) LoadParts(m *Manifest) (stem Tensors, blocks []Tensors, head Tensors, err error) {
 	if err := m.Validate(); err != nil {
 		return nil, nil, nil, err
 	}
+	unlock, err := s.lockShared(true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer unlock()
 	labels, refs := m.Parts()
 	parts := make([]Tensors, len(refs))
 	loaded := map[string]Tensors{}
@@ -240,23 +258,12 @@ func (s *Store) LoadParts(m *Manifest) (stem Tensors, blocks []Tensors, head Ten
 		}
 		ts, err := s.GetBlob(ref.Blob)
 		if err != nil {
-			return nil, nil, nil, withContext(fmt.Sprintf("store: model %s: %s", m.Name, labels[i]), err)
+			return nil, nil, nil, partError(m.Name, labels[i], ref.Blob, err)
 		}
 		loaded[ref.Blob] = ts
 		parts[i] = ts
 	}
 	return parts[0], parts[1 : len(parts)-1], parts[len(parts)-1], nil
-}
-
-// Verify reads a model's manifest and every part it references, checking
-// each blob's hash and format.
-func (s *Store) Verify(name string) error {
-	m, err := s.Get(name)
-	if err != nil {
-		return err
-	}
-	_, _, _, err = s.LoadParts(m)
-	return err
 }
 
 // Size is the bytes of all blobs and manifests in the store (temporary

@@ -270,16 +270,27 @@ func TestListReportsBrokenManifestsWithoutHidingOthers(t *testing.T) {
 func TestRemove(t *testing.T) {
 	s := newTestStore(t)
 	m := createModel(t, s, "gone", 1, 1)
-	if err := s.Remove("gone"); err != nil {
+	createModel(t, s, "stays", 2, 1)
+	freed, err := s.Remove("gone")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Exists("gone") {
 		t.Error("still there")
 	}
-	if !s.HasBlob(m.Stem.Blob) {
-		t.Error("Remove deleted a blob")
+	_, refs := m.Parts()
+	if len(freed.Blobs) != len(refs) {
+		t.Errorf("freed %d blobs, want %d", len(freed.Blobs), len(refs))
 	}
-	if err := s.Remove("gone"); !errors.Is(err, ErrNotFound) {
+	for _, ref := range refs {
+		if s.HasBlob(ref.Blob) {
+			t.Errorf("blob %s of the removed model is still there", ref.Blob)
+		}
+	}
+	if err := s.Verify("stays"); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.Remove("gone"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Remove: %v", err)
 	}
 }
@@ -292,7 +303,7 @@ func TestLoadPartsNamesTheBrokenPart(t *testing.T) {
 	stored[len(stored)/2] ^= 0x80
 	os.WriteFile(path, stored, 0o644)
 	_, _, _, err := s.LoadParts(m)
-	if err == nil || !strings.Contains(err.Error(), "model m: block 1") || !strings.Contains(err.Error(), m.Blocks[1].Blob) {
+	if err == nil || !strings.Contains(err.Error(), "store: model m: block 1 ("+m.Blocks[1].Blob+"): hash mismatch") {
 		t.Fatalf("error %v", err)
 	}
 	if err := s.Verify("m"); err == nil {

@@ -6,13 +6,15 @@ import (
 	"os"
 
 	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )
 
 func newStoreCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "store", Short: "List, inspect and export stored models"}
-	cmd.AddCommand(newStoreLsCmd(), newStoreShowCmd(), newStoreExportCmd())
+	cmd := &cobra.Command{Use: "store", Short: "List, inspect, verify, remove and export stored models"}
+	cmd.AddCommand(newStoreLsCmd(), newStoreShowCmd(), newStoreExportCmd(), newStoreVerifyCmd(), newStoreRmCmd(),
+		newStoreGCCmd())
 	return cmd
 }
 
@@ -99,4 +101,110 @@ func newStoreExportCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func newStoreVerifyCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify [NAME]",
+		Short: "Check blobs against their hashes and manifests against their blobs (all models, or NAME)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			r, err := s.Check(args...)
+			if err != nil {
+				return err
+			}
+			t := &table.Table{Title: fmt.Sprintf("%s: %d model(s), %d blob(s) checked", r.Store, len(r.Models), r.Blobs),
+				Header: []string{"model", "part", "blob", "problem"}}
+			for _, m := range r.Models {
+				if m.OK {
+					t.Add(m.Name, fmt.Sprintf("all %d parts", m.Parts), "-", "OK")
+				}
+				for _, p := range m.Problems {
+					t.Add(p.Model, p.Part, shortDigest(p.Blob), p.Problem)
+				}
+			}
+			for _, g := range r.Garbage {
+				what := "garbage: no model uses it (store gc deletes it)"
+				if g.Problem != "" {
+					what += ", also " + g.Problem
+				}
+				t.Add("-", "unreferenced blob", shortDigest(g.Blob), what)
+			}
+			if err := printResult(asJSON, r, t); err != nil {
+				return err
+			}
+			return r.Err()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// shortDigest abbreviates a digest for a table; errors keep it whole.
+func shortDigest(d string) string {
+	if d == "" {
+		return "-"
+	}
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+func newStoreRmCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Remove a model and every blob no other model uses (a Frankenstein model keeps its donor blocks)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			freed, err := s.Remove(args[0])
+			if err != nil {
+				return err
+			}
+			t := &table.Table{Header: []string{"removed model", "blobs freed", "bytes freed"}}
+			t.Add(args[0], fmt.Sprint(len(freed.Blobs)), fmt.Sprint(freed.BlobBytes))
+			return printResult(asJSON, struct {
+				Model string `json:"model"`
+				*checkpoint.Freed
+			}{args[0], freed}, t)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newStoreGCCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "gc",
+		Short: "Delete the blobs no model uses and the temporary files killed writers left",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			freed, err := s.GC()
+			if err != nil {
+				return err
+			}
+			t := &table.Table{Header: []string{"freed", "count", "bytes"}}
+			t.Add("unreferenced blobs", fmt.Sprint(len(freed.Blobs)), fmt.Sprint(freed.BlobBytes))
+			t.Add("temporary files", fmt.Sprint(freed.TempFiles), fmt.Sprint(freed.TempBytes))
+			t.Add("total", fmt.Sprint(len(freed.Blobs)+freed.TempFiles), fmt.Sprint(freed.Bytes()))
+			return printResult(asJSON, freed, t)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
