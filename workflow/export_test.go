@@ -91,10 +91,13 @@ func storeModel(t *testing.T, s *checkpoint.Store, m *vit.Model) {
 	t.Helper()
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: m.Name, CreatedAt: time.Now().UTC(), Status: "complete",
 		Data: "mnist", Normalization: json.RawMessage(`{"mean":[0.13],"std":[0.31]}`)}
-	if err := PutWeights(s, m, man); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Create(man); err != nil {
+	err := s.WithSharedLock(func() error {
+		if err := PutWeights(s, m, man); err != nil {
+			return err
+		}
+		return s.Create(man)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

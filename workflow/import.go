@@ -71,10 +71,12 @@ func Import(s *checkpoint.Store, req ImportRequest) (*checkpoint.Manifest, error
 	origin, _ := json.Marshal(map[string]string{"imported_from": req.File})
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "complete",
 		Data: firstNonEmpty(req.Data, meta[checkpoint.MetaData]), Normalization: normJSON, Training: origin}
-	if err := PutWeights(s, m, man); err != nil {
-		return nil, err
-	}
-	return man, s.Create(man)
+	return man, s.WithSharedLock(func() error {
+		if err := PutWeights(s, m, man); err != nil {
+			return err
+		}
+		return s.Create(man)
+	})
 }
 
 func firstNonEmpty(a, b string) string {

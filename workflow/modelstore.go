@@ -58,7 +58,19 @@ func PutWeights(s *checkpoint.Store, m *vit.Model, man *checkpoint.Manifest) err
 // LoadModel reads a model and its plan from the store. The model's Blocks
 // are the manifest's plan, in execution order.
 func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manifest, error) {
-	man, err := s.Get(name)
+	var man *checkpoint.Manifest
+	var stem, head checkpoint.Tensors
+	var blocks []checkpoint.Tensors
+	// The manifest and its blobs under one shared lock: a concurrent Replace
+	// and gc cannot delete blobs between reading one and the other.
+	err := s.WithSharedLock(func() error {
+		var err error
+		if man, err = s.Get(name); err != nil {
+			return err
+		}
+		stem, blocks, head, err = s.LoadParts(man)
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,10 +81,6 @@ func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manife
 	m, err := vit.NewModel(name, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model %s: %v", name, err)
-	}
-	stem, blocks, head, err := s.LoadParts(man)
-	if err != nil {
-		return nil, nil, err
 	}
 	if err := vit.LoadPart(fmt.Sprintf("model %s: stem", name), m.Stem.Params(), flat(stem)); err != nil {
 		return nil, nil, err

@@ -142,16 +142,22 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	hooks.OnEpoch = func(rec trainer.EpochRecord, best bool) error {
 		history = append(history, rec)
 		man.History, _ = json.Marshal(history)
-		if best {
-			if err := PutWeights(s, m, man); err != nil {
-				return err
+		// Blobs and the manifest that references them under one shared lock,
+		// so a concurrent gc cannot take the fresh blobs away in between.
+		err := s.WithSharedLock(func() error {
+			if best {
+				if err := PutWeights(s, m, man); err != nil {
+					return err
+				}
+				man.Metrics = map[string]float64{"best_epoch": float64(rec.Epoch), "val_accuracy": rec.ValAcc}
 			}
-			man.Metrics = map[string]float64{"best_epoch": float64(rec.Epoch), "val_accuracy": rec.ValAcc}
-		}
-		if stored || best {
-			if err := save(); err != nil {
-				return err
+			if stored || best {
+				return save()
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if req.AfterEpoch != nil {
 			req.AfterEpoch(m, rec)
