@@ -100,7 +100,7 @@ func runPairs(pairs, T, hd int, body func(lo, hi int)) {
 		return
 	}
 	grain := max(1, 16*1024/(T*T*hd+1))
-	Parallel(pairs, grain, body)
+	parallelChunks(pairs, grain, body)
 }
 
 // transposeHead writes the T×hd head at src (row stride ld) transposed into

@@ -19,7 +19,7 @@ func GeluForward(out, inp []float32) {
 		body(0, n)
 		return
 	}
-	Parallel(n, geluParallelMin/2, body)
+	parallelChunks(n, geluParallelMin/2, body)
 }
 
 // GeluBackward accumulates dinp += dout * GELU'(inp) over len(dinp) elements.
@@ -39,7 +39,7 @@ func GeluBackward(dinp, inp, dout []float32) {
 		body(0, n)
 		return
 	}
-	Parallel(n, geluParallelMin/2, body)
+	parallelChunks(n, geluParallelMin/2, body)
 }
 
 const geluParallelMin = 16 * 1024

@@ -146,7 +146,7 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 			}
 		}
 		if parallel && (nSliv-firstPacked)*k*nr >= 32*1024 {
-			parallelN(nSliv-firstPacked, workers(nSliv-firstPacked, 4), func(lo, hi int) { packB(lo+firstPacked, hi+firstPacked) })
+			parallelChunks(nSliv-firstPacked, 4, func(lo, hi int) { packB(lo+firstPacked, hi+firstPacked) })
 		} else {
 			packB(firstPacked, nSliv)
 		}
@@ -260,7 +260,7 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 		putBuf(pa)
 	}
 	if parallel && units > 1 {
-		parallelN(units, workers(units, 1), runJobs)
+		parallelChunks(units, mc/mr, runJobs)
 	} else {
 		runJobs(0, units)
 	}

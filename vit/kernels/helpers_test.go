@@ -146,6 +146,21 @@ func TestParallelCoversOnce(t *testing.T) {
 							t.Fatalf("procs=%d n=%d grain=%d: index %d hit %d times", procs, n, grain, i, h)
 						}
 					}
+					// parallelChunks: chunk boundaries fixed by n and the chunk size.
+					hits2 := make([]int32, n)
+					parallelChunks(n, grain, func(lo, hi int) {
+						if lo%max(grain, 1) != 0 || (hi != n && hi-lo != max(grain, 1)) {
+							panic("unexpected chunk")
+						}
+						for i := lo; i < hi; i++ {
+							hits2[i]++
+						}
+					})
+					for i, h := range hits2 {
+						if h != 1 {
+							t.Fatalf("parallelChunks procs=%d n=%d chunk=%d: index %d hit %d times", procs, n, grain, i, h)
+						}
+					}
 				}
 			}
 		})

@@ -69,7 +69,7 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, rows, dim in
 		body(0, rows)
 		return
 	}
-	Parallel(rows, 64, body)
+	parallelChunks(rows, 64, body)
 }
 
 // LayerNormBackward accumulates the gradients of LayerNormForward:
@@ -130,7 +130,7 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 			}
 		}
 		if big {
-			Parallel(rows, 64, body)
+			parallelChunks(rows, 64, body)
 		} else {
 			body(0, rows)
 		}
@@ -152,7 +152,7 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 			}
 		}
 		if big {
-			Parallel(dim/8, 2, chunks)
+			parallelChunks(dim/8, 2, chunks)
 		} else {
 			chunks(0, dim/8)
 		}
@@ -178,7 +178,7 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 		}
 	}
 	if big {
-		Parallel(dim, 16, cols)
+		parallelChunks(dim, 16, cols)
 	} else {
 		cols(0, dim)
 	}

@@ -51,5 +51,5 @@ func colSums(dst, x []float32, rows, cols int) {
 		body(0, cols)
 		return
 	}
-	Parallel(cols, 32, body)
+	parallelChunks(cols, 32, body)
 }

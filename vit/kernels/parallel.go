@@ -3,6 +3,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Parallel runs fn over [0,n) split into contiguous chunks across
@@ -52,4 +53,50 @@ func parallelN(n, w int, fn func(lo, hi int)) {
 	}
 	fn(0, n/w)
 	wg.Wait()
+}
+
+// parallelChunks runs fn over [0,n) in chunks of the given size (the last
+// may be shorter), handed out dynamically to the calling goroutine and up to
+// GOMAXPROCS-1 helpers. The chunk boundaries depend only on n and chunk, and
+// fn must compute each chunk's outputs independently of the others, so the
+// results do not depend on which goroutine runs which chunk. The caller
+// waits only for chunks that were started: a helper the OS has not scheduled
+// yet costs nothing, which keeps a busy machine from stalling every call.
+func parallelChunks(n, chunk int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	chunk = max(chunk, 1)
+	chunks := (n + chunk - 1) / chunk
+	w := min(runtime.GOMAXPROCS(0), chunks)
+	if w <= 1 {
+		fn(0, n)
+		return
+	}
+	st := &chunkState{n: n, chunk: chunk, fn: fn}
+	st.wg.Add(chunks)
+	for i := 1; i < w; i++ {
+		go st.work()
+	}
+	st.work()
+	st.wg.Wait()
+}
+
+type chunkState struct {
+	next  atomic.Int64
+	n     int
+	chunk int
+	fn    func(lo, hi int)
+	wg    sync.WaitGroup
+}
+
+func (s *chunkState) work() {
+	for {
+		lo := int(s.next.Add(int64(s.chunk))) - s.chunk
+		if lo >= s.n {
+			return
+		}
+		s.fn(lo, min(lo+s.chunk, s.n))
+		s.wg.Done()
+	}
 }
