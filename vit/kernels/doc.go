@@ -26,7 +26,9 @@
 //     (first) slice and panic if a source is shorter.
 //
 //   - Threads: large problems are split across GOMAXPROCS goroutines inside
-//     each call (see [Parallel]); small ones stay on the calling goroutine.
+//     each call; small ones stay on the calling goroutine. Inside the kernels
+//     the chunks (fixed by the shapes) are handed out dynamically, so a
+//     helper goroutine that the OS schedules late does not stall the call.
 //     Calls may run concurrently on different buffers.
 //
 // # Implementations
