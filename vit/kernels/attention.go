@@ -31,11 +31,11 @@ func AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 }
 
 // attnWorkspace is the scratch one (batch, head) pair needs: a transposed
-// head of K or V (hd×Tp), a score matrix (T×Tp), Tp = T rounded up to 8,
-// and rowsGemm's padding scratch.
+// head of K or V (hd×Tp), two score-sized matrices (T×Tp), Tp = T rounded up
+// to 8, and rowsGemm's padding scratch.
 func attnWorkspace(T, hd int) int {
 	tp := (T + 7) &^ 7
-	return (hd+T)*tp + 6*(hd+tp+T)
+	return (hd+2*T)*tp + 6*(hd+tp+T)
 }
 
 // AttentionScratchSize is the length of the scratch buffer AttentionBackward
@@ -145,25 +145,21 @@ func attnBackwardPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, hd in
 	ld, tp := 3*D, (T+7)&^7
 	base := b * T * ld
 	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
-	vt, dp, tmp := ws[:hd*tp], ws[hd*tp:(hd+T)*tp], ws[(hd+T)*tp:]
+	vt, dp, pp := ws[:hd*tp], ws[hd*tp:(hd+T)*tp], ws[(hd+T)*tp:(hd+2*T)*tp]
+	tmp := ws[(hd+2*T)*tp:]
+	// P with rows padded to tp (zeros), so the row operations vectorise.
 	pr := probs[pair*T*T : (pair+1)*T*T]
+	for i := 0; i < T; i++ {
+		copy(pp[i*tp:i*tp+T], pr[i*T:(i+1)*T])
+		clear(pp[i*tp+T : (i+1)*tp])
+	}
 	g := dout[b*T*D+h*hd:]
 	transposeHead(vt, qkv[vo:], T, hd, ld, tp)
 	// dP = dO·Vᵀ ; dV += Pᵀ·dO
 	rowsGemm(T, tp, hd, g, D, 1, vt, tp, dp, tp, 1, false, tmp)
-	rowsGemm(T, hd, T, pr, 1, T, g, D, dqkv[vo:], ld, 1, true, tmp)
+	rowsGemm(T, hd, T, pp, 1, tp, g, D, dqkv[vo:], ld, 1, true, tmp)
 	// dS = P∘(dP - rowsum(P∘dP)) * scale, in place in dp
-	for i := 0; i < T; i++ {
-		p := pr[i*T : (i+1)*T]
-		d := dp[i*tp : i*tp+T]
-		var s float32
-		for j, pj := range p {
-			s += pj * d[j]
-		}
-		for j, pj := range p {
-			d[j] = pj * (d[j] - s) * scale
-		}
-	}
+	softmaxBackRows(pp, dp, tp, T, scale)
 	// dQ += dS·K ; dK += dSᵀ·Q
 	rowsGemm(T, hd, T, dp, tp, 1, qkv[ko:], ld, dqkv[qo:], ld, 1, true, tmp)
 	rowsGemm(T, hd, T, dp, 1, tp, qkv[qo:], ld, dqkv[ko:], ld, 1, true, tmp)

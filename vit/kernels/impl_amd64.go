@@ -329,3 +329,17 @@ func transposeSIMD(dst []float32, ldd int, src []float32, lds int, rows, cols in
 		}
 	}
 }
+
+//go:noescape
+func softmaxBackRowsAVX2(p, d *float32, tp, rows int, scale float32)
+
+// softmaxBackRowsSIMD: see softmaxBackRows.
+func softmaxBackRowsSIMD(p, d []float32, tp, rows int, scale float32) {
+	if tp&7 != 0 || rows == 0 {
+		softmaxBackRowsGo(p, d, tp, rows, scale)
+		return
+	}
+	_ = p[rows*tp-1]
+	_ = d[rows*tp-1]
+	softmaxBackRowsAVX2(&p[0], &d[0], tp, rows, scale)
+}

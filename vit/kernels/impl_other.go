@@ -33,3 +33,7 @@ func softmaxRowsSIMD(s []float32, tp, rows int) { softmaxRowsGo(s, tp, rows) }
 func transposeSIMD(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
 	transposeGo(dst, ldd, src, lds, rows, cols)
 }
+
+func softmaxBackRowsSIMD(p, d []float32, tp, rows int, scale float32) {
+	softmaxBackRowsGo(p, d, tp, rows, scale)
+}

@@ -143,3 +143,27 @@ func transposeGo(dst []float32, ldd int, src []float32, lds int, rows, cols int)
 		}
 	}
 }
+
+// softmaxBackRows is the softmax backward on rows of tp floats, in place in
+// d: d = p∘(d - sum(p∘d))*scale (padding lanes with p = 0 stay 0).
+func softmaxBackRows(p, d []float32, tp, rows int, scale float32) {
+	if useSIMD {
+		softmaxBackRowsSIMD(p, d, tp, rows, scale)
+		return
+	}
+	softmaxBackRowsGo(p, d, tp, rows, scale)
+}
+
+func softmaxBackRowsGo(p, d []float32, tp, rows int, scale float32) {
+	for r := 0; r < rows; r++ {
+		pr := p[r*tp : (r+1)*tp]
+		dr := d[r*tp : (r+1)*tp]
+		var s float32
+		for j, v := range pr {
+			s += v * dr[j]
+		}
+		for j, v := range pr {
+			dr[j] = v * (dr[j] - s) * scale
+		}
+	}
+}

@@ -143,3 +143,25 @@ func TestSoftmaxRows(t *testing.T) {
 		}
 	}
 }
+
+func TestSoftmaxBackRows(t *testing.T) {
+	rng := rand.New(rand.NewSource(93))
+	for _, im := range impls() {
+		for _, tp := range []int{8, 16, 24, 56} {
+			rows := 5
+			p, d := randSlice(rng, rows*tp), randSlice(rng, rows*tp)
+			want := make([]float64, len(d))
+			for r := 0; r < rows; r++ {
+				var s float64
+				for j := 0; j < tp; j++ {
+					s += float64(p[r*tp+j]) * float64(d[r*tp+j])
+				}
+				for j := 0; j < tp; j++ {
+					want[r*tp+j] = float64(p[r*tp+j]) * (float64(d[r*tp+j]) - s) * 0.25
+				}
+			}
+			withImpl(im, func() { softmaxBackRows(p, d, tp, rows, 0.25) })
+			assertClose(t, im.name+" softmaxBackRows", d, want, 1e-4, 1e-5)
+		}
+	}
+}

@@ -350,3 +350,50 @@ pdone:
 
 DATA one<>+0(SB)/4, $0x3f800000
 GLOBL one<>(SB), RODATA|NOPTR, $4
+
+// func softmaxBackRowsAVX2(p, d *float32, tp, rows int, scale float32)
+// For each of rows rows of tp floats (tp % 8 == 0, tp > 0):
+// s = sum_j p[j]*d[j] (8 lanes, then HSUM); d[j] = p[j]*(d[j]-s)*scale.
+TEXT ·softmaxBackRowsAVX2(SB), NOSPLIT, $0-36
+	MOVQ         p+0(FP), SI
+	MOVQ         d+8(FP), DI
+	MOVQ         tp+16(FP), R8
+	SHRQ         $3, R8
+	MOVQ         rows+24(FP), BX
+	VBROADCASTSS scale+32(FP), Y15
+	TESTQ        BX, BX
+	JZ           sbdone
+
+sbrow:
+	VXORPS Y0, Y0, Y0
+	MOVQ   SI, AX
+	MOVQ   DI, DX
+	MOVQ   R8, CX
+
+sbdot:
+	VMOVUPS     (AX), Y1
+	VFMADD231PS (DX), Y1, Y0
+	ADDQ        $32, AX
+	ADDQ        $32, DX
+	DECQ        CX
+	JNZ         sbdot
+	HSUM(Y0, X0, X1)
+	VBROADCASTSS X0, Y2
+	MOVQ         R8, CX
+
+sbout:
+	VMOVUPS (DI), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  (SI), Y1, Y1
+	VMULPS  Y15, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     sbout
+	DECQ    BX
+	JNZ     sbrow
+
+sbdone:
+	VZEROUPPER
+	RET
