@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"fmt"
 	"math"
 	"math/rand"
 	"runtime"
@@ -175,4 +174,3 @@ func TestImplementation(t *testing.T) {
 	t.Logf("implementation: %s", name)
 }
 
-var _ = fmt.Sprint
