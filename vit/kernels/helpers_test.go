@@ -173,4 +173,3 @@ func TestImplementation(t *testing.T) {
 	}
 	t.Logf("implementation: %s", name)
 }
-
