@@ -15,12 +15,12 @@ type Evaluator struct {
 	Model *vit.Model
 	Split *dataset.Split
 	Norm  dataset.Normalization
-	// OnPlan, if set, is told after each plan of EvaluateOrder is done.
-	OnPlan func(done, total int)
-	runner *vit.Runner
-	x      []float32
-	labels []int32
-	idx    []int
+	// OnProgress, if set, is told after each batch of AccuracyOfPlans.
+	OnProgress func(done, total int)
+	runner     *vit.Runner
+	x          []float32
+	labels     []int32
+	idx        []int
 }
 
 // NewEvaluator prepares evaluation of m's plans on split.
@@ -118,7 +118,7 @@ type OrderResult struct {
 func (e *Evaluator) EvaluateOrder(o Order, seed uint64) (OrderResult, error) {
 	res := OrderResult{Order: o.String(), Images: e.Split.N}
 	res.Orders = o.Plans(len(e.Model.Blocks), seed)
-	var lossSum float64
+	plans := make([]vit.Plan, len(res.Orders))
 	for i, idx := range res.Orders {
 		plan, err := e.Model.PlanOf(idx)
 		if err != nil {
@@ -127,12 +127,13 @@ func (e *Evaluator) EvaluateOrder(o Order, seed uint64) (OrderResult, error) {
 		if err := e.Model.Check(plan); err != nil {
 			return res, err
 		}
-		acc, loss := e.Accuracy(plan)
-		res.PerOrder = append(res.PerOrder, acc)
-		lossSum += loss
-		if e.OnPlan != nil {
-			e.OnPlan(i+1, len(res.Orders))
-		}
+		plans[i] = plan
+	}
+	accs, losses := e.AccuracyOfPlans(plans)
+	res.PerOrder = accs
+	var lossSum float64
+	for _, l := range losses {
+		lossSum += l
 	}
 	res.Accuracy, res.AccuracyStd = meanStd(res.PerOrder)
 	res.Loss = lossSum / float64(len(res.Orders))

@@ -5,6 +5,8 @@ package vit
 type Runner struct {
 	m      *Model
 	h, tmp []float32
+	pre    []float32 // after the slot projection
+	mid    []float32 // between attention and MLP
 	patch  patchActs
 	attn   attnActs
 	mlp    mlpActs
@@ -19,20 +21,41 @@ func NewRunner(m *Model) *Runner { return &Runner{m: m} }
 // [B, classes]; the slice is reused by the next call. The plan must pass
 // m.Check.
 func (r *Runner) Logits(x []float32, B int, plan Plan) []float32 {
-	c := r.m.Config
-	T, D := c.Tokens(), c.Dim
-	rows := B * T
-	r.h, r.tmp = grow(r.h, rows*D), grow(r.tmp, rows*D)
-	patchForward(r.h, x, &r.patch, r.m.Stem, c, B)
+	n := B * r.m.Config.Tokens() * r.m.Config.Dim
+	r.h, r.tmp = grow(r.h, n), grow(r.tmp, n)
+	r.Embed(r.h, x, B)
 	for slot, bl := range plan {
-		if bl.PosProj != nil {
-			P := bl.PosDim
-			posProjForward(r.tmp, r.h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
-			r.h, r.tmp = r.tmp, r.h
-		}
-		attnForward(r.tmp, r.h, &r.attn, bl, B, T)
-		mlpForward(r.h, r.tmp, &r.mlp, bl, rows)
+		r.RunBlock(r.tmp, r.h, B, bl, slot)
+		r.h, r.tmp = r.tmp, r.h
 	}
-	headForward(r.h, &r.head, r.m.Head, B, T, D, c.Classes)
+	return r.HeadLogits(r.h, B)
+}
+
+// Embed runs the stem on B images: h is [B*T, D].
+func (r *Runner) Embed(h, x []float32, B int) {
+	patchForward(h, x, &r.patch, r.m.Stem, r.m.Config, B)
+}
+
+// RunBlock runs block bl at a slot on h [B*T, D], writing out (which must
+// not alias h). The slot matters only to blocks with a slot projection.
+func (r *Runner) RunBlock(out, h []float32, B int, bl *Block, slot int) {
+	T := r.m.Config.Tokens()
+	rows := B * T
+	if bl.PosProj != nil {
+		P := bl.PosDim
+		r.pre = grow(r.pre, len(h))
+		posProjForward(r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
+		h = r.pre
+	}
+	r.mid = grow(r.mid, len(out))
+	attnForward(r.mid, h, &r.attn, bl, B, T)
+	mlpForward(out, r.mid, &r.mlp, bl, rows)
+}
+
+// HeadLogits applies the final LayerNorm and the classifier to the class
+// tokens of h; the slice is reused by the next call.
+func (r *Runner) HeadLogits(h []float32, B int) []float32 {
+	c := r.m.Config
+	headForward(h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
 	return r.head.logits
 }

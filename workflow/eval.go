@@ -72,9 +72,9 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	}
 	ev := trainer.NewEvaluator(m, split, norm)
 	var tick func(int)
-	ev.OnPlan = func(done, total int) {
+	ev.OnProgress = func(done, total int) {
 		if tick == nil {
-			tick = trainer.NewCounter(req.Log, "evaluating "+req.Name+" under "+order.String(), total)
+			tick = trainer.NewCounter(req.Log, "evaluating "+req.Name+" under "+order.String()+" (batches)", total)
 		}
 		tick(done)
 	}

@@ -1,0 +1,118 @@
+package trainer
+
+import "github.com/frankenvit/frankenvit/vit"
+
+// Evaluating many plans at once shares their common prefixes: the plans are
+// arranged in a trie of blocks, and for each batch of images the trie is
+// walked depth first, so the hidden state after a shared prefix is computed
+// once and kept only while plans below it run. The cache is bounded: one
+// batch of activations per depth of the deepest plan. Batches have the size
+// Accuracy uses, so the results are bit-identical to evaluating every plan
+// on its own.
+
+// planTrie is one node: the block that leads to it, its children in order of
+// first appearance, and the plans that end here.
+type planTrie struct {
+	block    *vit.Block
+	children []*planTrie
+	index    map[*vit.Block]*planTrie
+	ends     []int
+}
+
+func buildTrie(plans []vit.Plan) (root *planTrie, depth int) {
+	root = &planTrie{}
+	for i, p := range plans {
+		n := root
+		for _, b := range p {
+			if n.index == nil {
+				n.index = map[*vit.Block]*planTrie{}
+			}
+			c, ok := n.index[b]
+			if !ok {
+				c = &planTrie{block: b}
+				n.index[b] = c
+				n.children = append(n.children, c)
+			}
+			n = c
+		}
+		n.ends = append(n.ends, i)
+		depth = max(depth, len(p))
+	}
+	return root, depth
+}
+
+// BlockRuns counts the block evaluations per batch with and without prefix
+// sharing, for reporting what the cache saves.
+func BlockRuns(plans []vit.Plan) (shared, unshared int) {
+	root, _ := buildTrie(plans)
+	var count func(n *planTrie) int
+	count = func(n *planTrie) int {
+		total := len(n.children)
+		for _, c := range n.children {
+			total += count(c)
+		}
+		return total
+	}
+	for _, p := range plans {
+		unshared += len(p)
+	}
+	return count(root), unshared
+}
+
+// AccuracyOfPlans measures every plan on the split, sharing prefixes; it
+// returns accuracy and mean cross-entropy per plan, equal to what Accuracy
+// gives for each plan alone.
+func (e *Evaluator) AccuracyOfPlans(plans []vit.Plan) (acc, loss []float64) {
+	acc, loss = make([]float64, len(plans)), make([]float64, len(plans))
+	n := e.Split.N
+	if n == 0 {
+		return acc, loss
+	}
+	root, depth := buildTrie(plans)
+	classes := e.Model.Config.Classes
+	size := e.Split.ImageSize()
+	hidden := e.Model.Config.Tokens() * e.Model.Config.Dim
+	levels := make([][]float32, depth+1)
+	correct := make([]int, len(plans))
+	batches := (n + EvalBatch - 1) / EvalBatch
+	for start, batch := 0, 0; start < n; start, batch = start+EvalBatch, batch+1 {
+		B := min(EvalBatch, n-start)
+		e.x = grow(e.x, B*size)
+		e.labels = growInt32(e.labels, B)
+		e.idx = e.idx[:0]
+		for i := 0; i < B; i++ {
+			e.idx = append(e.idx, start+i)
+		}
+		e.Split.Fill(e.x, e.labels, e.idx, e.Norm, nil, nil)
+		for d := range levels {
+			levels[d] = grow(levels[d], B*hidden)
+		}
+		e.runner.Embed(levels[0], e.x, B)
+		var visit func(t *planTrie, d int)
+		visit = func(t *planTrie, d int) {
+			for _, p := range t.ends {
+				logits := e.runner.HeadLogits(levels[d], B)
+				for i := 0; i < B; i++ {
+					row := logits[i*classes : (i+1)*classes]
+					if argmax(row) == int(e.labels[i]) {
+						correct[p]++
+					}
+					loss[p] += crossEntropy(row, int(e.labels[i]))
+				}
+			}
+			for _, c := range t.children {
+				e.runner.RunBlock(levels[d+1], levels[d], B, c.block, d)
+				visit(c, d+1)
+			}
+		}
+		visit(root, 0)
+		if e.OnProgress != nil {
+			e.OnProgress(batch+1, batches)
+		}
+	}
+	for p := range plans {
+		acc[p] = float64(correct[p]) / float64(n)
+		loss[p] /= float64(n)
+	}
+	return acc, loss
+}
