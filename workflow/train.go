@@ -184,6 +184,10 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	if err := s.RemoveState(req.Name); err != nil {
 		return nil, err
 	}
+	// Every improving epoch stored new blobs; the superseded ones are garbage.
+	if _, err := s.GC(); err != nil && req.Log != nil {
+		fmt.Fprintf(req.Log, "note: store gc after training: %v\n", err)
+	}
 	return &TrainOutcome{Model: req.Name, Variant: cfg.Variant, Data: req.Data.Spec, Params: m.NumParams(),
 		BestEpoch: res.BestEpoch, ValAccuracy: res.BestVal, TestAccuracy: testAcc, History: res.History, Manifest: man}, nil
 }

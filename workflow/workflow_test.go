@@ -75,6 +75,11 @@ func TestTrainStoreEval(t *testing.T) {
 			t.Errorf("%s: random:4 on val gave %+v, %v", v, rnd, err)
 		}
 	}
+	// The blobs of superseded epochs are gone; every model verifies.
+	report, err := s.Check()
+	if err != nil || !report.OK || len(report.Garbage) != 0 {
+		t.Errorf("store after training: ok %v, %d unreferenced blobs, %v", report.OK, len(report.Garbage), err)
+	}
 }
 
 func TestBadRequestsChangeNothing(t *testing.T) {
