@@ -40,29 +40,42 @@ func (e *Evaluator) accuracy(planFor func(batch int) vit.Plan) (acc, loss float6
 	if n == 0 {
 		return 0, 0
 	}
-	classes := e.Model.Config.Classes
-	size := e.Split.ImageSize()
 	correct := 0
 	var lossSum float64
 	for start, batch := 0, 0; start < n; start, batch = start+EvalBatch, batch+1 {
-		B := min(EvalBatch, n-start)
-		e.x = grow(e.x, B*size)
-		e.labels = growInt32(e.labels, B)
-		e.idx = e.idx[:0]
-		for i := 0; i < B; i++ {
-			e.idx = append(e.idx, start+i)
-		}
-		e.Split.Fill(e.x, e.labels, e.idx, e.Norm, nil, nil)
-		logits := e.runner.Logits(e.x, B, planFor(batch))
-		for i := 0; i < B; i++ {
-			row := logits[i*classes : (i+1)*classes]
-			if argmax(row) == int(e.labels[i]) {
-				correct++
-			}
-			lossSum += crossEntropy(row, int(e.labels[i]))
-		}
+		B := e.fillBatch(start)
+		c, l := e.score(e.runner.Logits(e.x, B, planFor(batch)), B)
+		correct += c
+		lossSum += l
 	}
 	return float64(correct) / float64(n), lossSum / float64(n)
+}
+
+// fillBatch loads the evaluation batch starting at image start into e.x and
+// e.labels and returns its size.
+func (e *Evaluator) fillBatch(start int) int {
+	B := min(EvalBatch, e.Split.N-start)
+	e.x = grow(e.x, B*e.Split.ImageSize())
+	e.labels = growInt32(e.labels, B)
+	e.idx = e.idx[:0]
+	for i := 0; i < B; i++ {
+		e.idx = append(e.idx, start+i)
+	}
+	e.Split.Fill(e.x, e.labels, e.idx, e.Norm, nil, nil)
+	return B
+}
+
+// score counts the correct predictions of a batch and sums its cross-entropy.
+func (e *Evaluator) score(logits []float32, B int) (correct int, loss float64) {
+	classes := e.Model.Config.Classes
+	for i := 0; i < B; i++ {
+		row := logits[i*classes : (i+1)*classes]
+		if argmax(row) == int(e.labels[i]) {
+			correct++
+		}
+		loss += crossEntropy(row, int(e.labels[i]))
+	}
+	return correct, loss
 }
 
 func grow(b []float32, n int) []float32 {

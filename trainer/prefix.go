@@ -69,21 +69,12 @@ func (e *Evaluator) AccuracyOfPlans(plans []vit.Plan) (acc, loss []float64) {
 		return acc, loss
 	}
 	root, depth := buildTrie(plans)
-	classes := e.Model.Config.Classes
-	size := e.Split.ImageSize()
 	hidden := e.Model.Config.Tokens() * e.Model.Config.Dim
 	levels := make([][]float32, depth+1)
 	correct := make([]int, len(plans))
 	batches := (n + EvalBatch - 1) / EvalBatch
 	for start, batch := 0, 0; start < n; start, batch = start+EvalBatch, batch+1 {
-		B := min(EvalBatch, n-start)
-		e.x = grow(e.x, B*size)
-		e.labels = growInt32(e.labels, B)
-		e.idx = e.idx[:0]
-		for i := 0; i < B; i++ {
-			e.idx = append(e.idx, start+i)
-		}
-		e.Split.Fill(e.x, e.labels, e.idx, e.Norm, nil, nil)
+		B := e.fillBatch(start)
 		for d := range levels {
 			levels[d] = grow(levels[d], B*hidden)
 		}
@@ -91,14 +82,9 @@ func (e *Evaluator) AccuracyOfPlans(plans []vit.Plan) (acc, loss []float64) {
 		var visit func(t *planTrie, d int)
 		visit = func(t *planTrie, d int) {
 			for _, p := range t.ends {
-				logits := e.runner.HeadLogits(levels[d], B)
-				for i := 0; i < B; i++ {
-					row := logits[i*classes : (i+1)*classes]
-					if argmax(row) == int(e.labels[i]) {
-						correct[p]++
-					}
-					loss[p] += crossEntropy(row, int(e.labels[i]))
-				}
+				c, l := e.score(e.runner.HeadLogits(levels[d], B), B)
+				correct[p] += c
+				loss[p] += l
 			}
 			for _, c := range t.children {
 				e.runner.RunBlock(levels[d+1], levels[d], B, c.block, d)
