@@ -21,7 +21,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
 	store := newStoreCmd()
 	store.AddCommand(newStoreImportCmd())
-	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store)
+	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd())
 	return root
 }
 

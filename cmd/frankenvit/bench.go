@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/frankenvit/frankenvit/bench"
+	"github.com/spf13/cobra"
+)
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmarks: speed",
+	}
+	cmd.AddCommand(newBenchSpeedCmd())
+	return cmd
+}
+
+func newBenchSpeedCmd() *cobra.Command {
+	o := bench.DefaultSpeedOptions()
+	var asJSON bool
+	var child string
+	cmd := &cobra.Command{
+		Use:   "speed",
+		Short: "Training and inference images/s, GFLOP/s against the GEMM peak and peak memory (optionally against PyTorch)",
+		Long: `Trains the default model and a larger one (dim 192, 3 heads, MLP 768, depth 12, patch 4) for --steps
+steps at batch 64 on synthetic data, evaluates --eval-images images under one plan, and prints images/s,
+GFLOP/s against the measured GEMM peak, and the peak resident set. Each model is measured in a fresh child
+process of this binary. --peer torch runs the same models in PyTorch (Debian's python3-torch) with the
+reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if child != "" {
+				return runSpeedChild(child)
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			o.Measure = bench.ExecMeasurer(exe, "bench", "speed")
+			o.Log = os.Stderr
+			rep, err := bench.Speed(o)
+			if err != nil {
+				return err
+			}
+			return printResult(asJSON, rep, rep.Table())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&o.Models, "models", nil, "models to measure: default, large (default: both)")
+	fl.IntVar(&o.Steps, "steps", o.Steps, "timed training steps per model (warm-up steps not counted)")
+	fl.IntVar(&o.Warmup, "warmup", o.Warmup, "untimed training steps first")
+	fl.IntVar(&o.EvalImages, "eval-images", 0, "images evaluated under one plan per model (0: 10000 on default, 2560 on large)")
+	fl.IntVar(&o.GemmSize, "gemm-size", o.GemmSize, "n of the n×n×n GEMM that measures the peak")
+	fl.StringVar(&o.Peer, "peer", "", "also run the peer benchmark: torch")
+	fl.StringVar(&o.Python, "python", o.Python, "interpreter of the torch peer (Debian's, with python3-torch)")
+	fl.IntSliceVar(&o.PeerThreads, "peer-threads", o.PeerThreads, "torch thread counts to try")
+	fl.StringSliceVar(&o.PeerBLAS, "peer-blas", o.PeerBLAS, "BLAS libraries to try under torch: reference, openblas")
+	fl.DurationVar(&o.PeerBudget, "peer-budget", o.PeerBudget, "time cap of each timed phase of one peer configuration (0: none)")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fl.StringVar(&child, bench.ChildFlag, "", "measure one run given as JSON and print it (used by the parent process)")
+	fl.MarkHidden(bench.ChildFlag)
+	return cmd
+}
+
+// runSpeedChild measures one model in this (fresh) process for the parent.
+func runSpeedChild(spec string) error {
+	var run bench.SpeedRun
+	if err := json.Unmarshal([]byte(spec), &run); err != nil {
+		return fmt.Errorf("--%s: %v", bench.ChildFlag, err)
+	}
+	m, err := bench.MeasureFrankenvit(run)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(m)
+}
