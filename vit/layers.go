@@ -93,10 +93,9 @@ func attnBackward(dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 	datt := make([]float32, rows*D)
 	dqkv := make([]float32, rows*3*D)
 	dln := make([]float32, rows*D)
-	scratch := make([]float32, kernels.AttentionScratchSize(B, T, D, H))
 	kernels.AddInPlace(dh, dout) // the residual path
 	kernels.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
-	kernels.AttentionBackward(dqkv, datt, a.qkv, a.probs, scratch, B, T, D, H)
+	kernels.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
 	kernels.LinearBackward(dln, bl.QkvW.Grad, bl.QkvB.Grad, dqkv, a.ln, bl.QkvW.Data(), rows, D, 3*D)
 	kernels.LayerNormBackward(dh, bl.Norm1W.Grad, bl.Norm1B.Grad, dln, h, bl.Norm1W.Data(), a.mean, a.rstd, rows, D)
 }
