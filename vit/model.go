@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
-	"strings"
 )
 
 // Stem holds what runs before the blocks: patch embedding, class token,
@@ -232,39 +230,6 @@ func SameShapes(a, b *Model) error {
 		if pa[i].Name != pb[i].Name || fmt.Sprint(pa[i].Shape) != fmt.Sprint(pb[i].Shape) {
 			return fmt.Errorf("models %s and %s differ at %s %v vs %s %v", a.Name, b.Name, pa[i].Name, pa[i].Shape, pb[i].Name, pb[i].Shape)
 		}
-	}
-	return nil
-}
-
-// LoadPart fills a part's parameters from named tensors; it reports every
-// missing, unexpected or mis-sized tensor at once.
-func LoadPart(what string, params []*Param, tensors map[string][]float32) error {
-	var problems []string
-	seen := map[string]bool{}
-	for _, p := range params {
-		seen[p.Name] = true
-		v, ok := tensors[p.Name]
-		switch {
-		case !ok:
-			problems = append(problems, "missing "+p.Name)
-		case len(v) != p.Size():
-			problems = append(problems, fmt.Sprintf("%s has %d values, want %d (shape %v)", p.Name, len(v), p.Size(), p.Shape))
-		default:
-			copy(p.Data(), v)
-		}
-	}
-	var extra []string
-	for name := range tensors {
-		if !seen[name] {
-			extra = append(extra, name)
-		}
-	}
-	sort.Strings(extra)
-	for _, name := range extra {
-		problems = append(problems, "unexpected "+name)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%s: %s", what, strings.Join(problems, "; "))
 	}
 	return nil
 }

@@ -91,8 +91,8 @@ func describeConfig(c vit.Config) string {
 		c.ImageHeight, c.ImageWidth, c.Channels, c.Patch, c.Dim, c.Heads, c.MLP, c.Depth, c.Classes)
 }
 
-// fillExact copies tensors into params, reporting every missing, extra or
-// mis-shaped tensor.
+// fillExact copies tensors into params, from the store or an imported file,
+// reporting every missing, extra or mis-shaped tensor.
 func fillExact(part string, params []*vit.Param, ts checkpoint.Tensors) []string {
 	var problems []string
 	seen := map[string]bool{}

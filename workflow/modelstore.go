@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
@@ -16,14 +17,6 @@ func partTensors(params []*vit.Param) checkpoint.Tensors {
 		ts[p.Name] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data()}
 	}
 	return ts
-}
-
-func flat(ts checkpoint.Tensors) map[string][]float32 {
-	out := make(map[string][]float32, len(ts))
-	for k, v := range ts {
-		out[k] = v.Data
-	}
-	return out
 }
 
 // PutWeights stores the stem, every block of m and the head as blobs and
@@ -82,21 +75,17 @@ func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manife
 	if err != nil {
 		return nil, nil, fmt.Errorf("model %s: %v", name, err)
 	}
-	if err := vit.LoadPart(fmt.Sprintf("model %s: stem", name), m.Stem.Params(), flat(stem)); err != nil {
-		return nil, nil, err
-	}
-	if err := vit.LoadPart(fmt.Sprintf("model %s: head", name), m.Head.Params(), flat(head)); err != nil {
-		return nil, nil, err
-	}
+	problems := fillExact("stem", m.Stem.Params(), stem)
+	problems = append(problems, fillExact("head", m.Head.Params(), head)...)
 	m.Blocks = m.Blocks[:0]
 	for i, ts := range blocks {
 		ref := man.Blocks[i]
 		b := vit.NewBlock(blockSpec(cfg, ts), ref.Source, ref.Index)
-		what := fmt.Sprintf("model %s: block %d (%s[%d])", name, i, ref.Source, ref.Index)
-		if err := vit.LoadPart(what, b.Params(), flat(ts)); err != nil {
-			return nil, nil, err
-		}
+		problems = append(problems, fillExact(fmt.Sprintf("block %d (%s[%d])", i, ref.Source, ref.Index), b.Params(), ts)...)
 		m.Blocks = append(m.Blocks, b)
+	}
+	if len(problems) > 0 {
+		return nil, nil, fmt.Errorf("model %s: %s", name, strings.Join(problems, "; "))
 	}
 	return m, man, nil
 }
