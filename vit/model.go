@@ -127,11 +127,6 @@ func NewBlock(spec BlockSpec, source string, index int) *Block {
 	return b
 }
 
-// Spec is the block's sizes.
-func (b *Block) Spec() BlockSpec {
-	return BlockSpec{Dim: b.Dim, Heads: b.Heads, MLP: b.MLP, PosDim: b.PosDim, Slots: b.Slots}
-}
-
 func newHead(c Config) *Head {
 	h := &Head{}
 	h.NormW, h.NormB = h.add("norm.weight", c.Dim), h.add("norm.bias", c.Dim)

@@ -69,13 +69,3 @@ func (p *part) add(name string, shape ...int) *Param {
 
 // Params lists the part's parameters in a fixed order.
 func (p *part) Params() []*Param { return p.params }
-
-// Param finds a parameter by its name within the part.
-func (p *part) Param(name string) *Param {
-	for _, q := range p.params {
-		if q.Name == name {
-			return q
-		}
-	}
-	return nil
-}
