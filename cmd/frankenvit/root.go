@@ -21,7 +21,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
 	store := newStoreCmd()
 	store.AddCommand(newStoreImportCmd())
-	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd())
+	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd())
+	root.AddCommand(newMergeCmd())
 	return root
 }
 
