@@ -22,7 +22,6 @@ func newRootCmd() *cobra.Command {
 	store := newStoreCmd()
 	store.AddCommand(newStoreImportCmd())
 	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd())
-	root.AddCommand(newMergeCmd())
 	return root
 }
 
