@@ -59,8 +59,16 @@ func Import(s *checkpoint.Store, req ImportRequest) (*checkpoint.Manifest, error
 	}
 	var problems []string
 	problems = append(problems, fillExact("stem", m.Stem.Params(), stem)...)
-	for i, b := range m.Blocks {
-		problems = append(problems, fillExact(fmt.Sprintf("block %d", i), b.Params(), blocks[i])...)
+	// The file's blocks are the plan, which may be shorter or longer than
+	// the depth the stem was made for (a pruned or spliced model), and its
+	// blocks may carry other variants' extras.
+	m.Blocks = m.Blocks[:0]
+	for i, ts := range blocks {
+		spec := blockSpec(cfg, ts)
+		spec.MLP = cfg.MLP // every block must have the config's sizes; only the extras may vary
+		b := vit.NewBlock(spec, req.Name, i)
+		problems = append(problems, fillExact(fmt.Sprintf("block %d", i), b.Params(), ts)...)
+		m.Blocks = append(m.Blocks, b)
 	}
 	problems = append(problems, fillExact("head", m.Head.Params(), head)...)
 	if len(problems) > 0 {

@@ -22,6 +22,7 @@ func newRootCmd() *cobra.Command {
 	store := newStoreCmd()
 	store.AddCommand(newStoreImportCmd())
 	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd())
+	root.AddCommand(newMergeCmd())
 	return root
 }
 

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/workflow"
+	"github.com/spf13/cobra"
+)
+
+func newMergeCmd() *cobra.Command {
+	var req workflow.MergeRequest
+	var from, csvFile, jsonFile string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "merge OUT",
+		Short: "Build Frankenstein models, soups, searched plans or aligned copies from stored models",
+		Long: `Builds OUT from the models of --from (model names or population prefixes) by --method:
+  random          each slot takes the block at that position (--any-block: any block) of a random source;
+                  --count K stores OUT-0 .. OUT-(K-1)
+  recipe:FILE     a YAML recipe (stem, head, slices of model + blocks or layer_range)
+  uniform-soup    the average of all sources' weights
+  greedy-soup     sources added best first, each kept only if validation accuracy does not drop
+  search          greedy forward selection, then evolution, of plans over all sources' blocks on the
+                  validation split; test accuracy of the best plan at the end
+  align           Git Re-Basin weight matching of each source to the first; stores OUT-0 .. OUT-(N-1)
+Splices store a manifest only (the donors' blocks by reference); soups and aligned copies new weights.
+The recipe that built a model is kept in its manifest. The sources and the results are evaluated on the
+validation and test splits (sequential, and random:K with --orders K) unless --eval=false.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Out, req.Log = args[0], os.Stderr
+			if from != "" {
+				req.From = strings.Split(from, ",")
+			}
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			files, err := createTableFiles(csvFile, jsonFile)
+			if err != nil {
+				return err
+			}
+			out, err := workflow.Merge(s, req)
+			if err != nil {
+				files.discard()
+				return err
+			}
+			tables := workflow.MergeTables(out)
+			if err := files.write(tables[0]); err != nil {
+				return err
+			}
+			if asJSON {
+				return printResult(true, out, nil)
+			}
+			for _, t := range tables {
+				if err := t.Render(os.Stdout); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "", "source models or population prefixes, comma-separated")
+	fl.StringVar(&req.Method, "method", "random", "random | recipe:FILE | uniform-soup | greedy-soup | search | align")
+	fl.Uint64Var(&req.Seed, "seed", 0, "seed of random draws, the search and random:K orders")
+	fl.IntVar(&req.Count, "count", 1, "random: number of models")
+	fl.BoolVar(&req.AnyBlock, "any-block", false, "random: a slot may take any block of its source")
+	fl.StringVar(&req.Stem, "stem", "", "random, search: the model giving stem and head (default: drawn / the best source)")
+	fl.BoolVar(&req.Eval, "eval", true, "evaluate the sources and the results on the validation and test splits")
+	fl.StringVar(&req.Data, "data", "", "data set to evaluate on (default: the sources')")
+	fl.IntVar(&req.Limit, "limit", 0, "evaluate on the first N images of each split only (0 = all)")
+	fl.IntVar(&req.Orders, "orders", 10, "K of the test accuracy under random:K block orders (0 = sequential only)")
+	fl.StringVar(&csvFile, "csv", "", "also write the table as CSV to this file")
+	fl.StringVar(&jsonFile, "json-file", "", "also write the table as JSON to this file")
+	fl.BoolVar(&asJSON, "json", false, "print the outcome as one JSON object")
+	return cmd
+}
+
+// tableFiles are the --csv and --json-file outputs, created before the
+// work starts so that a bad path fails before anything is stored.
+type tableFiles struct{ csv, json *os.File }
+
+func createTableFiles(csvPath, jsonPath string) (*tableFiles, error) {
+	f := &tableFiles{}
+	var err error
+	if csvPath != "" {
+		if f.csv, err = os.Create(csvPath); err != nil {
+			return nil, fmt.Errorf("--csv: %v", err)
+		}
+	}
+	if jsonPath != "" {
+		if f.json, err = os.Create(jsonPath); err != nil {
+			f.discard()
+			return nil, fmt.Errorf("--json-file: %v", err)
+		}
+	}
+	return f, nil
+}
+
+// discard removes the files when the work failed.
+func (f *tableFiles) discard() {
+	for _, w := range []*os.File{f.csv, f.json} {
+		if w != nil {
+			w.Close()
+			os.Remove(w.Name())
+		}
+	}
+}
+
+func (f *tableFiles) write(t *table.Table) error {
+	if f.csv != nil {
+		if err := t.WriteCSV(f.csv); err != nil {
+			return fmt.Errorf("--csv %s: %v", f.csv.Name(), err)
+		}
+		if err := f.csv.Close(); err != nil {
+			return fmt.Errorf("--csv %s: %v", f.csv.Name(), err)
+		}
+	}
+	if f.json != nil {
+		if err := t.WriteJSON(f.json); err != nil {
+			return fmt.Errorf("--json-file %s: %v", f.json.Name(), err)
+		}
+		if err := f.json.Close(); err != nil {
+			return fmt.Errorf("--json-file %s: %v", f.json.Name(), err)
+		}
+	}
+	return nil
+}

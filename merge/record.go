@@ -1,0 +1,24 @@
+package merge
+
+// Record is how a merged model was built, stored in its manifest (the
+// "recipe" field) so it can be rebuilt and audited: the method, the source
+// models, the seed, and what the method decided (the splice, the soup's
+// ingredients, the search's trace, the alignment's permutations).
+type Record struct {
+	Method string   `json:"method"` // random, recipe, uniform-soup, greedy-soup, search, align
+	From   []string `json:"from"`
+	Seed   uint64   `json:"seed,omitempty"`
+	// Splice is the plan of a splice (random, recipe, search, and the
+	// reference copy of align).
+	Splice *Splice `json:"splice,omitempty"`
+	// Random: the draw of --count and its index.
+	AnyBlock bool `json:"any_block,omitempty"`
+	Draw     int  `json:"draw,omitempty"`
+	// RecipeFile and RecipeText are the recipe as given.
+	RecipeFile string         `json:"recipe_file,omitempty"`
+	RecipeText string         `json:"recipe_text,omitempty"`
+	Soup       *SoupResult    `json:"soup,omitempty"`
+	Search     *SearchResult  `json:"search,omitempty"`
+	Align      *AlignResult   `json:"align,omitempty"`
+	Options    map[string]any `json:"options,omitempty"`
+}

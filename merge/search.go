@@ -1,0 +1,4 @@
+package merge
+
+type SearchResult struct{}
+type SearchOptions struct{}

@@ -1,0 +1,3 @@
+package merge
+
+type SoupResult struct{}

@@ -1,0 +1,356 @@
+package workflow
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// MergeRequest is everything `frankenvit merge` needs.
+type MergeRequest struct {
+	Out string
+	// From names the source models; a population prefix (a record
+	// populations/PREFIX) stands for its members.
+	From     []string
+	Method   string // random | recipe:FILE | uniform-soup | greedy-soup | search | align
+	Seed     uint64
+	Count    int    // random: how many models (OUT-0 .. OUT-(K-1) when K > 1)
+	AnyBlock bool   // random: a slot may take any block of its source
+	Stem     string // random, search: the model giving stem and head ("" = drawn / the best member)
+	Search   merge.SearchOptions
+	// Evaluation of the results (and of the sources, for comparison).
+	Eval   bool
+	Data   string // "" = the data the sources were trained on
+	Limit  int    // evaluate on the first Limit images of each split only
+	Orders int    // K of the test accuracy under random:K orders; 0 = none
+	Log    io.Writer
+}
+
+// MergedModel is one row of the merge table: a source or a result.
+type MergedModel struct {
+	Name           string  `json:"name"`
+	Role           string  `json:"role"` // source or merged
+	Plan           string  `json:"plan"`
+	ValAccuracy    float64 `json:"val_accuracy"`
+	TestSequential float64 `json:"test_accuracy"`
+	TestRandom     float64 `json:"test_accuracy_random"`
+	TestRandomStd  float64 `json:"test_accuracy_random_std"`
+	Evaluated      bool    `json:"evaluated"`
+}
+
+// MergeOutcome is what a merge stored and measured.
+type MergeOutcome struct {
+	Method  string        `json:"method"`
+	Out     string        `json:"out"`
+	Data    string        `json:"data,omitempty"`
+	Orders  string        `json:"orders,omitempty"`
+	Sources []MergedModel `json:"sources"`
+	Merged  []MergedModel `json:"merged"`
+	// Search and Soup carry the method's own report.
+	Search *merge.SearchResult `json:"search,omitempty"`
+	Soup   *merge.SoupResult   `json:"soup,omitempty"`
+	Align  *merge.AlignResult  `json:"align,omitempty"`
+}
+
+// sources are the loaded source models with their manifests.
+type sources struct {
+	pool *merge.Pool
+	mans map[string]*checkpoint.Manifest
+}
+
+// ExpandFrom resolves --from: each entry is a model, or a population prefix
+// whose members (not its parent) it stands for.
+func ExpandFrom(s *checkpoint.Store, from []string) ([]string, error) {
+	var out []string
+	var problems []string
+	seen := map[string]bool{}
+	for _, f := range from {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		names := []string{f}
+		if !s.Exists(f) {
+			var pop PopulationSummary
+			err := s.GetRecord("populations", f, &pop)
+			switch {
+			case errors.Is(err, checkpoint.ErrNotFound) || checkpoint.ValidName(f) != nil:
+				problems = append(problems, fmt.Sprintf("no model or population %q in store %s", f, s.Dir))
+				continue
+			case err != nil:
+				return nil, err
+			}
+			names = names[:0]
+			for _, m := range pop.Members {
+				if m.Role != "parent" {
+					names = append(names, m.Name)
+				}
+			}
+		}
+		for _, n := range names {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--from: %s", strings.Join(problems, "; "))
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--from names no model: give models or population prefixes, e.g. --from pop-0,pop-1")
+	}
+	return out, nil
+}
+
+// loadSources loads the named models (missing ones are left out when
+// allowMissing, so a recipe can report them with its other problems).
+func loadSources(s *checkpoint.Store, names []string, allowMissing bool) (*sources, error) {
+	src := &sources{mans: map[string]*checkpoint.Manifest{}}
+	var models []*vit.Model
+	for _, n := range names {
+		m, man, err := LoadModel(s, n)
+		if err != nil {
+			if allowMissing && errors.Is(err, checkpoint.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		if man.Status != "complete" {
+			return nil, fmt.Errorf("model %s is not complete (status %q)", n, man.Status)
+		}
+		models = append(models, m)
+		src.mans[n] = man
+	}
+	pool, err := merge.NewPool(models...)
+	if err != nil {
+		return nil, err
+	}
+	src.pool = pool
+	return src, nil
+}
+
+// Merge builds, measures and stores merged models as the method says.
+// Everything is checked, built and evaluated before the first manifest is
+// written, so a bad request stores nothing.
+func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
+	if err := checkpoint.ValidName(req.Out); err != nil {
+		return nil, err
+	}
+	if req.Orders < 0 {
+		return nil, fmt.Errorf("--orders must not be negative, got %d", req.Orders)
+	}
+	method, file, _ := strings.Cut(req.Method, ":")
+	if method == "recipe" {
+		return mergeRecipe(s, req, file)
+	}
+	if file != "" {
+		return nil, fmt.Errorf("--method %q: only recipe takes a file (recipe:FILE)", req.Method)
+	}
+	switch method {
+	case "random":
+		return mergeRandom(s, req)
+	}
+	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search or align", req.Method)
+}
+
+// planned is one model a merge is about to store.
+type planned struct {
+	model  *vit.Model
+	man    *checkpoint.Manifest
+	splice *merge.Splice // nil for new weights
+	result MergedModel
+}
+
+func mergeRandom(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
+	if req.Count <= 0 {
+		return nil, fmt.Errorf("--count must be positive, got %d", req.Count)
+	}
+	names, err := ExpandFrom(s, req.From)
+	if err != nil {
+		return nil, err
+	}
+	outNames := countedNames(req.Out, req.Count)
+	if err := namesFree(s, outNames); err != nil {
+		return nil, err
+	}
+	src, err := loadSources(s, names, false)
+	if err != nil {
+		return nil, err
+	}
+	splices, err := merge.Random(src.pool, merge.RandomOptions{Count: req.Count, AnyBlock: req.AnyBlock, Stem: req.Stem, Seed: req.Seed})
+	if err != nil {
+		return nil, err
+	}
+	var plans []*planned
+	for k, sp := range splices {
+		rec := merge.Record{Method: "random", From: names, Seed: req.Seed, AnyBlock: req.AnyBlock, Draw: k}
+		p, err := spliceModel(src, outNames[k], sp, rec)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+	return finish(s, req, "random", src, plans, req.Count > 1)
+}
+
+func mergeRecipe(s *checkpoint.Store, req MergeRequest, file string) (*MergeOutcome, error) {
+	if file == "" {
+		return nil, errors.New("--method recipe needs a file: --method recipe:FILE.yaml")
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s: %v", file, errors.Unwrap(err))
+	}
+	r, formErr := merge.ParseRecipe(text)
+	if r == nil {
+		return nil, fmt.Errorf("recipe %s: %v", file, formErr)
+	}
+	if len(req.From) > 0 {
+		return nil, fmt.Errorf("--from does not apply to a recipe: recipe %s names its own models", file)
+	}
+	src, err := loadSources(s, r.Models(), true)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s: %v", file, err)
+	}
+	sp, err := r.Resolve(src.pool)
+	// Problems of form and problems with the models, in one message.
+	var problems []string
+	for _, e := range []error{formErr, err} {
+		var pe *merge.ProblemsError
+		if errors.As(e, &pe) {
+			problems = append(problems, pe.Problems...)
+		} else if e != nil {
+			problems = append(problems, e.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &merge.ProblemsError{What: "recipe " + file, Problems: problems}
+	}
+	if err := namesFree(s, []string{req.Out}); err != nil {
+		return nil, err
+	}
+	rec := merge.Record{Method: "recipe", From: src.pool.Names(), RecipeFile: file, RecipeText: string(text)}
+	p, err := spliceModel(src, req.Out, sp, rec)
+	if err != nil {
+		return nil, err
+	}
+	return finish(s, req, "recipe", src, []*planned{p}, false)
+}
+
+// countedNames is OUT for one model, OUT-0 .. OUT-(K-1) for K.
+func countedNames(out string, k int) []string {
+	if k == 1 {
+		return []string{out}
+	}
+	names := make([]string, k)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%d", out, i)
+	}
+	return names
+}
+
+// namesFree refuses names that are invalid or taken, all at once.
+func namesFree(s *checkpoint.Store, names []string) error {
+	var problems []string
+	for _, n := range names {
+		if err := checkpoint.ValidName(n); err != nil {
+			return err
+		}
+		if s.Exists(n) {
+			problems = append(problems, n)
+		}
+	}
+	if len(problems) > 0 {
+		what := "model " + problems[0] + " already exists"
+		if len(problems) > 1 {
+			what = "models " + strings.Join(problems, ", ") + " already exist"
+		}
+		return fmt.Errorf("%s in store %s: choose another name (or `store rm` it first)", what, s.Dir)
+	}
+	return nil
+}
+
+// spliceModel builds a splice and its manifest: the stem's and head's
+// parts and every block's part by reference to the donors' blobs.
+func spliceModel(src *sources, name string, sp merge.Splice, rec merge.Record) (*planned, error) {
+	m, err := sp.Build(name, src.pool)
+	if err != nil {
+		return nil, err
+	}
+	stemMan, headMan := src.mans[sp.Stem], src.mans[sp.Head]
+	rec.Splice = &sp
+	recJSON, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: name, CreatedAt: time.Now().UTC(),
+		Status: "complete", Variant: stemMan.Variant, Config: stemMan.Config, Data: stemMan.Data,
+		Normalization: stemMan.Normalization, Seed: rec.Seed, Training: stemMan.Training,
+		Stem: stemMan.Stem, Head: headMan.Head, Recipe: recJSON, Metrics: map[string]float64{}}
+	for _, r := range sp.Blocks {
+		man.Blocks = append(man.Blocks, src.mans[r.Model].Blocks[r.Index])
+	}
+	return &planned{model: m, man: man, splice: &sp,
+		result: MergedModel{Name: name, Role: "merged", Plan: sp.String()}}, nil
+}
+
+// finish evaluates the sources and the results (when asked), stores the
+// results, and keeps a population record for a group of results.
+func finish(s *checkpoint.Store, req MergeRequest, method string, src *sources, plans []*planned, group bool) (*MergeOutcome, error) {
+	out := &MergeOutcome{Method: method, Out: req.Out}
+	for _, m := range src.pool.Models {
+		out.Sources = append(out.Sources, MergedModel{Name: m.Name, Role: "source", Plan: merge.Sequential(m).String()})
+	}
+	if req.Eval {
+		if err := evaluateAll(req, src, plans, out); err != nil {
+			return nil, err
+		}
+	}
+	err := s.WithSharedLock(func() error {
+		for _, p := range plans {
+			if p.splice == nil {
+				if err := PutWeights(s, p.model, p.man); err != nil {
+					return err
+				}
+			}
+			if err := s.Create(p.man); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range plans {
+		out.Merged = append(out.Merged, p.result)
+	}
+	if group {
+		if err := putGroupRecord(s, req, method, src, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// putGroupRecord keeps a group of merged models as a population record, so
+// that --from OUT and the sweeps expand to them.
+func putGroupRecord(s *checkpoint.Store, req MergeRequest, method string, src *sources, out *MergeOutcome) error {
+	first := src.mans[src.pool.Models[0].Name]
+	sum := PopulationSummary{Prefix: req.Out, Independent: true, Variant: first.Variant, Data: first.Data,
+		Orders: out.Orders, Updated: time.Now().UTC()}
+	for _, m := range out.Merged {
+		sum.Members = append(sum.Members, MemberSummary{Name: m.Name, Role: "member", Seed: req.Seed, Status: "complete",
+			ValAccuracy: m.ValAccuracy, TestSequential: m.TestSequential, TestRandom: m.TestRandom, TestRandomStd: m.TestRandomStd})
+	}
+	return s.PutRecord("populations", req.Out, sum)
+}

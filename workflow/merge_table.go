@@ -1,0 +1,90 @@
+package workflow
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+)
+
+// MergeTables renders a merge: one row per source and per merged model,
+// then the mean and standard deviation of each group.
+func MergeTables(out *MergeOutcome) []*table.Table {
+	random := "test acc " + out.Orders
+	if out.Orders == "" {
+		random = "test acc random"
+	}
+	rows := &table.Table{Title: fmt.Sprintf("merge %s (%s, %s)", out.Out, out.Method, out.Data),
+		Header: []string{"model", "role", "plan", "val acc", "test acc sequential", random}}
+	for _, group := range [][]MergedModel{out.Sources, out.Merged} {
+		for _, m := range group {
+			rows.Add(m.Name, m.Role, m.Plan, accCell(m.Evaluated, m.ValAccuracy), accCell(m.Evaluated, m.TestSequential),
+				accStdCell(m.Evaluated && out.Orders != "", m.TestRandom, m.TestRandomStd))
+		}
+	}
+	tables := []*table.Table{rows}
+	if len(out.Merged) > 0 && out.Merged[0].Evaluated {
+		sum := &table.Table{Title: "mean ± standard deviation over models",
+			Header: []string{"group", "models", "val acc", "test acc sequential", random + " (mean of means)"}}
+		for _, g := range []struct {
+			name   string
+			models []MergedModel
+		}{{"sources", out.Sources}, {"merged", out.Merged}} {
+			val, seq, rnd := column(g.models, func(m MergedModel) float64 { return m.ValAccuracy }),
+				column(g.models, func(m MergedModel) float64 { return m.TestSequential }),
+				column(g.models, func(m MergedModel) float64 { return m.TestRandom })
+			r := "-"
+			if out.Orders != "" {
+				r = meanStdCell(rnd)
+			}
+			sum.Add(g.name, fmt.Sprint(len(g.models)), meanStdCell(val), meanStdCell(seq), r)
+		}
+		tables = append(tables, sum)
+	}
+	return tables
+}
+
+func column(ms []MergedModel, f func(MergedModel) float64) []float64 {
+	out := make([]float64, len(ms))
+	for i, m := range ms {
+		out[i] = f(m)
+	}
+	return out
+}
+
+// MeanStd is the mean and sample standard deviation (0 for fewer than two).
+func MeanStd(xs []float64) (mean, std float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)-1))
+}
+
+func meanStdCell(xs []float64) string {
+	m, s := MeanStd(xs)
+	return fmt.Sprintf("%.2f%% ± %.2f%%", 100*m, 100*s)
+}
+
+func accCell(ok bool, x float64) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", 100*x)
+}
+
+func accStdCell(ok bool, x, std float64) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%% ± %.2f%%", 100*x, 100*std)
+}

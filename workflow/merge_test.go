@@ -1,0 +1,244 @@
+package workflow
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// tinyPopulation trains PREFIX-parent and PREFIX-0..n-1 on the stripes task.
+func tinyPopulation(t *testing.T, s *checkpoint.Store, dir, prefix string, n int, v vit.Variant, independent bool) {
+	t.Helper()
+	base := tinyRequest("", dir, v)
+	base.Options.Epochs = 2
+	_, err := Population(s, PopulationRequest{Prefix: prefix, Size: n, ParentEpochs: 4, Member: -1, Independent: independent,
+		Base: base, RandomOrders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func manifestBytes(t *testing.T, s *checkpoint.Store, names ...string) int64 {
+	t.Helper()
+	var total int64
+	for _, n := range names {
+		st, err := os.Stat(filepath.Join(s.Dir, "models", n+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += st.Size()
+	}
+	return total
+}
+
+// rebuild builds a stored splice again from its recorded recipe and the
+// donors, and checks that the stored model computes the same logits.
+func rebuild(t *testing.T, s *checkpoint.Store, name string) {
+	t.Helper()
+	m, man, err := LoadModel(s, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec merge.Record
+	if err := json.Unmarshal(man.Recipe, &rec); err != nil || rec.Splice == nil {
+		t.Fatalf("%s: recipe %s: %v", name, man.Recipe, err)
+	}
+	var donors []*vit.Model
+	for _, n := range rec.From {
+		d, _, err := LoadModel(s, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		donors = append(donors, d)
+	}
+	pool, _ := merge.NewPool(donors...)
+	again, err := rec.Splice.Build(name, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 2*m.Config.ImageSize())
+	for i := range x {
+		x[i] = float32(i%5) - 2
+	}
+	want := slices.Clone(vit.NewRunner(again).Logits(x, 2, again.Sequential()))
+	if got := vit.NewRunner(m).Logits(x, 2, m.Sequential()); !slices.Equal(got, want) {
+		t.Errorf("%s: the stored model and the one rebuilt from its recipe differ", name)
+	}
+}
+
+func TestMergeRandomStoresManifestsOnly(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	tinyPopulation(t, s, dir, "p", 3, vit.Shuffle, false)
+	before, _ := s.Size()
+	out, err := Merge(s, MergeRequest{Out: "fr", From: []string{"p"}, Method: "random", Count: 4, Seed: 9, Eval: true, Orders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.Size()
+	names := []string{"fr-0", "fr-1", "fr-2", "fr-3"}
+	if grown, want := after-before, manifestBytes(t, s, names...); grown != want {
+		t.Errorf("the store grew by %d bytes, the four manifests have %d: weights were copied", grown, want)
+	}
+	if len(out.Sources) != 3 || len(out.Merged) != 4 || out.Sources[0].Name != "p-0" {
+		t.Fatalf("outcome %+v", out)
+	}
+	for i, m := range out.Merged {
+		if m.Name != names[i] || !m.Evaluated || m.TestSequential < 0.5 {
+			t.Errorf("merged model %+v: on the easy task a splice of one population should work", m)
+		}
+		man, err := s.Get(m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if man.Metrics["test_accuracy"] != m.TestSequential || man.Metrics["val_accuracy"] != m.ValAccuracy {
+			t.Errorf("%s: metrics %v not stored", m.Name, man.Metrics)
+		}
+		ev, err := Eval(s, EvalRequest{Name: m.Name, Split: "test", Order: "sequential"})
+		if err != nil || ev.Accuracy != m.TestSequential {
+			t.Errorf("eval %s: %v, %v; merge measured %v", m.Name, ev, err, m.TestSequential)
+		}
+		rebuild(t, s, m.Name)
+	}
+	// The group is a population record, so --from fr expands to its members.
+	got, err := ExpandFrom(s, []string{"fr", "p-0"})
+	if err != nil || strings.Join(got, ",") != "fr-0,fr-1,fr-2,fr-3,p-0" {
+		t.Errorf("expand: %v, %v", got, err)
+	}
+	// Same seed, same models: the draws are recorded in the manifests.
+	out2, err := Merge(s, MergeRequest{Out: "again", From: []string{"p-0", "p-1", "p-2"}, Method: "random", Count: 4, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range out2.Merged {
+		if out2.Merged[i].Plan != out.Merged[i].Plan {
+			t.Errorf("seed 9 drew %s, then %s", out.Merged[i].Plan, out2.Merged[i].Plan)
+		}
+	}
+}
+
+func TestMergeRecipeAndBadRequests(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	tinyPopulation(t, s, dir, "p", 2, vit.Shuffle, false)
+	wide := tinyRequest("wide", dir, vit.Shuffle)
+	wide.Config.Dim, wide.Options.Epochs = 32, 1
+	if _, err := Train(s, wide); err != nil {
+		t.Fatal(err)
+	}
+	write := func(text string) string {
+		f := filepath.Join(t.TempDir(), "r.yaml")
+		os.WriteFile(f, []byte(text), 0o644)
+		return f
+	}
+	good := write("stem: p-1\nslices:\n  - model: p-0\n    layer_range: [0, 2]\n  - model: p-1\n    blocks: [2, 2]\n")
+	out, err := Merge(s, MergeRequest{Out: "r", Method: "recipe:" + good, Eval: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, _ := s.Get("r")
+	p0, _ := s.Get("p-0")
+	p1, _ := s.Get("p-1")
+	want := []checkpoint.PartRef{p0.Blocks[0], p0.Blocks[1], p1.Blocks[2], p1.Blocks[2]}
+	if !slices.Equal(man.Blocks, want) || man.Stem != p1.Stem || man.Head != p1.Head {
+		t.Errorf("stored plan %v, want %v", man.Blocks, want)
+	}
+	var rec merge.Record
+	json.Unmarshal(man.Recipe, &rec)
+	if rec.Method != "recipe" || !strings.Contains(rec.RecipeText, "layer_range: [0, 2]") {
+		t.Errorf("the recipe is not kept beside the model: %+v", rec)
+	}
+	if out.Merged[0].TestSequential <= 0 {
+		t.Errorf("not evaluated: %+v", out.Merged[0])
+	}
+	rebuild(t, s, "r")
+
+	snap := snapshotDir(t, s.Dir)
+	for _, tc := range []struct {
+		req  MergeRequest
+		want []string
+	}{
+		{MergeRequest{Out: "x", Method: "recipe:" + write("stem: p-0\nslices:\n  - model: nobody\n    blocks: [0]\n  - model: p-0\n    blocks: [7]\n  - model: wide\n    blocks: [0]\n")},
+			[]string{`unknown model "nobody"`, "block 7 is out of range", "width 32", "3 problems"}},
+		{MergeRequest{Out: "x", Method: "recipe:" + write("stem: [p-0, p-1]\nslices: []\n")}, []string{"got a list of 2", "slices is empty"}},
+		{MergeRequest{Out: "x", Method: "recipe:" + write("slices: [{model: p-0, blocks: [0]}")}, []string{"r.yaml", "YAML syntax error"}},
+		{MergeRequest{Out: "x", Method: "recipe:" + filepath.Join(t.TempDir(), "none.yaml")}, []string{"none.yaml", "no such file"}},
+		{MergeRequest{Out: "r", Method: "recipe:" + good}, []string{"already exists"}},
+		{MergeRequest{Out: "x", Method: "random", Count: 2, From: []string{"p-0", "ghost"}}, []string{"--from", "ghost"}},
+		{MergeRequest{Out: "p", Method: "random", Count: 2, From: []string{"p"}}, []string{"models p-0, p-1 already exist"}},
+		{MergeRequest{Out: "x", Method: "random", Count: 0, From: []string{"p"}}, []string{"--count"}},
+		{MergeRequest{Out: "x", Method: "blend", From: []string{"p"}}, []string{"--method", "blend"}},
+		{MergeRequest{Out: "x", Method: "random", Count: 1, From: []string{"p-0", "wide"}, Eval: true}, []string{"width"}},
+		{MergeRequest{Out: "bad/name", Method: "random", Count: 1, From: []string{"p"}}, []string{"invalid model name"}},
+	} {
+		_, err := Merge(s, tc.req)
+		if err == nil {
+			t.Errorf("%+v: no error", tc.req)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: error %q lacks %q", tc.req, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("multi-line error %q", err)
+		}
+	}
+	if !slices.Equal(snap, snapshotDir(t, s.Dir)) {
+		t.Error("a refused merge changed the store")
+	}
+}
+
+// A splice whose plan is shorter than its stem model's depth exports with
+// its blocks in plan order and imports back with the same logits.
+func TestMergedModelExportsAndImports(t *testing.T) {
+	s := openStore(t)
+	c := vit.Config{ImageHeight: 8, ImageWidth: 8, Channels: 1, Patch: 4, Dim: 16, Heads: 2, MLP: 24, Depth: 3, Classes: 4,
+		Variant: vit.ShufflePosition, PosDim: 4}
+	storeRandomModel(t, s, "a", c, 1)
+	storeRandomModel(t, s, "b", c, 2)
+	recipe := filepath.Join(t.TempDir(), "r.yaml")
+	os.WriteFile(recipe, []byte("stem: a\nslices: [{model: b, blocks: [2]}, {model: a, blocks: [0]}]\n"), 0o644)
+	if _, err := Merge(s, MergeRequest{Out: "f", Method: "recipe:" + recipe}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "f.safetensors")
+	if err := s.Export("f", file); err != nil {
+		t.Fatal(err)
+	}
+	ts, _, err := checkpoint.ReadSafetensorsFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := LoadModel(s, "b")
+	if got, want := ts["blocks.0.attn.qkv.weight"].Data, b.Blocks[2].QkvW.Data(); !slices.Equal(got, want) {
+		t.Error("blocks.0 of the export is not b's block 2, the plan's first block")
+	}
+	if _, ok := ts["blocks.2.norm1.weight"]; ok {
+		t.Error("the export of a 2-block plan has a block 2")
+	}
+	if _, err := Import(s, ImportRequest{File: file, Name: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ := LoadModel(s, "f")
+	g, _, err := LoadModel(s, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 3*c.ImageSize())
+	for i := range x {
+		x[i] = float32(i%9) - 4
+	}
+	want := slices.Clone(vit.NewRunner(f).Logits(x, 3, f.Sequential()))
+	if got := vit.NewRunner(g).Logits(x, 3, g.Sequential()); len(g.Blocks) != 2 || !slices.Equal(got, want) {
+		t.Errorf("the re-imported splice (%d blocks) computes other logits", len(g.Blocks))
+	}
+}
