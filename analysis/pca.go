@@ -55,16 +55,15 @@ func PCA(x mat.Matrix, k int) (proj, components *mat.Dense, explained []float64,
 	return proj, components, explained, nil
 }
 
-// Point is one block output in the PCA plane and the slot it was made in.
+// Point is one block output in a PCA plane and the slot it was made in.
 type Point struct {
 	X    float64 `json:"x"`
 	Y    float64 `json:"y"`
 	Slot int     `json:"slot"`
 }
 
-// BlockPCA is the 2-D PCA of one block's outputs at all its slots.
-type BlockPCA struct {
-	Block int `json:"block"`
+// Plane is a 2-D PCA of block outputs.
+type Plane struct {
 	// Explained is the fraction of variance of the first two components.
 	Explained Vector `json:"explained"`
 	// SlotShare is the part of the variance in the plane that lies between
@@ -74,40 +73,79 @@ type BlockPCA struct {
 	Points    []Point `json:"points"`
 }
 
-// blockPCA fits the plane to the outputs of block b on the first images of
-// one order per slot, so every slot contributes the same number of points.
+// BlockPCA is the 2-D PCA of one block's outputs at all its slots, on the
+// same images at every slot.
+type BlockPCA struct {
+	Block int `json:"block"`
+	// Outputs is the PCA of the outputs themselves: mostly the image.
+	Outputs Plane `json:"outputs"`
+	// Centred is the PCA after subtracting from each output the mean of the
+	// same image's outputs of this block over all slots: what the slot alone
+	// changes.
+	Centred Plane `json:"centred"`
+}
+
+// blockPCA fits the planes to the outputs of block b on the first images of
+// one order per slot, so every slot contributes the same images. It returns
+// nil when the block does not run in every slot (fewer orders than blocks).
 func blockPCA(sw *sweep, b, images int) (*BlockPCA, error) {
-	D := sw.dim
+	L, D := sw.depth, sw.dim
 	images = min(images, sw.n)
-	var rows []float64
-	var slots []int
-	for s := 0; s < sw.depth; s++ {
-		for k := 0; k < sw.random; k++ {
-			if sw.plans[k][s] != b {
-				continue
+	raw := make([]float64, L*images*D)
+	slots := make([]int, L*images)
+	for s := 0; s < L; s++ {
+		k := -1
+		for o := 0; o < sw.random && k < 0; o++ {
+			if sw.plans[o][s] == b {
+				k = o
 			}
-			for i := 0; i < images; i++ {
-				for _, v := range sw.feats[k][s][i*D : (i+1)*D] {
-					rows = append(rows, float64(v))
-				}
-				slots = append(slots, s)
+		}
+		if k < 0 {
+			return nil, nil
+		}
+		for i := 0; i < images; i++ {
+			row := (s*images + i) * D
+			for j, v := range sw.feats[k][s][i*D : (i+1)*D] {
+				raw[row+j] = float64(v)
 			}
-			break
+			slots[s*images+i] = s
 		}
 	}
-	if len(slots) < 2 {
-		return nil, nil // the block ran in no order
+	centred := append([]float64(nil), raw...)
+	for i := 0; i < images; i++ {
+		for j := 0; j < D; j++ {
+			var m float64
+			for s := 0; s < L; s++ {
+				m += raw[(s*images+i)*D+j]
+			}
+			m /= float64(L)
+			for s := 0; s < L; s++ {
+				centred[(s*images+i)*D+j] -= m
+			}
+		}
 	}
-	proj, _, explained, err := PCA(mat.NewDense(len(slots), D, rows), 2)
-	if err != nil {
+	res := &BlockPCA{Block: b}
+	var err error
+	if res.Outputs, err = plane(mat.NewDense(L*images, D, raw), slots, L); err != nil {
 		return nil, err
 	}
-	res := &BlockPCA{Block: b, Explained: explained}
-	for i, s := range slots {
-		res.Points = append(res.Points, Point{X: proj.At(i, 0), Y: proj.At(i, 1), Slot: s})
+	if res.Centred, err = plane(mat.NewDense(L*images, D, centred), slots, L); err != nil {
+		return nil, err
 	}
-	res.SlotShare = slotShare(res.Points, sw.depth)
 	return res, nil
+}
+
+func plane(x *mat.Dense, slots []int, L int) (Plane, error) {
+	proj, _, explained, err := PCA(x, 2)
+	if err != nil {
+		return Plane{}, err
+	}
+	p := Plane{Explained: explained}
+	for i, s := range slots {
+		p.Points = append(p.Points, Point{X: proj.At(i, 0), Y: proj.At(i, 1), Slot: s})
+	}
+	p.SlotShare = slotShare(p.Points, L)
+	return p, nil
 }
 
 // slotShare is the between-slot sum of squares over the total one, in 2-D.

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"math"
+
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
@@ -18,6 +20,10 @@ type SlotPrediction struct {
 	// Confusion[s][p] counts samples of true slot s predicted as slot p,
 	// summed over the blocks.
 	Confusion Grid `json:"confusion"`
+	// BlockAccuracy[b] is block b's accuracy over all its slots,
+	// SlotAccuracy[s] the accuracy at slot s over all blocks.
+	BlockAccuracy Vector `json:"block_accuracy"`
+	SlotAccuracy  Vector `json:"slot_accuracy"`
 	// Samples is the number of predictions scored.
 	Samples int `json:"samples"`
 }
@@ -33,6 +39,8 @@ func slotPrediction(method string, conf [][][]int, depth, predCols int) *SlotPre
 		}
 	}
 	hits := 0
+	blockHit, blockTotal := make([]int, depth), make([]int, depth)
+	slotHit, slotTotal := make([]int, depth), make([]int, depth)
 	for b, perSlot := range conf {
 		if perSlot == nil {
 			continue
@@ -48,11 +56,14 @@ func slotPrediction(method string, conf [][][]int, depth, predCols int) *SlotPre
 			}
 			hits += row[s]
 			sp.Samples += total
+			blockHit[b], blockTotal[b] = blockHit[b]+row[s], blockTotal[b]+total
+			slotHit[s], slotTotal[s] = slotHit[s]+row[s], slotTotal[s]+total
 		}
 	}
 	if sp.Samples > 0 {
 		sp.Accuracy = float64(hits) / float64(sp.Samples)
 	}
+	sp.BlockAccuracy, sp.SlotAccuracy = ratios(blockHit, blockTotal), ratios(slotHit, slotTotal)
 	return sp
 }
 
@@ -86,4 +97,16 @@ func (sh *slotHead) predict(h []float32, bl *vit.Block, B, T int) []int {
 		sh.pred = append(sh.pred, argmax(sh.logits[b*L:(b+1)*L]))
 	}
 	return sh.pred
+}
+
+// ratios is hit/total per entry, NaN where total is 0.
+func ratios(hit, total []int) Vector {
+	out := make(Vector, len(hit))
+	for i := range hit {
+		out[i] = math.NaN()
+		if total[i] > 0 {
+			out[i] = float64(hit[i]) / float64(total[i])
+		}
+	}
+	return out
 }

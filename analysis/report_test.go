@@ -136,9 +136,13 @@ func TestNothingToFindInIdentityBlocks(t *testing.T) {
 	if r.Probe.Accuracy > 1.0/3+0.12 {
 		t.Errorf("probe reads the slot from identical outputs with accuracy %.3f, want chance (0.33)", r.Probe.Accuracy)
 	}
+	if len(r.PCA) != 3 {
+		t.Fatalf("%d PCA planes, want one per block", len(r.PCA))
+	}
 	for _, p := range r.PCA {
-		if p.SlotShare > 1e-9 {
-			t.Errorf("block %d: the slot explains %.3g of the PCA plane, want 0", p.Block, p.SlotShare)
+		if p.Outputs.SlotShare > 1e-9 || p.Centred.SlotShare > 1e-9 {
+			t.Errorf("block %d: the slot explains %.3g of the PCA plane (%.3g centred), want 0", p.Block,
+				p.Outputs.SlotShare, p.Centred.SlotShare)
 		}
 	}
 }
@@ -166,6 +170,12 @@ func TestProbeReadsSlotCodedModel(t *testing.T) {
 	}
 	if r.Head != nil {
 		t.Error("a model without slot heads reports slot heads")
+	}
+	for _, p := range r.PCA {
+		if p.Centred.SlotShare < 0.9 {
+			t.Errorf("block %d: the slot explains only %.3f of the centred PCA plane", p.Block, p.Centred.SlotShare)
+		}
+		t.Logf("block %d: slot share %.3f, centred %.3f", p.Block, p.Outputs.SlotShare, p.Centred.SlotShare)
 	}
 }
 

@@ -23,6 +23,7 @@ func newRootCmd() *cobra.Command {
 	store.AddCommand(newStoreImportCmd())
 	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd())
 	root.AddCommand(newMergeCmd())
+	root.AddCommand(newAnalyzeCmd())
 	return root
 }
 

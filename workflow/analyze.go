@@ -1,0 +1,88 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/frankenvit/frankenvit/analysis"
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/trainer"
+)
+
+// AnalyzeRequest is everything `frankenvit analyze` needs.
+type AnalyzeRequest struct {
+	Name    string
+	Data    string // "" = the data the model was trained on
+	Split   string // val (default), test or train
+	Limit   int    // analyse the first Limit images of the split (0 = all)
+	Options analysis.Options
+	Log     io.Writer // progress; nil for none
+}
+
+// Analyze loads a stored model and its data and measures what each block does
+// at each slot (package analysis). The validation split is carved with the
+// seed and fraction the model was trained with, so it holds no training image.
+func Analyze(s *checkpoint.Store, req AnalyzeRequest) (*analysis.Report, error) {
+	if req.Split == "" {
+		req.Split = "val"
+	}
+	if req.Limit < 0 {
+		return nil, fmt.Errorf("--limit must not be negative, got %d", req.Limit)
+	}
+	if req.Options.Orders < 0 {
+		return nil, fmt.Errorf("--orders must be positive, got %d", req.Options.Orders)
+	}
+	if _, err := analysis.ParseFeature(string(req.Options.Feature)); req.Options.Feature != "" && err != nil {
+		return nil, fmt.Errorf("--feature: %v", err)
+	}
+	m, man, err := LoadModel(s, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	var rec TrainingRecord
+	_ = json.Unmarshal(man.Training, &rec)
+	dataOpt := rec.Data
+	if dataOpt.Spec == "" {
+		dataOpt.Spec = man.Data
+	}
+	if req.Data != "" {
+		dataOpt.Spec = req.Data
+	}
+	norm, err := Normalization(man)
+	if err != nil {
+		return nil, err
+	}
+	data, err := LoadData(dataOpt)
+	if err != nil {
+		return nil, err
+	}
+	split, err := data.Split(req.Split)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDataFits(m.Config, split, len(data.Set.Classes), req.Name, dataOpt.Spec); err != nil {
+		return nil, err
+	}
+	split = split.Limit(req.Limit)
+	if split.N < 2 {
+		return nil, fmt.Errorf("the %s split of %s has %d image(s) (--split %s, --limit %d); analyze needs at least 2",
+			req.Split, dataOpt.Spec, split.N, req.Split, req.Limit)
+	}
+	o := req.Options
+	ticks := map[string]func(int){}
+	o.Progress = func(stage string, done, total int) {
+		if ticks[stage] == nil {
+			what := map[string]string{"sweep": "analyzing " + req.Name + ": image batches x orders",
+				"probes": "analyzing " + req.Name + ": slot probes (blocks)"}[stage]
+			ticks[stage] = trainer.NewCounter(req.Log, what, total)
+		}
+		ticks[stage](done)
+	}
+	rep, err := analysis.Run(m, split, norm, o)
+	if err != nil {
+		return nil, err
+	}
+	rep.Data, rep.Split = dataOpt.Spec, req.Split
+	return rep, nil
+}

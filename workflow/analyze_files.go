@@ -1,0 +1,111 @@
+package workflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/frankenvit/frankenvit/analysis"
+)
+
+// AnalysisOutput says where and how an analysis is written: the figures
+// always, each table as NAME.csv with CSV, the whole report as
+// analysis.json with JSON.
+type AnalysisOutput struct {
+	Dir    string
+	Format string // png or svg
+	CSV    bool
+	JSON   bool
+}
+
+// Check refuses an output that cannot be written, before any work is done.
+func (o AnalysisOutput) Check() error {
+	if _, err := analysis.ParseFormat(o.Format); err != nil {
+		return fmt.Errorf("--format: %v", err)
+	}
+	if o.Dir == "" {
+		return fmt.Errorf("--out must name a directory")
+	}
+	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--out %s exists and is not a directory", o.Dir)
+	}
+	return nil
+}
+
+// SaveAnalysis renders everything in memory first, then writes each file
+// atomically (a temporary file renamed into place), so a failure leaves no
+// half-written file. It returns the paths written.
+func SaveAnalysis(rep *analysis.Report, o AnalysisOutput) ([]string, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	var order []string
+	put := func(name string, b []byte) {
+		files[name] = b
+		order = append(order, name)
+	}
+	for _, f := range rep.Figures() {
+		b, err := f.Render(o.Format)
+		if err != nil {
+			return nil, err
+		}
+		put(f.Name+"."+o.Format, b)
+	}
+	if o.CSV {
+		for _, nt := range rep.Tables() {
+			var buf bytes.Buffer
+			if err := nt.Table.WriteCSV(&buf); err != nil {
+				return nil, err
+			}
+			put(nt.Name+".csv", buf.Bytes())
+		}
+	}
+	if o.JSON {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		put("analysis.json", append(b, '\n'))
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("--out: %v", err)
+	}
+	var written []string
+	for _, name := range order {
+		path := filepath.Join(o.Dir, name)
+		if err := writeAtomic(path, files[name]); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
+
+// writeAtomic writes b to a temporary file beside path, syncs it and renames
+// it into place.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
