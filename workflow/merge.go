@@ -158,6 +158,10 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	switch method {
 	case "random":
 		return mergeRandom(s, req)
+	case "uniform-soup":
+		return mergeSoup(s, req, false)
+	case "greedy-soup":
+		return mergeSoup(s, req, true)
 	}
 	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search or align", req.Method)
 }
@@ -306,12 +310,24 @@ func spliceModel(src *sources, name string, sp merge.Splice, rec merge.Record) (
 // finish evaluates the sources and the results (when asked), stores the
 // results, and keeps a population record for a group of results.
 func finish(s *checkpoint.Store, req MergeRequest, method string, src *sources, plans []*planned, group bool) (*MergeOutcome, error) {
+	return finishWith(s, req, method, src, plans, group, nil)
+}
+
+// finishWith is finish with the data already loaded (eval may be nil).
+func finishWith(s *checkpoint.Store, req MergeRequest, method string, src *sources, plans []*planned, group bool, eval *modelEval) (*MergeOutcome, error) {
 	out := &MergeOutcome{Method: method, Out: req.Out}
 	for _, m := range src.pool.Models {
-		out.Sources = append(out.Sources, MergedModel{Name: m.Name, Role: "source", Plan: merge.Sequential(m).String()})
+		out.Sources = append(out.Sources, MergedModel{Name: m.Name, Role: "source", Plan: "sequential"})
 	}
 	if req.Eval {
-		if err := evaluateAll(req, src, plans, out); err != nil {
+		if eval == nil {
+			data, err := mergeData(req, src)
+			if err != nil {
+				return nil, err
+			}
+			eval = &modelEval{data: data, orders: req.Orders, seed: req.Seed}
+		}
+		if err := evaluateWith(eval, req, src, plans, out); err != nil {
 			return nil, err
 		}
 	}
@@ -353,4 +369,39 @@ func putGroupRecord(s *checkpoint.Store, req MergeRequest, method string, src *s
 			ValAccuracy: m.ValAccuracy, TestSequential: m.TestSequential, TestRandom: m.TestRandom, TestRandomStd: m.TestRandomStd})
 	}
 	return s.PutRecord("populations", req.Out, sum)
+}
+
+// shortNames joins names without their common prefix.
+func shortNames(names []string) string {
+	cut := len(commonPrefix(names))
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n[cut:]
+	}
+	return strings.Join(out, ",")
+}
+
+// commonPrefix is the longest prefix of all names that ends in '-' (so
+// that no name is cut to nothing or mid-word).
+func commonPrefix(names []string) string {
+	if len(names) < 2 {
+		return ""
+	}
+	p := names[0]
+	for _, n := range names[1:] {
+		for !strings.HasPrefix(n, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	if i := strings.LastIndexByte(p, '-'); i >= 0 {
+		p = p[:i+1]
+	} else {
+		p = ""
+	}
+	for _, n := range names {
+		if len(n) == len(p) {
+			return ""
+		}
+	}
+	return p
 }

@@ -3,6 +3,7 @@ package workflow
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/bench/table"
 )
@@ -16,9 +17,24 @@ func MergeTables(out *MergeOutcome) []*table.Table {
 	}
 	rows := &table.Table{Title: fmt.Sprintf("merge %s (%s, %s)", out.Out, out.Method, out.Data),
 		Header: []string{"model", "role", "plan", "val acc", "test acc sequential", random}}
+	// Plans name the sources; without their common prefix they fit a terminal.
+	var sourceNames []string
+	for _, m := range out.Sources {
+		sourceNames = append(sourceNames, m.Name)
+	}
+	prefix := commonPrefix(sourceNames)
+	shorten := func(plan string) string {
+		if prefix == "" {
+			return plan
+		}
+		return strings.ReplaceAll(plan, prefix, "")
+	}
+	if prefix != "" {
+		rows.Title += ", plans without the prefix " + prefix
+	}
 	for _, group := range [][]MergedModel{out.Sources, out.Merged} {
 		for _, m := range group {
-			rows.Add(m.Name, m.Role, m.Plan, accCell(m.Evaluated, m.ValAccuracy), accCell(m.Evaluated, m.TestSequential),
+			rows.Add(m.Name, m.Role, shorten(m.Plan), accCell(m.Evaluated, m.ValAccuracy), accCell(m.Evaluated, m.TestSequential),
 				accStdCell(m.Evaluated && out.Orders != "", m.TestRandom, m.TestRandomStd))
 		}
 	}

@@ -242,3 +242,57 @@ func TestMergedModelExportsAndImports(t *testing.T) {
 		t.Errorf("the re-imported splice (%d blocks) computes other logits", len(g.Blocks))
 	}
 }
+
+func TestMergeSoups(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	tinyPopulation(t, s, dir, "p", 3, vit.Shuffle, false)
+	greedy, err := Merge(s, MergeRequest{Out: "g", From: []string{"p"}, Method: "greedy-soup", Eval: true, Orders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := 0.0
+	for _, m := range greedy.Sources {
+		best = max(best, m.ValAccuracy)
+	}
+	soup := greedy.Merged[0]
+	if soup.ValAccuracy < best || soup.ValAccuracy != greedy.Soup.Score {
+		t.Errorf("greedy soup val %v (score %v), best member %v", soup.ValAccuracy, greedy.Soup.Score, best)
+	}
+	uniform, err := Merge(s, MergeRequest{Out: "u", From: []string{"p-0", "p-1", "p-2"}, Method: "uniform-soup"})
+	if err != nil || len(uniform.Soup.Ingredients) != 3 {
+		t.Fatalf("uniform: %+v, %v", uniform, err)
+	}
+	// Real new weights, recorded so they can be rebuilt: the average of the
+	// recorded ingredients has the stored blobs' digests.
+	for _, name := range []string{"g", "u"} {
+		man, err := s.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec merge.Record
+		json.Unmarshal(man.Recipe, &rec)
+		var ms []*vit.Model
+		for _, n := range rec.Soup.Ingredients {
+			m, _, err := LoadModel(s, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		again, err := merge.Average(name, ms...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p0, _ := s.Get("p-0")
+		if man.Blocks[0].Blob == p0.Blocks[0].Blob && len(ms) > 1 {
+			t.Errorf("%s: block 0 is p-0's: not a new weight", name)
+		}
+		for i, b := range again.Blocks {
+			digest, err := s.PutBlob(partTensors(b.Params()))
+			if err != nil || digest != man.Blocks[i].Blob || man.Blocks[i].Source != name {
+				t.Errorf("%s block %d: rebuilt %s, stored %+v (%v)", name, i, digest, man.Blocks[i], err)
+			}
+		}
+	}
+}
