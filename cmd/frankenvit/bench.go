@@ -12,9 +12,9 @@ import (
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Benchmarks: speed",
+		Short: "Benchmarks: speed, and the orders and depth sweeps",
 	}
-	cmd.AddCommand(newBenchSpeedCmd())
+	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeResultsCmd())
 	return cmd
 }
 

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/frankenvit/frankenvit/bench/plot"
+	"github.com/frankenvit/frankenvit/bench/sweep"
+	"github.com/frankenvit/frankenvit/prune"
+	"github.com/frankenvit/frankenvit/workflow"
+	"github.com/spf13/cobra"
+)
+
+// sweepOutputs are the files a sweep or a merge of shards writes.
+type sweepOutputs struct {
+	csv, json, plot string
+	perModel        bool
+}
+
+func (o *sweepOutputs) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.csv, "csv", "", "write the summary table as CSV to FILE")
+	fl.StringVar(&o.json, "json", "", "write every measurement and the summary as JSON to FILE (input of bench merge-results)")
+	fl.StringVar(&o.plot, "plot", "", "draw the curves with 95% intervals to FILE.svg or FILE.png")
+	fl.BoolVar(&o.perModel, "per-model", false, "summarise each model on its own instead of each population")
+}
+
+// check refuses output files that could not be written, before any work.
+func (o *sweepOutputs) check() error {
+	if o.plot != "" {
+		if _, err := plot.Format(o.plot); err != nil {
+			return fmt.Errorf("--plot: %v", err)
+		}
+	}
+	for _, f := range []struct{ flag, path string }{{"--csv", o.csv}, {"--json", o.json}, {"--plot", o.plot}} {
+		if f.path == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(f.path)); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s %s: directory %s does not exist", f.flag, f.path, filepath.Dir(f.path))
+		}
+	}
+	return nil
+}
+
+// write prints the summary table and writes the files asked for.
+func (o *sweepOutputs) write(doc *sweep.Document) error {
+	rows := sweep.Summarize(doc, o.perModel)
+	doc.Summary = rows
+	display, data := sweep.Tables(doc, rows)
+	if o.csv != "" {
+		var b bytes.Buffer
+		if err := data.WriteCSV(&b); err != nil {
+			return err
+		}
+		if err := sweep.WriteFileAtomic(o.csv, b.Bytes()); err != nil {
+			return fmt.Errorf("--csv: %v", err)
+		}
+	}
+	if o.json != "" {
+		if err := doc.WriteFile(o.json); err != nil {
+			return fmt.Errorf("--json: %v", err)
+		}
+	}
+	if o.plot != "" {
+		if err := sweep.Figure(doc, rows).Save(o.plot); err != nil {
+			return fmt.Errorf("--plot: %v", err)
+		}
+	}
+	if doc.Sweep == sweep.Depth {
+		display = sweep.DepthGrid(doc, rows) // the long form goes to --csv
+	}
+	return display.Render(os.Stdout)
+}
+
+// sweepFlags are shared by the orders and depth sweeps.
+type sweepFlags struct {
+	opt   sweep.Options
+	shard string
+	out   sweepOutputs
+}
+
+func (f *sweepFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.opt.Data, "data", "", "data set (default: each model's own)")
+	fl.StringVar(&f.opt.Split, "split", "test", "split accuracy is measured on: test | val")
+	fl.IntVar(&f.opt.Limit, "limit", 0, "measure on the first N images of the split only (0 = all)")
+	fl.Uint64Var(&f.opt.Seed, "seed", 0, "seed of every random order and removal")
+	fl.StringVar(&f.shard, "shard", "", "run only part i of n of the work (i/n, 0-based), e.g. $SLURM_ARRAY_TASK_ID/4")
+	f.out.register(cmd)
+}
+
+func (f *sweepFlags) run(kind string, names []string) error {
+	if err := f.out.check(); err != nil {
+		return err
+	}
+	req := workflow.SweepRequest{Kind: kind, Options: f.opt, Log: os.Stderr}
+	req.Options.Names = names
+	if f.shard != "" {
+		sh, err := sweep.ParseShard(f.shard)
+		if err != nil {
+			return err
+		}
+		req.Shard = &sh
+	}
+	s, err := openStore()
+	if err != nil {
+		return err
+	}
+	doc, err := workflow.Sweep(s, req)
+	if err != nil {
+		return err
+	}
+	return f.out.write(doc)
+}
+
+func newBenchOrdersCmd() *cobra.Command {
+	var f sweepFlags
+	cmd := &cobra.Command{
+		Use:   "orders NAME|PREFIX...",
+		Short: "Accuracy of models or populations under sequential, reversed, random, per-batch and per-sample block orders",
+		Long: `For every model (a population PREFIX stands for its members) measures test accuracy with its blocks run
+sequentially, reversed, and in --orders K random permutations (one for the whole split each; mean, std, min,
+max), and --repeats times with a fresh permutation per --order-batch images (per-batch, as LayerShuffle trains)
+and per image (per-sample). Populations are summarised over their members.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(sweep.Orders, args) },
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.IntVar(&f.opt.Orders, "orders", 20, "K random permutations, each over the whole split")
+	fl.IntVar(&f.opt.Repeats, "repeats", 5, "repeats of the per-batch and per-sample evaluations (0: skip them)")
+	fl.IntVar(&f.opt.OrderBatch, "order-batch", 64, "images sharing one order in the per-batch evaluation")
+	return cmd
+}
+
+func newBenchDepthCmd() *cobra.Command {
+	var f sweepFlags
+	var strategies string
+	cmd := &cobra.Command{
+		Use:   "depth NAME|PREFIX...",
+		Short: "Accuracy against the number of blocks removed, for every pruning strategy",
+		Long: `For every model (a population PREFIX stands for its members) and every strategy of --strategies, removes
+0 .. depth-1 blocks and measures test accuracy; random removal draws --seeds removals per depth. greedy,
+influence and angular measure on each model's validation split (--val-limit). --reference names models
+trained at reduced depth, drawn as single points at the number of blocks they lack.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := prune.ParseStrategies(strategies)
+			if err != nil {
+				return fmt.Errorf("--strategies: %v", err)
+			}
+			for _, s := range st {
+				f.opt.Strategies = append(f.opt.Strategies, string(s))
+			}
+			return f.run(sweep.Depth, args)
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&strategies, "strategies", "all", "comma-separated pruning strategies, or all")
+	fl.IntVar(&f.opt.Seeds, "seeds", 5, "random removals per depth")
+	fl.IntVar(&f.opt.ValLimit, "val-limit", 0, "data-driven strategies measure on the first N validation images (0 = all)")
+	fl.StringSliceVar(&f.opt.References, "reference", nil, "models trained at reduced depth, shown as reference points")
+	return cmd
+}
+
+func newBenchMergeResultsCmd() *cobra.Command {
+	var out sweepOutputs
+	cmd := &cobra.Command{
+		Use:   "merge-results FILE...",
+		Short: "Merge the --json results of every shard of a sweep into the sweep's table, CSV, JSON and plot",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			docs := make([]*sweep.Document, len(args))
+			for i, path := range args {
+				d, err := sweep.ReadDocument(path)
+				if err != nil {
+					return err
+				}
+				docs[i] = d
+			}
+			doc, err := sweep.Merge(docs, args)
+			if err != nil {
+				return err
+			}
+			return out.write(doc)
+		},
+	}
+	out.register(cmd)
+	return cmd
+}
