@@ -135,14 +135,20 @@ func DecodeDocument(raw []byte, path string) (*Document, error) {
 }
 
 // Merge joins the documents of every shard of one sweep into the document
-// of the whole sweep (without its Summary, which depends on the grouping
-// asked for: see Summarize). It refuses documents of different sweeps or options,
-// a missing or repeated shard, and a whole sweep among shards.
+// of the whole sweep, without its Summary, which depends on the grouping
+// asked for (see Summarize). A whole sweep alone comes back as it is, to be
+// summarised or drawn again. Merge refuses documents of different sweeps or
+// options, a missing or repeated shard, and a whole sweep among shards.
 func Merge(docs []*Document, names []string) (*Document, error) {
 	if len(docs) == 0 {
 		return nil, errors.New("no sweep results to merge")
 	}
 	first := docs[0]
+	if len(docs) == 1 && first.Shard == nil { // a whole sweep alone: summarise it again
+		out := *first
+		out.Summary = nil
+		return &out, nil
+	}
 	opts, _ := json.Marshal(first.Options)
 	var count int
 	seen := map[int]string{}
@@ -150,7 +156,7 @@ func Merge(docs []*Document, names []string) (*Document, error) {
 	for i, d := range docs {
 		name := names[i]
 		if d.Shard == nil {
-			return nil, fmt.Errorf("%s is a whole sweep, not a shard: nothing to merge it with", name)
+			return nil, fmt.Errorf("%s is a whole sweep, not a shard: it cannot be merged with others", name)
 		}
 		if d.Sweep != first.Sweep {
 			return nil, fmt.Errorf("%s is a %s sweep, %s a %s sweep", name, d.Sweep, names[0], first.Sweep)

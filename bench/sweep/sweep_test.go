@@ -187,8 +187,16 @@ func TestShardsMergeToWholeSweep(t *testing.T) {
 		if _, err := Merge([]*Document{docs[0], &other, docs[2]}, names); err == nil || !strings.Contains(err.Error(), "other options") {
 			t.Errorf("%s: shards of different options: %v", tc.kind, err)
 		}
-		if _, err := Merge([]*Document{whole}, []string{"whole.json"}); err == nil {
-			t.Errorf("%s: a whole sweep was merged", tc.kind)
+		if _, err := Merge([]*Document{whole, docs[0]}, []string{"whole.json", names[0]}); err == nil {
+			t.Errorf("%s: a whole sweep was merged with a shard", tc.kind)
+		}
+		again, err := Merge([]*Document{whole}, []string{"whole.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Summary = Summarize(again, false)
+		if !bytes.Equal(encode(t, again), encode(t, whole)) {
+			t.Errorf("%s: a whole sweep alone did not come back as it was", tc.kind)
 		}
 	}
 }
