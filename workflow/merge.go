@@ -162,6 +162,8 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 		return mergeSoup(s, req, false)
 	case "greedy-soup":
 		return mergeSoup(s, req, true)
+	case "search":
+		return mergeSearch(s, req)
 	}
 	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search or align", req.Method)
 }

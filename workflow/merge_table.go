@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/merge"
 )
 
 // MergeTables renders a merge: one row per source and per merged model,
@@ -57,7 +58,49 @@ func MergeTables(out *MergeOutcome) []*table.Table {
 		}
 		tables = append(tables, sum)
 	}
+	if r := out.Search; r != nil {
+		t := &table.Table{Title: fmt.Sprintf("search on the validation split (stem and head of %s, %d plans scored)", r.Options.Stem, r.Scored),
+			Header: []string{"plan", "blocks", "depth", "val acc", "test acc (after the search)"}}
+		for _, row := range []struct {
+			what string
+			p    merge.ScoredPlan
+			test float64
+		}{{"the stem model's own", r.Baseline, r.BaselineTest}, {"greedy forward selection", r.Greedy, r.GreedyTest},
+			{"best found (stored)", r.Best, r.BestTest}} {
+			if len(row.p.Blocks) == 0 {
+				continue
+			}
+			t.Add(row.what, shorten(refsString(row.p.Blocks)), fmt.Sprint(len(row.p.Blocks)), accCell(true, row.p.Score), accCell(true, row.test))
+		}
+		tables = append(tables, t)
+		if len(r.Generations) > 0 {
+			g := &table.Table{Title: "evolution", Header: []string{"generation", "best val acc", "mean val acc", "new plans"}}
+			for _, st := range r.Generations {
+				g.Add(fmt.Sprint(st.Generation), accCell(true, st.Best), accCell(true, st.Mean), fmt.Sprint(st.New))
+			}
+			tables = append(tables, g)
+		}
+	}
+	if r := out.Soup; r != nil && r.Greedy {
+		t := &table.Table{Title: "greedy soup (validation accuracy)", Header: []string{"candidate", "alone", "soup with it", "kept"}}
+		for _, st := range r.Steps {
+			kept := "no"
+			if st.Kept {
+				kept = "yes"
+			}
+			t.Add(st.Model, accCell(true, st.Alone), accCell(true, st.WithIt), kept)
+		}
+		tables = append(tables, t)
+	}
 	return tables
+}
+
+func refsString(refs []merge.Ref) string {
+	parts := make([]string, len(refs))
+	for i, r := range refs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, " ")
 }
 
 func column(ms []MergedModel, f func(MergedModel) float64) []float64 {

@@ -296,3 +296,40 @@ func TestMergeSoups(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeSearch(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	tinyPopulation(t, s, dir, "p", 3, vit.Shuffle, false)
+	req := MergeRequest{Out: "best", From: []string{"p"}, Method: "search", Seed: 2, Eval: true,
+		Search: merge.SearchOptions{MinDepth: 2, MaxDepth: 4, Population: 6, Generations: 3}}
+	out, err := Merge(s, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Search
+	bestMember, bestName := 0.0, ""
+	for _, m := range out.Sources {
+		if m.ValAccuracy > bestMember {
+			bestMember, bestName = m.ValAccuracy, m.Name
+		}
+	}
+	if r.Options.Stem != bestName || r.Baseline.Score != bestMember {
+		t.Errorf("stem %s (own plan %v), the best member is %s (%v)", r.Options.Stem, r.Baseline.Score, bestName, bestMember)
+	}
+	if r.Best.Score < bestMember || out.Merged[0].ValAccuracy != r.Best.Score {
+		t.Errorf("search val %v (stored model %v) < best member's %v", r.Best.Score, out.Merged[0].ValAccuracy, bestMember)
+	}
+	if d := len(r.Best.Blocks); d < 2 || d > 4 || len(r.Generations) != 3 || r.BestTest != out.Merged[0].TestSequential {
+		t.Errorf("best plan of %d blocks, %d generations, test %v vs %v", d, len(r.Generations), r.BestTest, out.Merged[0].TestSequential)
+	}
+	rebuild(t, s, "best")
+	tables := MergeTables(out)
+	if len(tables) != 4 || !strings.Contains(tables[2].Title, "search") {
+		t.Errorf("tables: %d", len(tables))
+	}
+	req.Out, req.Search.MinDepth = "bad", 9
+	if _, err := Merge(s, req); err == nil || !strings.Contains(err.Error(), "--min-depth 9") {
+		t.Errorf("bad depth bounds: %v", err)
+	}
+}
