@@ -15,6 +15,7 @@ import (
 const (
 	Orders = "orders"
 	Depth  = "depth"
+	Merge  = "merge"
 )
 
 // Sample is one measured plan.
@@ -28,7 +29,9 @@ type Sample struct {
 	// per-sample; in a depth sweep the pruning strategy, or "reference" for a
 	// model trained at reduced depth.
 	Kind    string  `json:"kind"`
-	Removed int     `json:"removed"`        // depth: blocks removed
+	Removed int     `json:"removed"`           // depth: blocks removed
+	Sources int     `json:"sources,omitempty"` // merge: source models mixed
+	Splice  string  `json:"splice,omitempty"`  // merge: the Frankenstein model drawn
 	Seed    uint64  `json:"seed,omitempty"` // random orders or removals, repeats
 	Plan    []int   `json:"plan,omitempty"` // block positions run (fixed orders and pruned plans)
 	Acc     float64 `json:"accuracy"`
@@ -49,6 +52,8 @@ type Options struct {
 	Seeds      int      `json:"seeds,omitempty"`      // depth: random removals per depth
 	ValLimit   int      `json:"val_limit,omitempty"`  // depth: first validation images data-driven pruning measures on
 	References []string `json:"references,omitempty"` // depth: models trained at reduced depth
+	Draws      int      `json:"draws,omitempty"`      // merge: random Frankenstein models per number of sources
+	AnyBlock   bool     `json:"any_block,omitempty"`  // merge: a slot may take any block of its source
 }
 
 // Shard is the part i of n of a sweep's units.
@@ -120,8 +125,8 @@ func DecodeDocument(raw []byte, path string) (*Document, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("%s: not a sweep result: %v", path, err)
 	}
-	if d.Sweep != Orders && d.Sweep != Depth {
-		return nil, fmt.Errorf("%s: not a sweep result: sweep is %q, want orders or depth", path, d.Sweep)
+	if d.Sweep != Orders && d.Sweep != Depth && d.Sweep != Merge {
+		return nil, fmt.Errorf("%s: not a sweep result: sweep is %q, want orders, depth or merge", path, d.Sweep)
 	}
 	if d.Shard != nil && (d.Shard.Count < 1 || d.Shard.Index < 0 || d.Shard.Index >= d.Shard.Count) {
 		return nil, fmt.Errorf("%s: bad shard %d/%d", path, d.Shard.Index, d.Shard.Count)
@@ -134,12 +139,12 @@ func DecodeDocument(raw []byte, path string) (*Document, error) {
 	return &d, nil
 }
 
-// Merge joins the documents of every shard of one sweep into the document
+// MergeShards joins the documents of every shard of one sweep into the document
 // of the whole sweep, without its Summary, which depends on the grouping
 // asked for (see Summarize). A whole sweep alone comes back as it is, to be
-// summarised or drawn again. Merge refuses documents of different sweeps or
+// summarised or drawn again. MergeShards refuses documents of different sweeps or
 // options, a missing or repeated shard, and a whole sweep among shards.
-func Merge(docs []*Document, names []string) (*Document, error) {
+func MergeShards(docs []*Document, names []string) (*Document, error) {
 	if len(docs) == 0 {
 		return nil, errors.New("no sweep results to merge")
 	}

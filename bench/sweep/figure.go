@@ -51,6 +51,14 @@ func Figure(d *Document, rows []Row) *plot.Figure {
 		}
 		return f
 	}
+	if d.Sweep == Merge {
+		p := panel("Random Frankenstein models (mean and 95% interval)")
+		p.XLabel, p.IntegerX = "source models mixed", true
+		for _, r := range rows {
+			add(series(p, fmt.Sprintf("%s (%s)", r.Group, r.Variant), false), float64(r.Sources), r)
+		}
+		return f
+	}
 	var refs []Row
 	for _, r := range rows {
 		if r.Kind == "reference" {

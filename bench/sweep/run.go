@@ -31,10 +31,13 @@ type Loaded struct {
 	Norm  dataset.Normalization
 }
 
-// unit is one model and one task.
+// unit is one model and one task, or, in a merge sweep, one population and
+// a number of sources.
 type unit struct {
 	subject int
 	task    string // orders: fixed, per-batch, per-sample; depth: a strategy or "reference"
+	members []int  // merge: every subject of the group
+	sources int    // merge: sources mixed
 }
 
 // Stream constants keep the random draws of different tasks apart.
@@ -74,15 +77,30 @@ func Run(kind string, subjects, references []Subject, opt Options, shard *Shard,
 			continue
 		}
 		sub := all[un.subject]
-		ld, ok := loaded[un.subject]
-		if !ok {
-			if ld, err = sub.Load(); err != nil {
-				return nil, err
+		load := func(i int) (*Loaded, error) {
+			if ld, ok := loaded[i]; ok {
+				return ld, nil
 			}
-			loaded[un.subject] = ld
+			ld, err := all[i].Load()
+			loaded[i] = ld
+			return ld, err
+		}
+		ld, err := load(un.subject)
+		if err != nil {
+			return nil, err
 		}
 		var samples []Sample
 		switch {
+		case kind == Merge:
+			var pool []*Loaded
+			for _, i := range un.members {
+				ld, err := load(i)
+				if err != nil {
+					return nil, err
+				}
+				pool = append(pool, ld)
+			}
+			samples, err = runMerge(pool, un.sources, opt, log)
 		case kind == Orders:
 			samples, err = runOrders(un.task, ld, opt, log)
 		case un.task == "reference":
@@ -97,11 +115,17 @@ func Run(kind string, subjects, references []Subject, opt Options, shard *Shard,
 			samples, err = runDepth(prune.Strategy(un.task), p, ld, opt, log)
 		}
 		if err != nil {
+			if kind == Merge {
+				return nil, fmt.Errorf("merge sweep, %s, %d sources: %w", sub.Group, un.sources, err)
+			}
 			return nil, fmt.Errorf("%s sweep, model %s, %s: %w", kind, sub.Name, un.task, err)
 		}
 		for i := range samples {
 			samples[i].Unit, samples[i].Index = u, i
-			samples[i].Group, samples[i].Model, samples[i].Variant = sub.Group, sub.Name, sub.Variant
+			samples[i].Group, samples[i].Variant = sub.Group, sub.Variant
+			if samples[i].Model == "" {
+				samples[i].Model = sub.Name
+			}
 		}
 		doc.Samples = append(doc.Samples, samples...)
 		done++
@@ -126,9 +150,9 @@ func planUnits(kind string, subjects, references []Subject, opt Options) ([]unit
 			return nil, errors.New("references belong to the depth sweep")
 		}
 		for i := range subjects {
-			units = append(units, unit{i, "fixed"})
+			units = append(units, unit{subject: i, task: "fixed"})
 			if opt.Repeats > 0 {
-				units = append(units, unit{i, "per-batch"}, unit{i, "per-sample"})
+				units = append(units, unit{subject: i, task: "per-batch"}, unit{subject: i, task: "per-sample"})
 			}
 		}
 	case Depth:
@@ -140,14 +164,31 @@ func planUnits(kind string, subjects, references []Subject, opt Options) ([]unit
 				if _, err := prune.ParseStrategy(s); err != nil {
 					return nil, err
 				}
-				units = append(units, unit{i, s})
+				units = append(units, unit{subject: i, task: s})
 			}
 		}
 		for i := range references {
-			units = append(units, unit{len(subjects) + i, "reference"})
+			units = append(units, unit{subject: len(subjects) + i, task: "reference"})
+		}
+	case Merge:
+		if opt.Draws < 1 {
+			return nil, fmt.Errorf("merge sweep needs --draws >= 1, got %d", opt.Draws)
+		}
+		var groups []string
+		members := map[string][]int{}
+		for i, s := range subjects {
+			if _, ok := members[s.Group]; !ok {
+				groups = append(groups, s.Group)
+			}
+			members[s.Group] = append(members[s.Group], i)
+		}
+		for _, g := range groups {
+			for n := 1; n <= len(members[g]); n++ {
+				units = append(units, unit{subject: members[g][0], task: "merge", members: members[g], sources: n})
+			}
 		}
 	default:
-		return nil, fmt.Errorf("unknown sweep %q: want orders or depth", kind)
+		return nil, fmt.Errorf("unknown sweep %q: want orders, depth or merge", kind)
 	}
 	return units, nil
 }

@@ -14,8 +14,9 @@ type Row struct {
 	Group   string `json:"group"`
 	Variant string `json:"variant"`
 	Kind    string `json:"kind"`
-	Removed int    `json:"removed"`
-	Blocks  int    `json:"blocks"` // blocks run
+	Removed int    `json:"removed"`           // depth: blocks removed
+	Sources int    `json:"sources,omitempty"` // merge: source models mixed
+	Blocks  int    `json:"blocks"`            // blocks run
 	Summary
 }
 
@@ -37,7 +38,11 @@ func Summarize(d *Document, perModel bool) []Row {
 		if perModel {
 			g = s.Model
 		}
-		k := key{g, s.Kind, s.Removed}
+		x := s.Removed
+		if d.Sweep == Merge {
+			x = s.Sources
+		}
+		k := key{g, s.Kind, x}
 		if _, ok := values[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -67,6 +72,9 @@ func Summarize(d *Document, perModel bool) []Row {
 	for i, k := range keys {
 		rows[i] = Row{Group: k.group, Variant: strings.Join(variants[k.group], "+"), Kind: k.kind, Removed: k.removed,
 			Blocks: blocks[k], Summary: Summarise(values[k])}
+		if d.Sweep == Merge {
+			rows[i].Removed, rows[i].Sources = 0, k.removed
+		}
 	}
 	return rows
 }
@@ -91,6 +99,14 @@ func Tables(d *Document, rows []Row) (display, data *table.Table) {
 		title = fmt.Sprintf("accuracy under block orders (%s split; random:%d; per-batch: one order per %d images, per-sample: one per image, %d repeats)",
 			o.Split, o.Orders, o.OrderBatch, o.Repeats)
 		header = []string{"model", "variant", "order", "n", "mean", "std", "min", "max", "CI95"}
+	case Merge:
+		slot := "slot i takes block i of its source"
+		if o.AnyBlock {
+			slot = "a slot takes any block of its source"
+		}
+		title = fmt.Sprintf("accuracy of random Frankenstein models against the number of source models mixed (%s split; %d draws each; %s)",
+			o.Split, o.Draws, slot)
+		header = []string{"model", "variant", "sources", "n", "mean", "std", "min", "max", "CI95"}
 	default:
 		title = fmt.Sprintf("accuracy against blocks removed (%s split; random: %d seeds per depth)", o.Split, o.Seeds)
 		header = []string{"model", "variant", "strategy", "removed", "blocks", "n", "mean", "std", "min", "max", "CI95"}
@@ -105,6 +121,9 @@ func Tables(d *Document, rows []Row) (display, data *table.Table) {
 	num := func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
 	for _, r := range rows {
 		lead := []string{r.Group, r.Variant, r.Kind}
+		if d.Sweep == Merge {
+			lead = []string{r.Group, r.Variant, fmt.Sprint(r.Sources)}
+		}
 		if d.Sweep == Depth {
 			lead = append(lead, fmt.Sprint(r.Removed), fmt.Sprint(r.Blocks))
 		}

@@ -141,6 +141,7 @@ func TestShardsMergeToWholeSweep(t *testing.T) {
 		{Orders, Options{Names: []string{"pop", "solo"}, Split: "test", Seed: 3, Orders: 4, Repeats: 2, OrderBatch: 16}, nil},
 		{Depth, Options{Names: []string{"pop", "solo"}, Split: "test", Seed: 3, Seeds: 3,
 			Strategies: []string{"last", "random", "greedy", "influence", "angular", "every-other", "first"}, References: []string{"ref"}}, refs},
+		{Merge, Options{Names: []string{"pop", "solo"}, Split: "test", Seed: 3, Draws: 4}, nil},
 	} {
 		whole, err := Run(tc.kind, subs, tc.refs, tc.opt, nil, nil)
 		if err != nil {
@@ -167,7 +168,7 @@ func TestShardsMergeToWholeSweep(t *testing.T) {
 			}
 			docs, names = append(docs, back), append(names, path)
 		}
-		merged, err := Merge(docs, names)
+		merged, err := MergeShards(docs, names)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,22 +176,22 @@ func TestShardsMergeToWholeSweep(t *testing.T) {
 		if a, b := encode(t, whole), encode(t, merged); !bytes.Equal(a, b) {
 			t.Errorf("%s: merged shards differ from the whole sweep", tc.kind)
 		}
-		if _, err := Merge(docs[:2], names[:2]); err == nil || !strings.Contains(err.Error(), "missing") {
+		if _, err := MergeShards(docs[:2], names[:2]); err == nil || !strings.Contains(err.Error(), "missing") {
 			t.Errorf("%s: a missing shard: %v", tc.kind, err)
 		}
-		if _, err := Merge([]*Document{docs[0], docs[0], docs[1], docs[2]}, []string{"a", "b", "c", "d"}); err == nil ||
+		if _, err := MergeShards([]*Document{docs[0], docs[0], docs[1], docs[2]}, []string{"a", "b", "c", "d"}); err == nil ||
 			!strings.Contains(err.Error(), "both shard") {
 			t.Errorf("%s: a repeated shard: %v", tc.kind, err)
 		}
 		other := *docs[1]
 		other.Options.Seed = 99
-		if _, err := Merge([]*Document{docs[0], &other, docs[2]}, names); err == nil || !strings.Contains(err.Error(), "other options") {
+		if _, err := MergeShards([]*Document{docs[0], &other, docs[2]}, names); err == nil || !strings.Contains(err.Error(), "other options") {
 			t.Errorf("%s: shards of different options: %v", tc.kind, err)
 		}
-		if _, err := Merge([]*Document{whole, docs[0]}, []string{"whole.json", names[0]}); err == nil {
+		if _, err := MergeShards([]*Document{whole, docs[0]}, []string{"whole.json", names[0]}); err == nil {
 			t.Errorf("%s: a whole sweep was merged with a shard", tc.kind)
 		}
-		again, err := Merge([]*Document{whole}, []string{"whole.json"})
+		again, err := MergeShards([]*Document{whole}, []string{"whole.json"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,9 +296,47 @@ func FuzzDecodeDocument(f *testing.F) {
 		}
 		Summarize(d, false)
 		if d.Shard != nil {
-			if _, err := Merge([]*Document{d}, []string{"fuzz.json"}); err != nil {
+			if _, err := MergeShards([]*Document{d}, []string{"fuzz.json"}); err != nil {
 				return
 			}
 		}
 	})
+}
+
+// One source: every random Frankenstein model is a member itself. All
+// sources: the blocks come from several members, on one member's stem.
+func TestMergeSweep(t *testing.T) {
+	subs := subjects(t, map[string][]string{"pop": {"pop-0", "pop-1", "pop-2"}}, []string{"pop"})
+	doc, err := Run(Merge, subs, nil, Options{Names: []string{"pop"}, Split: "test", Seed: 1, Draws: 6}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Samples) != 18 || doc.Units != 3 {
+		t.Fatalf("%d samples in %d units, want 18 in 3", len(doc.Samples), doc.Units)
+	}
+	mixed := 0
+	for _, s := range doc.Samples {
+		var ld *Loaded
+		for _, sub := range subs {
+			if sub.Name == s.Model {
+				ld, _ = sub.Load()
+			}
+		}
+		if s.Sources == 1 {
+			want, _ := trainer.NewEvaluator(ld.Model, ld.Test, ld.Norm).Accuracy(ld.Model.Sequential())
+			if s.Acc != want || strings.Count(s.Splice, s.Model+"[") != 4 {
+				t.Errorf("one source: %s scores %v, its model %v", s.Splice, s.Acc, want)
+			}
+		}
+		if s.Sources == 3 && strings.Count(s.Splice, s.Model+"[") < 4 {
+			mixed++
+		}
+	}
+	if mixed == 0 {
+		t.Error("no draw of three sources mixed blocks of several models")
+	}
+	rows := Summarize(doc, false)
+	if len(rows) != 3 || rows[2].Sources != 3 || rows[2].N != 6 {
+		t.Errorf("rows %+v", rows)
+	}
 }

@@ -12,9 +12,9 @@ import (
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Benchmarks: speed, and the orders and depth sweeps",
+		Short: "Benchmarks: speed, and the orders, depth and merge sweeps",
 	}
-	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeResultsCmd())
+	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeCmd(), newBenchMergeResultsCmd())
 	return cmd
 }
 

@@ -167,6 +167,25 @@ trained at reduced depth, drawn as single points at the number of blocks they la
 	return cmd
 }
 
+func newBenchMergeCmd() *cobra.Command {
+	var f sweepFlags
+	cmd := &cobra.Command{
+		Use:   "merge PREFIX|NAME...",
+		Short: "Accuracy of random Frankenstein models against the number of source models mixed",
+		Long: `For every population (or list of models given as one group each) draws --draws random Frankenstein models
+for each number n = 1 .. N of source members: n members picked at random, slot i takes block i of one of them
+(--any-block: any block), the stem and head come from one of them, as in the paper. n = 1 gives the members
+themselves. Nothing is stored: the models are plans evaluated on the spot.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(sweep.Merge, args) },
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.IntVar(&f.opt.Draws, "draws", 10, "random Frankenstein models per number of sources")
+	fl.BoolVar(&f.opt.AnyBlock, "any-block", false, "a slot may take any block of its source, not only the block at its position")
+	return cmd
+}
+
 func newBenchMergeResultsCmd() *cobra.Command {
 	var out sweepOutputs
 	cmd := &cobra.Command{
@@ -185,7 +204,7 @@ func newBenchMergeResultsCmd() *cobra.Command {
 				}
 				docs[i] = d
 			}
-			doc, err := sweep.Merge(docs, args)
+			doc, err := sweep.MergeShards(docs, args)
 			if err != nil {
 				return err
 			}

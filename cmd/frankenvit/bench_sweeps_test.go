@@ -49,6 +49,7 @@ func TestCLISweepShardsEqualWhole(t *testing.T) {
 	for _, sweep := range [][]string{
 		{"orders", "--orders", "3", "--repeats", "2", "--order-batch", "8"},
 		{"depth", "--seeds", "2", "--strategies", "all", "--reference", "pop-parent"},
+		{"merge", "--draws", "3"},
 	} {
 		kind := sweep[0]
 		base := append([]string{"--store", store, "bench"}, append(sweep, "pop", "solo", "--seed", "4")...)
@@ -101,6 +102,7 @@ func TestCLISweepBadInput(t *testing.T) {
 	failsCleanly(t, cli(t, nil, "--store", store, "bench", "depth", "solo", "--strategies", "last,bogus"), "unknown pruning strategy")
 	failsCleanly(t, cli(t, nil, "--store", store, "bench", "depth", "solo", "--reference", "pop"), "--reference")
 	failsCleanly(t, cli(t, nil, "--store", store, "bench", "depth", "solo", "pop-0", "pop"), "named twice")
+	failsCleanly(t, cli(t, nil, "--store", store, "bench", "merge", "pop", "--draws", "0"), "--draws")
 	notJSON := filepath.Join(out, "x.json")
 	os.WriteFile(notJSON, []byte("sweep,results\n"), 0o644)
 	failsCleanly(t, cli(t, nil, "bench", "merge-results", notJSON, "--plot", plot), "not a sweep result")
