@@ -32,8 +32,8 @@ type Sample struct {
 	Removed int     `json:"removed"`           // depth: blocks removed
 	Sources int     `json:"sources,omitempty"` // merge: source models mixed
 	Splice  string  `json:"splice,omitempty"`  // merge: the Frankenstein model drawn
-	Seed    uint64  `json:"seed,omitempty"` // random orders or removals, repeats
-	Plan    []int   `json:"plan,omitempty"` // block positions run (fixed orders and pruned plans)
+	Seed    uint64  `json:"seed,omitempty"`    // random orders or removals, repeats
+	Plan    []int   `json:"plan,omitempty"`    // block positions run (fixed orders and pruned plans)
 	Acc     float64 `json:"accuracy"`
 	Loss    float64 `json:"loss"`
 }
