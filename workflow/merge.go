@@ -164,6 +164,8 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 		return mergeSoup(s, req, true)
 	case "search":
 		return mergeSearch(s, req)
+	case "align":
+		return mergeAlign(s, req)
 	}
 	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search or align", req.Method)
 }

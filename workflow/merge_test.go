@@ -333,3 +333,43 @@ func TestMergeSearch(t *testing.T) {
 		t.Errorf("bad depth bounds: %v", err)
 	}
 }
+
+// Independent members aligned to the first: the aligned copies keep their
+// accuracy (same function), and a group record lets --from expand to them.
+func TestMergeAlign(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	tinyPopulation(t, s, dir, "ind", 3, vit.Shuffle, true)
+	out, err := Merge(s, MergeRequest{Out: "al", From: []string{"ind"}, Method: "align", Eval: true, Orders: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Merged) != 3 || len(out.Align.Models) != 2 {
+		t.Fatalf("outcome %+v", out)
+	}
+	for i, m := range out.Merged {
+		src := out.Sources[i]
+		if m.TestSequential != src.TestSequential || m.ValAccuracy != src.ValAccuracy {
+			t.Errorf("%s: test %v val %v, its source %s: %v %v: alignment changed the function", m.Name, m.TestSequential,
+				m.ValAccuracy, src.Name, src.TestSequential, src.ValAccuracy)
+		}
+	}
+	for _, a := range out.Align.Models {
+		if a.After <= a.Before {
+			t.Errorf("%s: weight cosine %v before, %v after", a.Source, a.Before, a.After)
+		}
+	}
+	ref, _ := s.Get("ind-0")
+	al0, _ := s.Get("al-0")
+	al1, _ := s.Get("al-1")
+	ind1, _ := s.Get("ind-1")
+	if al0.Blocks[0] != ref.Blocks[0] || al1.Blocks[0].Blob == ind1.Blocks[0].Blob || al1.Blocks[0].Source != "al-1" {
+		t.Error("al-0 should point at the reference's blobs, al-1 hold new weights")
+	}
+	if _, err := Merge(s, MergeRequest{Out: "fr", From: []string{"al"}, Method: "random", Count: 2, Seed: 1}); err != nil {
+		t.Errorf("splicing the aligned population: %v", err)
+	}
+	if _, err := Merge(s, MergeRequest{Out: "one", From: []string{"ind-0"}, Method: "align"}); err == nil || !strings.Contains(err.Error(), "at least one model") {
+		t.Errorf("align with one model: %v", err)
+	}
+}
