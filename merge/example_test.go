@@ -44,3 +44,42 @@ func ExampleRandom() {
 	// stem a, head a: a[0] a[1] a[2] c[3] b[4] a[5]
 	// stem b, head b: c[0] b[1] a[2] a[3] c[4] c[5]
 }
+
+func ExampleAlign() {
+	c := vit.DefaultConfig()
+	ref, _ := vit.NewModel("ref", c)
+	ref.Init(1)
+	other, _ := vit.NewModel("other", c)
+	other.Init(2) // an independent initialisation: another basis
+	aligned, rep, err := merge.Align(ref, other, "other-aligned")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(aligned.Name, "is", rep.Source, "with its units permuted onto", rep.Reference)
+	fmt.Println("more similar to the reference:", rep.After > rep.Before)
+	// Output:
+	// other-aligned is other with its units permuted onto ref
+	// more similar to the reference: true
+}
+
+func ExampleGreedySoup() {
+	var models []*vit.Model
+	for i, name := range []string{"a", "b", "c"} {
+		m, _ := vit.NewModel(name, vit.DefaultConfig())
+		m.Init(uint64(i))
+		models = append(models, m)
+	}
+	// A stand-in for validation accuracy: prefer small head weights.
+	score := func(m *vit.Model) float64 {
+		s := 0.0
+		for _, w := range m.Head.W.Data() {
+			s -= float64(w * w)
+		}
+		return s
+	}
+	soup, res, _ := merge.GreedySoup("soup", models, score)
+	fmt.Println(soup.Name, "averages", len(res.Ingredients), "models; it scores at least as well as the best:", res.Score >= res.Steps[0].Alone)
+	// Output:
+	// soup averages 3 models; it scores at least as well as the best: true
+}
