@@ -21,7 +21,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
 	store := newStoreCmd()
 	store.AddCommand(newStoreImportCmd())
-	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd())
+	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd(), newStudyCmd())
 	root.AddCommand(newMergeCmd())
 	root.AddCommand(newAnalyzeCmd())
 	return root

@@ -1,0 +1,109 @@
+package study
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Quickstart is the built-in study run by `frankenvit study` without a file.
+//
+//go:embed quickstart.yaml
+var Quickstart []byte
+
+// File is a study as written in YAML.
+type File struct {
+	Name        string       `yaml:"name"`
+	Data        string       `yaml:"data"`  // default data set of every population (mnist)
+	Limit       int          `yaml:"limit"` // train and test on the first N images only
+	ValFrac     *float64     `yaml:"val_frac"`
+	Seed        uint64       `yaml:"seed"`
+	Model       ModelSpec    `yaml:"model"`  // default sizes
+	Train       TrainSpec    `yaml:"train"`  // default training options
+	Orders      int          `yaml:"orders"` // K of the random:K accuracy of the population tables (default 20)
+	Populations []Population `yaml:"populations"`
+	Merges      []Merge      `yaml:"merges"`
+	Sweeps      []Sweep      `yaml:"sweeps"`
+}
+
+// ModelSpec gives sizes; zero fields take the study's (or the built-in) defaults.
+type ModelSpec struct {
+	Depth  int `yaml:"depth"`
+	Dim    int `yaml:"dim"`
+	Heads  int `yaml:"heads"`
+	MLP    int `yaml:"mlp"`
+	Patch  int `yaml:"patch"`
+	PosDim int `yaml:"pos_dim"`
+}
+
+// TrainSpec gives training options; zero fields take the defaults.
+type TrainSpec struct {
+	Epochs       int     `yaml:"epochs"`
+	ParentEpochs int     `yaml:"parent_epochs"`
+	Batch        int     `yaml:"batch"`
+	LR           float64 `yaml:"lr"`
+	WeightDecay  float64 `yaml:"wd"`
+	ShufflePer   string  `yaml:"shuffle_per"`
+	LayerDropP   float64 `yaml:"layerdrop_p"`
+	PosWeight    float64 `yaml:"pos_weight"`
+	AugmentShift int     `yaml:"augment_shift"`
+}
+
+// Population is a parent and Size members fine-tuned from it (or
+// independent members), trained with `frankenvit population`.
+type Population struct {
+	Name        string    `yaml:"name"`
+	Variant     string    `yaml:"variant"`
+	Size        int       `yaml:"size"`
+	Independent bool      `yaml:"independent"`
+	Data        string    `yaml:"data"`
+	Seed        *uint64   `yaml:"seed"`
+	Model       ModelSpec `yaml:"model"`
+	Train       TrainSpec `yaml:"train"`
+}
+
+// Merge builds stored models out of populations with `frankenvit merge`.
+type Merge struct {
+	Name     string   `yaml:"name"`
+	Method   string   `yaml:"method"` // random | uniform-soup | greedy-soup | search | recipe:FILE
+	From     []string `yaml:"from"`   // populations (their members) or models
+	Count    int      `yaml:"count"`  // random: how many models
+	Seed     uint64   `yaml:"seed"`
+	AnyBlock bool     `yaml:"any_block"`
+}
+
+// Sweep is one `frankenvit bench orders|depth|merge`.
+type Sweep struct {
+	Kind       string   `yaml:"kind"` // orders | depth | merge
+	Models     []string `yaml:"models"`
+	Split      string   `yaml:"split"`
+	Limit      int      `yaml:"limit"`
+	Seed       uint64   `yaml:"seed"`
+	Orders     int      `yaml:"orders"`
+	Repeats    *int     `yaml:"repeats"`
+	OrderBatch int      `yaml:"order_batch"`
+	Strategies string   `yaml:"strategies"`
+	Seeds      int      `yaml:"seeds"`
+	ValLimit   int      `yaml:"val_limit"`
+	References []string `yaml:"references"`
+	Draws      int      `yaml:"draws"`
+	AnyBlock   bool     `yaml:"any_block"`
+}
+
+// Parse reads a study file strictly: an unknown key is an error (a typo
+// should not silently fall back to a default).
+func Parse(data []byte, name string) (*File, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("study %s: %v", name, err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("study %s: more than one YAML document", name)
+	}
+	return &f, nil
+}

@@ -1,0 +1,223 @@
+package study
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/frankenvit/frankenvit/bench/report"
+	"github.com/frankenvit/frankenvit/bench/sweep"
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/workflow"
+)
+
+// Result is what a study produced: the headline tables and where the
+// report is.
+type Result struct {
+	Tables []*table.Table
+	Report string
+}
+
+// Run executes a checked study: trains the populations (finished members are
+// skipped), builds the merges that are not in the store yet, runs the sweeps
+// whose results are not in out with the same options, and writes every
+// table as CSV, every sweep as JSON, CSV, SVG and PNG, and out/report.html.
+func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("study output folder: %v", err)
+	}
+	rep := &report.Report{Title: "frankenvit study " + plan.Name, Source: plan.Source, Text: string(plan.Text), Versions: Versions()}
+	res := &Result{Report: filepath.Join(out, "report.html")}
+	var popTables []*table.Table
+	for _, req := range plan.Populations {
+		req.Log, req.Base.Log = log, log
+		fmt.Fprintf(log, "study %s: population %s\n", plan.Name, req.Prefix)
+		sum, err := workflow.Population(s, req)
+		if err != nil {
+			return nil, fmt.Errorf("population %s: %w", req.Prefix, err)
+		}
+		popTables = append(popTables, populationTable(sum))
+	}
+	if len(popTables) > 0 {
+		rep.Sections = append(rep.Sections, report.Section{Heading: "Populations", Tables: popTables,
+			Text: "Each population: a parent, then members fine-tuned from it with their own seeds. Validation accuracy under the variant's own orders; test accuracy sequential and under random orders (mean ± std over the orders)."})
+		res.Tables = append(res.Tables, popTables...)
+	}
+	var mergeTables []*table.Table
+	for _, req := range plan.Merges {
+		req.Log = log
+		outcome, err := runMerge(s, req, filepath.Join(out, "merge-"+req.Out+".json"), log)
+		if err != nil {
+			return nil, fmt.Errorf("merge %s: %w", req.Out, err)
+		}
+		mergeTables = append(mergeTables, workflow.MergeTables(outcome)...)
+	}
+	if len(mergeTables) > 0 {
+		rep.Sections = append(rep.Sections, report.Section{Heading: "Merges", Tables: mergeTables})
+		res.Tables = append(res.Tables, mergeTables...)
+	}
+	for _, job := range plan.Sweeps {
+		sec, display, err := runSweep(s, job, out, log)
+		if err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", job.ID, err)
+		}
+		rep.Sections = append(rep.Sections, *sec)
+		res.Tables = append(res.Tables, display)
+	}
+	for i, t := range res.Tables {
+		var b bytes.Buffer
+		if err := t.WriteCSV(&b); err != nil {
+			return nil, err
+		}
+		if err := sweep.WriteFileAtomic(filepath.Join(out, fmt.Sprintf("table-%02d.csv", i+1)), b.Bytes()); err != nil {
+			return nil, err
+		}
+	}
+	if err := sweep.WriteFileAtomic(filepath.Join(out, "study.yaml"), plan.Text); err != nil {
+		return nil, err
+	}
+	rep.Generated = time.Now()
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		return nil, err
+	}
+	if err := sweep.WriteFileAtomic(res.Report, b.Bytes()); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func populationTable(sum *workflow.PopulationSummary) *table.Table {
+	t := &table.Table{Title: fmt.Sprintf("population %s (%s, %s)", sum.Prefix, sum.Variant, sum.Data),
+		Header: []string{"model", "role", "seed", "status", "val acc", "test acc sequential", "test acc " + sum.Orders}}
+	pct := func(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
+	for _, m := range sum.Members {
+		t.Add(m.Name, m.Role, fmt.Sprint(m.Seed), m.Status, pct(m.ValAccuracy), pct(m.TestSequential),
+			fmt.Sprintf("%s ± %s", pct(m.TestRandom), pct(m.TestRandomStd)))
+	}
+	return t
+}
+
+// runMerge builds a merge unless its models are in the store already; the
+// outcome is kept beside the report so a rerun can show it again.
+func runMerge(s *checkpoint.Store, req workflow.MergeRequest, record string, log io.Writer) (*workflow.MergeOutcome, error) {
+	first := req.Out
+	if req.Count > 1 {
+		first = fmt.Sprintf("%s-0", req.Out)
+	}
+	if s.Exists(first) {
+		if raw, err := os.ReadFile(record); err == nil {
+			var o workflow.MergeOutcome
+			if json.Unmarshal(raw, &o) == nil {
+				fmt.Fprintf(log, "merge %s: already in the store\n", req.Out)
+				return &o, nil
+			}
+		}
+		return nil, fmt.Errorf("model %s is in the store but this study did not build it (no %s): remove it or rename the merge", first, record)
+	}
+	fmt.Fprintf(log, "merge %s (%s from %v)\n", req.Out, req.Method, req.From)
+	o, err := workflow.Merge(s, req)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return o, sweep.WriteFileAtomic(record, raw)
+}
+
+// runSweep runs a sweep unless out holds its results with the same options.
+func runSweep(s *checkpoint.Store, job SweepJob, out string, log io.Writer) (*report.Section, *table.Table, error) {
+	stem := filepath.Join(out, "sweep-"+job.ID)
+	job.Req.Log = log
+	var doc *sweep.Document
+	if old, err := sweep.ReadDocument(stem + ".json"); err == nil && sameOptions(old.Options, job.Req.Options) && old.Shard == nil {
+		fmt.Fprintf(log, "sweep %s: results in %s.json\n", job.ID, stem)
+		doc = old
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	} else {
+		fmt.Fprintf(log, "sweep %s: %s of %v\n", job.ID, job.Req.Kind, job.Req.Options.Names)
+		if doc, err = workflow.Sweep(s, job.Req); err != nil {
+			return nil, nil, err
+		}
+	}
+	rows := sweep.Summarize(doc, false)
+	doc.Summary = rows
+	display, data := sweep.Tables(doc, rows)
+	if doc.Sweep == sweep.Depth {
+		display = sweep.DepthGrid(doc, rows)
+	}
+	fig := sweep.Figure(doc, rows)
+	var svg, csv bytes.Buffer
+	if err := fig.Write(&svg, "svg"); err != nil {
+		return nil, nil, err
+	}
+	if err := data.WriteCSV(&csv); err != nil {
+		return nil, nil, err
+	}
+	for _, w := range []struct {
+		path string
+		data []byte
+	}{{stem + ".svg", svg.Bytes()}, {stem + ".csv", csv.Bytes()}} {
+		if err := sweep.WriteFileAtomic(w.path, w.data); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := fig.Save(stem + ".png"); err != nil {
+		return nil, nil, err
+	}
+	if err := doc.WriteFile(stem + ".json"); err != nil {
+		return nil, nil, err
+	}
+	sec := &report.Section{Heading: fmt.Sprintf("Sweep %s: %s", job.ID, doc.Sweep), Text: sweepText(doc),
+		Tables: []*table.Table{display}, Figures: []report.Figure{{Caption: display.Title, SVG: svg.Bytes()}}}
+	return sec, display, nil
+}
+
+func sameOptions(a, b sweep.Options) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+func sweepText(d *sweep.Document) string {
+	switch d.Sweep {
+	case sweep.Orders:
+		return "Accuracy with the blocks run sequentially, reversed, in random permutations (one per split), and with a fresh permutation per batch of images and per image. Populations pool their members."
+	case sweep.Depth:
+		return "Accuracy with 0 .. depth-1 blocks removed by each pruning strategy (greedy, influence and angular measure on the validation split); random removal over several seeds. Cells: mean ± half-width of the 95% interval."
+	}
+	return "Accuracy of random Frankenstein models (slot i takes block i of one of n randomly chosen members; stem and head from one of them) against the number n of source members; n = 1 are the members themselves."
+}
+
+// Versions names the program and the Go toolchain that produced a report.
+func Versions() [][2]string {
+	out := [][2]string{{"go", runtime.Version()}, {"os/arch", runtime.GOOS + "/" + runtime.GOARCH}}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return out
+	}
+	out = append(out, [2]string{info.Main.Path, info.Main.Version})
+	for _, set := range info.Settings {
+		if set.Key == "vcs.revision" || set.Key == "vcs.time" || set.Key == "vcs.modified" {
+			out = append(out, [2]string{set.Key, set.Value})
+		}
+	}
+	for _, dep := range info.Deps {
+		switch dep.Path {
+		case "github.com/nlpodyssey/spago", "gonum.org/v1/plot", "gonum.org/v1/gonum", "github.com/klauspost/compress":
+			out = append(out, [2]string{dep.Path, dep.Version})
+		}
+	}
+	return out
+}

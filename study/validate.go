@@ -1,0 +1,318 @@
+package study
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/frankenvit/frankenvit/bench/sweep"
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/prune"
+	"github.com/frankenvit/frankenvit/trainer"
+	"github.com/frankenvit/frankenvit/vit"
+	"github.com/frankenvit/frankenvit/workflow"
+)
+
+// Defaults of a study's sweeps.
+const (
+	DefaultOrders     = 20
+	DefaultRepeats    = 3
+	DefaultOrderBatch = 64
+	DefaultSeeds      = 5
+	DefaultDraws      = 10
+	DefaultParent     = 5
+)
+
+// Plan is a checked study: the requests it will run, in order.
+type Plan struct {
+	Name        string
+	Source      string // the file's name, or "built-in quickstart"
+	Text        []byte
+	Populations []workflow.PopulationRequest
+	Merges      []workflow.MergeRequest
+	Sweeps      []SweepJob
+}
+
+// SweepJob is one sweep with the file names of its results.
+type SweepJob struct {
+	ID  string // e.g. "2-depth": its position and kind, the stem of its files
+	Req workflow.SweepRequest
+}
+
+// problems collects everything wrong with a study.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// Check validates the whole study against the store and the data sets (each
+// data set named is loaded once) and resolves it into a Plan. Every problem
+// is named in the one error returned; nothing is trained or written.
+func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, error) {
+	var bad problems
+	plan := &Plan{Name: f.Name, Source: source, Text: text}
+	if f.Name == "" {
+		bad.add("the study has no name")
+	} else if err := checkpoint.ValidName(f.Name); err != nil {
+		bad.add("name: %v", strings.TrimPrefix(err.Error(), "store: "))
+	}
+	if f.Limit < 0 {
+		bad.add("limit must be >= 0, got %d", f.Limit)
+	}
+	valFrac := 0.1
+	if f.ValFrac != nil {
+		valFrac = *f.ValFrac
+		if valFrac < 0 || valFrac >= 1 {
+			bad.add("val_frac must be in [0, 1), got %g", valFrac)
+		}
+	}
+	orders := f.Orders
+	if orders == 0 {
+		orders = DefaultOrders
+	}
+	if orders < 0 {
+		bad.add("orders must be positive, got %d", orders)
+	}
+	if len(f.Populations) == 0 && len(f.Sweeps) == 0 {
+		bad.add("the study defines no populations and no sweeps")
+	}
+	// What the study will define: population prefixes, model names.
+	defined := map[string]string{} // name -> what defines it
+	datasets := map[string]*dataset.Dataset{}
+	loadData := func(spec string) (*dataset.Dataset, error) {
+		if d, ok := datasets[spec]; ok {
+			return d, nil
+		}
+		d, err := dataset.Load(spec)
+		if err == nil {
+			datasets[spec] = d
+		}
+		return d, err
+	}
+	for i, p := range f.Populations {
+		where := fmt.Sprintf("population %d (%s)", i+1, p.Name)
+		if err := checkpoint.ValidName(workflow.MemberName(p.Name, max(p.Size, 1))); err != nil || p.Name == "" {
+			bad.add("%s: invalid name %q", where, p.Name)
+		}
+		if prev, dup := defined[p.Name]; dup {
+			bad.add("%s: the name %s is already used by %s", where, p.Name, prev)
+		}
+		defined[p.Name] = where
+		for j := 0; j < p.Size; j++ {
+			defined[workflow.MemberName(p.Name, j)] = where
+		}
+		if !p.Independent {
+			defined[workflow.ParentName(p.Name)] = where
+		}
+		if p.Size <= 0 {
+			bad.add("%s: size must be positive, got %d", where, p.Size)
+		}
+		variant, err := vit.ParseVariant(p.Variant)
+		if err != nil {
+			bad.add("%s: %v", where, err)
+		}
+		spec := first(p.Data, f.Data, "mnist")
+		data, err := loadData(spec)
+		if err != nil {
+			bad.add("%s: %v", where, err)
+		}
+		cfg := vit.DefaultConfig()
+		mergeModel(&cfg, f.Model)
+		mergeModel(&cfg, p.Model)
+		cfg.Variant = variant
+		if cfg.PosDim == 0 {
+			cfg.PosDim = vit.DefaultPosDim
+		}
+		if !variant.HasPositionProjection() {
+			cfg.PosDim = 0
+		}
+		if data != nil {
+			cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Classes = data.Train.H, data.Train.W, data.Train.C, len(data.Classes)
+		}
+		if err := cfg.Validate(); err != nil && variant != "" && data != nil {
+			bad.add("%s: %v", where, err)
+		}
+		opt := trainer.DefaultOptions()
+		parentEpochs := DefaultParent
+		mergeTrain(&opt, &parentEpochs, f.Train)
+		mergeTrain(&opt, &parentEpochs, p.Train)
+		opt.Seed = f.Seed
+		if p.Seed != nil {
+			opt.Seed = *p.Seed
+		}
+		if variant != "" {
+			if err := opt.Validate(variant); err != nil {
+				bad.add("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", "; "))
+			}
+		}
+		if parentEpochs <= 0 {
+			bad.add("%s: parent_epochs must be positive, got %d", where, parentEpochs)
+		}
+		plan.Populations = append(plan.Populations, workflow.PopulationRequest{Prefix: p.Name, Size: p.Size,
+			ParentEpochs: parentEpochs, Member: -1, Independent: p.Independent, RandomOrders: orders,
+			Base: workflow.TrainRequest{Config: cfg, Options: opt,
+				Data: workflow.DataOptions{Spec: spec, ValFrac: valFrac, ValSeed: f.Seed, Limit: f.Limit}}})
+	}
+	known := func(name string) bool {
+		if _, ok := defined[name]; ok {
+			return true
+		}
+		if s.Exists(name) {
+			return true
+		}
+		var pop workflow.PopulationSummary
+		return s.GetRecord("populations", name, &pop) == nil
+	}
+	for i, m := range f.Merges {
+		where := fmt.Sprintf("merge %d (%s)", i+1, m.Name)
+		count := max(m.Count, 1)
+		names := []string{m.Name}
+		if count > 1 {
+			names = names[:0]
+			for j := 0; j < count; j++ {
+				names = append(names, fmt.Sprintf("%s-%d", m.Name, j))
+			}
+		}
+		if err := checkpoint.ValidName(names[len(names)-1]); err != nil || m.Name == "" {
+			bad.add("%s: invalid name %q", where, m.Name)
+		}
+		if prev, dup := defined[m.Name]; dup {
+			bad.add("%s: the name %s is already used by %s", where, m.Name, prev)
+		}
+		for _, n := range append(names, m.Name) {
+			defined[n] = where
+		}
+		method, file, _ := strings.Cut(m.Method, ":")
+		switch method {
+		case "random", "uniform-soup", "greedy-soup", "search", "align":
+		case "recipe":
+			if _, err := os.Stat(file); err != nil {
+				bad.add("%s: recipe file %q cannot be read", where, file)
+			}
+		default:
+			bad.add("%s: unknown method %q (want random, uniform-soup, greedy-soup, search, align or recipe:FILE)", where, m.Method)
+		}
+		if len(m.From) == 0 && method != "recipe" {
+			bad.add("%s: from names no population or model", where)
+		}
+		for _, src := range m.From {
+			if !known(src) {
+				bad.add("%s: from names %s, which is not a population or model of the study (nor in store %s)", where, src, s.Dir)
+			}
+		}
+		if m.Count < 0 {
+			bad.add("%s: count must be positive, got %d", where, m.Count)
+		}
+		plan.Merges = append(plan.Merges, workflow.MergeRequest{Out: m.Name, From: m.From, Method: m.Method, Seed: m.Seed,
+			Count: count, AnyBlock: m.AnyBlock, Eval: true, Orders: orders})
+	}
+	for i, sw := range f.Sweeps {
+		where := fmt.Sprintf("sweep %d (%s)", i+1, sw.Kind)
+		o := sweep.Options{Names: sw.Models, Split: first(sw.Split, "test"), Limit: sw.Limit, Seed: sw.Seed}
+		if o.Limit == 0 {
+			o.Limit = f.Limit
+		}
+		switch sw.Kind {
+		case sweep.Orders:
+			o.Orders, o.OrderBatch = positive(sw.Orders, DefaultOrders), positive(sw.OrderBatch, DefaultOrderBatch)
+			o.Repeats = DefaultRepeats
+			if sw.Repeats != nil {
+				o.Repeats = *sw.Repeats
+			}
+		case sweep.Depth:
+			o.Seeds, o.ValLimit, o.References = positive(sw.Seeds, DefaultSeeds), sw.ValLimit, sw.References
+			st, err := prune.ParseStrategies(first(sw.Strategies, "all"))
+			if err != nil {
+				bad.add("%s: strategies: %v", where, err)
+			}
+			for _, s := range st {
+				o.Strategies = append(o.Strategies, string(s))
+			}
+		case sweep.Merge:
+			o.Draws, o.AnyBlock = positive(sw.Draws, DefaultDraws), sw.AnyBlock
+		default:
+			bad.add("%s: unknown kind %q (want orders, depth or merge)", where, sw.Kind)
+		}
+		if o.Split != "test" && o.Split != "val" {
+			bad.add("%s: split must be test or val, got %q", where, o.Split)
+		}
+		if sw.Orders < 0 || sw.Seeds < 0 || sw.Draws < 0 || sw.OrderBatch < 0 || sw.Limit < 0 || sw.ValLimit < 0 ||
+			sw.Repeats != nil && *sw.Repeats < 0 {
+			bad.add("%s: counts and limits must not be negative", where)
+		}
+		if len(sw.Models) == 0 {
+			bad.add("%s: models names nothing to measure", where)
+		}
+		for _, name := range append(append([]string{}, sw.Models...), sw.References...) {
+			if !known(name) {
+				bad.add("%s: %s is not a population or model of the study (nor in store %s)", where, name, s.Dir)
+			}
+		}
+		plan.Sweeps = append(plan.Sweeps, SweepJob{ID: fmt.Sprintf("%d-%s", i+1, sw.Kind),
+			Req: workflow.SweepRequest{Kind: sw.Kind, Options: o}})
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("study %s: %d problem(s), nothing was run: %s", source, len(bad), strings.Join(bad, "; "))
+	}
+	return plan, nil
+}
+
+func first(xs ...string) string {
+	for _, x := range xs {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func positive(x, def int) int {
+	if x == 0 {
+		return def
+	}
+	return x
+}
+
+func mergeModel(c *vit.Config, m ModelSpec) {
+	set := func(dst *int, v int) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	set(&c.Depth, m.Depth)
+	set(&c.Dim, m.Dim)
+	set(&c.Heads, m.Heads)
+	set(&c.MLP, m.MLP)
+	set(&c.Patch, m.Patch)
+	set(&c.PosDim, m.PosDim)
+}
+
+func mergeTrain(o *trainer.Options, parentEpochs *int, t TrainSpec) {
+	if t.Epochs != 0 {
+		o.Epochs = t.Epochs
+	}
+	if t.ParentEpochs != 0 {
+		*parentEpochs = t.ParentEpochs
+	}
+	if t.Batch != 0 {
+		o.Batch = t.Batch
+	}
+	if t.LR != 0 {
+		o.LR = t.LR
+	}
+	if t.WeightDecay != 0 {
+		o.WeightDecay = t.WeightDecay
+	}
+	if t.ShufflePer != "" {
+		o.ShufflePer = t.ShufflePer
+	}
+	if t.LayerDropP != 0 {
+		o.LayerDropP = t.LayerDropP
+	}
+	if t.PosWeight != 0 {
+		o.PosWeight = t.PosWeight
+	}
+	if t.AugmentShift != 0 {
+		o.AugmentShift = t.AugmentShift
+	}
+}
