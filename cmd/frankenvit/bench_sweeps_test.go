@@ -69,7 +69,7 @@ func TestCLISweepShardsEqualWhole(t *testing.T) {
 			}
 			shards = append(shards, p)
 		}
-		merged := cli(t, nil, append(append([]string{"bench", "merge-results", shards[2], shards[0], shards[1]}, out("merged")...))...)
+		merged := cli(t, nil, append([]string{"bench", "merge-results", shards[2], shards[0], shards[1]}, out("merged")...)...)
 		if merged.code != 0 || merged.stdout != whole.stdout {
 			t.Errorf("%s: merged table differs:\n%s\nwhole:\n%s%s", kind, merged.stdout, whole.stdout, merged.stderr)
 		}
