@@ -1,10 +1,13 @@
 // Package sweep measures how a model's accuracy holds up when its blocks are
-// reordered (the orders sweep) or removed (the depth sweep), for many models
-// or population members at once, and summarises the measurements per model
-// or population with means and 95% intervals.
+// reordered (the orders sweep), removed (the depth sweep) or swapped for
+// other population members' blocks (the merge sweep: random Frankenstein
+// models of 1 .. N sources), for many models or population members at once,
+// and summarises the measurements per model or population with means and
+// 95% intervals.
 //
 // A sweep is a list of units of work (one model and one task, such as "the
-// greedy pruning curve of model a"), numbered in a fixed order, so that
+// greedy pruning curve of model a", or one population and a number of
+// sources), numbered in a fixed order, so that
 // --shard i/n runs the units whose number is i modulo n. Every unit yields
 // Samples: one accuracy per plan evaluated. A Document holds the options and
 // the samples; the documents of all shards of a sweep merge into the
