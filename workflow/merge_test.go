@@ -159,7 +159,6 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 		t.Errorf("not evaluated: %+v", out.Merged[0])
 	}
 	rebuild(t, s, "r")
-
 	snap := snapshotDir(t, s.Dir)
 	for _, tc := range []struct {
 		req  MergeRequest
@@ -194,7 +193,22 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 	}
 	if !slices.Equal(snap, snapshotDir(t, s.Dir)) {
 		t.Error("a refused merge changed the store")
+	}	// The splice keeps its donors' blobs alive: removing a donor leaves it whole.
+	before, _, _ := LoadModel(s, "r")
+	if _, err := s.Remove("p-0"); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := s.GC(); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := LoadModel(s, "r")
+	if err != nil {
+		t.Fatalf("the splice after its donor was removed: %v", err)
+	}
+	if !slices.Equal(after.Blocks[0].QkvW.Data(), before.Blocks[0].QkvW.Data()) {
+		t.Error("the splice's first block changed after its donor was removed")
+	}
+
 }
 
 // A splice whose plan is shorter than its stem model's depth exports with
