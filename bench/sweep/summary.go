@@ -21,8 +21,9 @@ type Row struct {
 }
 
 // Summarize groups the samples by name given (or by model, when perModel),
-// kind and number of removed blocks, in the order the groups and kinds first
-// appear, and summarises each.
+// kind and number of removed blocks (or of sources), in the order the groups
+// and kinds first appear, and summarises each; the 95% interval is clipped
+// to [0, 1], the range of an accuracy.
 func Summarize(d *Document, perModel bool) []Row {
 	type key struct {
 		group, kind string
@@ -75,6 +76,8 @@ func Summarize(d *Document, perModel bool) []Row {
 		if d.Sweep == Merge {
 			rows[i].Removed, rows[i].Sources = 0, k.removed
 		}
+		// Accuracies live in [0, 1]; so does the interval shown for them.
+		rows[i].Low, rows[i].High = max(rows[i].Low, 0), min(rows[i].High, 1)
 	}
 	return rows
 }
