@@ -193,7 +193,8 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 	}
 	if !slices.Equal(snap, snapshotDir(t, s.Dir)) {
 		t.Error("a refused merge changed the store")
-	} // The splice keeps its donors' blobs alive: removing a donor leaves it whole.
+	}
+	// The splice keeps its donors' blobs alive: removing a donor leaves it whole.
 	before, _, _ := LoadModel(s, "r")
 	if _, err := s.Remove("p-0"); err != nil {
 		t.Fatal(err)
