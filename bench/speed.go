@@ -23,7 +23,6 @@ import (
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // TorchSpeedScript is bench/torch_speed.py, the PyTorch peer benchmark. It is
@@ -234,9 +233,9 @@ func procStatusMB(field string) float64 {
 }
 
 // MeasureFrankenvit trains and evaluates one model in this process, the way
-// `frankenvit train` and `frankenvit eval` do: each training step is
-// Forward (a fresh random block order), ag.Backward, ClipGradNorm(1),
-// AdamW.Step, ZeroGrad; evaluation runs trainer.Evaluator (the tape-free
+// `frankenvit train` and `frankenvit eval` do: each training step is one
+// trainer.Stepper step (a fresh random block order, forward and backward in
+// shards, ClipGradNorm(1), AdamW); evaluation runs trainer.Evaluator (the tape-free
 // vit.Runner, batches of trainer.EvalBatch) over synthetic 8-bit images under
 // the sequential plan. The resident-set fields describe this whole process,
 // so call it in a fresh process for a clean number.
@@ -266,8 +265,7 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 			ys[i][j] = int32(rng.IntN(c.Classes))
 		}
 	}
-	params := m.Params()
-	opt := trainer.NewAdamW(params, 0.05)
+	stepper := trainer.NewStepper(m, 0.05, 1, 1)
 	sampler := trainer.OrderSampler{Variant: c.Variant, Depth: c.Depth}
 	var loss float32
 	step := func(i int) error {
@@ -279,20 +277,9 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 			}
 			plans = append(plans, p)
 		}
-		st, err := m.Forward(xs[i%2], ys[i%2], B, plans, 1)
-		if err != nil {
-			return err
-		}
-		loss = st.ClassLoss()
-		if err := ag.Backward(st.Loss); err != nil {
-			return err
-		}
-		trainer.ClipGradNorm(params, 1)
-		opt.Step(1e-3)
-		for _, p := range params {
-			p.ZeroGrad()
-		}
-		return nil
+		st, err := stepper.Step(xs[i%2], ys[i%2], B, plans, 1e-3)
+		loss = float32(st.Loss)
+		return err
 	}
 	for i := 0; i < run.Warmup; i++ {
 		if err := step(i); err != nil {

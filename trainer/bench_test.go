@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/vit"
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // BenchmarkTrainStep measures training throughput of the default model
@@ -28,23 +27,13 @@ func BenchmarkTrainStep(b *testing.B) {
 	for i := range labels {
 		labels[i] = int32(rng.IntN(10))
 	}
-	params := m.Params()
-	opt := NewAdamW(params, 0.05)
+	stepper := NewStepper(m, 0.05, 1, 1)
 	sampler := OrderSampler{Variant: vit.Shuffle, Depth: 6}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		plans, _ := resolvePlans(m, sampler.Draw(rng, B))
-		st, err := m.Forward(x, labels, B, plans, 1)
-		if err != nil {
+		if _, err := stepper.Step(x, labels, B, plans, 1e-3); err != nil {
 			b.Fatal(err)
-		}
-		if err := ag.Backward(st.Loss); err != nil {
-			b.Fatal(err)
-		}
-		ClipGradNorm(params, 1)
-		opt.Step(1e-3)
-		for _, p := range params {
-			p.ZeroGrad()
 		}
 	}
 	b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "images/s")

@@ -2,30 +2,43 @@ package trainer
 
 import (
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/vit"
+	"github.com/frankenvit/frankenvit/vit/kernels"
 )
 
 // EvalBatch is the batch size of tape-free evaluation.
 const EvalBatch = 256
 
 // Evaluator measures accuracy of plans on one split, reusing its buffers.
+// Batches are spread over GOMAXPROCS workers, each with its own tape-free
+// runner and single-threaded kernels, and their results are added up in
+// batch order, so the numbers do not depend on the number of workers.
 type Evaluator struct {
 	Model *vit.Model
 	Split *dataset.Split
 	Norm  dataset.Normalization
 	// OnProgress, if set, is told after each batch of AccuracyOfPlans.
 	OnProgress func(done, total int)
-	runner     *vit.Runner
-	x          []float32
-	labels     []int32
-	idx        []int
+	workers    []*evalWorker
+}
+
+// evalWorker holds one worker's runner and batch buffers.
+type evalWorker struct {
+	runner *vit.Runner
+	x      []float32
+	labels []int32
+	idx    []int
+	levels [][]float32 // hidden state per depth of the plan trie
 }
 
 // NewEvaluator prepares evaluation of m's plans on split.
 func NewEvaluator(m *vit.Model, split *dataset.Split, norm dataset.Normalization) *Evaluator {
-	return &Evaluator{Model: m, Split: split, Norm: norm, runner: vit.NewRunner(m)}
+	return &Evaluator{Model: m, Split: split, Norm: norm}
 }
 
 // Accuracy runs plan over the whole split and returns accuracy and mean
@@ -34,46 +47,97 @@ func (e *Evaluator) Accuracy(plan vit.Plan) (acc, loss float64) {
 	return e.accuracy(func(int) vit.Plan { return plan })
 }
 
-// accuracy evaluates with a plan chosen per batch (batch index given).
+// accuracy evaluates with a plan chosen per batch (batch index given);
+// planFor is called for every batch in order before any batch runs.
 func (e *Evaluator) accuracy(planFor func(batch int) vit.Plan) (acc, loss float64) {
 	n := e.Split.N
 	if n == 0 {
 		return 0, 0
 	}
-	correct := 0
-	var lossSum float64
-	for start, batch := 0, 0; start < n; start, batch = start+EvalBatch, batch+1 {
-		B := e.fillBatch(start)
-		c, l := e.score(e.runner.Logits(e.x, B, planFor(batch)), B)
-		correct += c
-		lossSum += l
+	plans := make([]vit.Plan, e.batches())
+	for b := range plans {
+		plans[b] = planFor(b)
 	}
-	return float64(correct) / float64(n), lossSum / float64(n)
+	correct := make([]int, len(plans))
+	losses := make([]float64, len(plans))
+	e.forBatches(false, func(w *evalWorker, batch, B int) {
+		correct[batch], losses[batch] = e.score(w, w.runner.Logits(w.x, B, plans[batch]), B)
+	})
+	total := 0
+	var lossSum float64
+	for b := range plans {
+		total += correct[b]
+		lossSum += losses[b]
+	}
+	return float64(total) / float64(n), lossSum / float64(n)
 }
 
-// fillBatch loads the evaluation batch starting at image start into e.x and
-// e.labels and returns its size.
-func (e *Evaluator) fillBatch(start int) int {
-	B := min(EvalBatch, e.Split.N-start)
-	e.x = grow(e.x, B*e.Split.ImageSize())
-	e.labels = growInt32(e.labels, B)
-	e.idx = e.idx[:0]
-	for i := 0; i < B; i++ {
-		e.idx = append(e.idx, start+i)
+func (e *Evaluator) batches() int { return (e.Split.N + EvalBatch - 1) / EvalBatch }
+
+// forBatches loads every evaluation batch into a worker's buffers and calls
+// fn on it; batches run concurrently on up to GOMAXPROCS workers, so fn must
+// keep its results apart by batch index. With progress, OnProgress is told
+// after every batch.
+func (e *Evaluator) forBatches(progress bool, fn func(w *evalWorker, batch, B int)) {
+	batches := e.batches()
+	W := min(runtime.GOMAXPROCS(0), batches)
+	for len(e.workers) < W {
+		e.workers = append(e.workers, &evalWorker{runner: vit.NewRunner(e.Model)})
 	}
-	e.Split.Fill(e.x, e.labels, e.idx, e.Norm, nil, nil)
+	if W > 1 {
+		defer kernels.SetWorkers(kernels.SetWorkers(max(1, runtime.GOMAXPROCS(0)/W)))
+	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	done := 0
+	work := func(w *evalWorker) {
+		for {
+			batch := int(next.Add(1) - 1)
+			if batch >= batches {
+				return
+			}
+			B := e.fillBatch(w, batch*EvalBatch)
+			fn(w, batch, B)
+			if progress && e.OnProgress != nil {
+				mu.Lock()
+				done++
+				e.OnProgress(done, batches)
+				mu.Unlock()
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range e.workers[1:W] {
+		wg.Add(1)
+		go func() { defer wg.Done(); work(w) }()
+	}
+	work(e.workers[0])
+	wg.Wait()
+}
+
+// fillBatch loads the evaluation batch starting at image start into the
+// worker's buffers and returns its size.
+func (e *Evaluator) fillBatch(w *evalWorker, start int) int {
+	B := min(EvalBatch, e.Split.N-start)
+	w.x = grow(w.x, B*e.Split.ImageSize())
+	w.labels = growInt32(w.labels, B)
+	w.idx = w.idx[:0]
+	for i := 0; i < B; i++ {
+		w.idx = append(w.idx, start+i)
+	}
+	e.Split.Fill(w.x, w.labels, w.idx, e.Norm, nil, nil)
 	return B
 }
 
 // score counts the correct predictions of a batch and sums its cross-entropy.
-func (e *Evaluator) score(logits []float32, B int) (correct int, loss float64) {
+func (e *Evaluator) score(w *evalWorker, logits []float32, B int) (correct int, loss float64) {
 	classes := e.Model.Config.Classes
 	for i := 0; i < B; i++ {
 		row := logits[i*classes : (i+1)*classes]
-		if argmax(row) == int(e.labels[i]) {
+		if argmax(row) == int(w.labels[i]) {
 			correct++
 		}
-		loss += crossEntropy(row, int(e.labels[i]))
+		loss += crossEntropy(row, int(w.labels[i]))
 	}
 	return correct, loss
 }

@@ -6,7 +6,8 @@ import "github.com/frankenvit/frankenvit/vit"
 // arranged in a trie of blocks, and for each batch of images the trie is
 // walked depth first, so the hidden state after a shared prefix is computed
 // once and kept only while plans below it run. The cache is bounded: one
-// batch of activations per depth of the deepest plan. Batches have the size
+// batch of activations per depth of the deepest plan, per evaluation worker.
+// Batches have the size
 // Accuracy uses, so the results are bit-identical to evaluating every plan
 // on its own.
 
@@ -70,34 +71,37 @@ func (e *Evaluator) AccuracyOfPlans(plans []vit.Plan) (acc, loss []float64) {
 	}
 	root, depth := buildTrie(plans)
 	hidden := e.Model.Config.Tokens() * e.Model.Config.Dim
-	levels := make([][]float32, depth+1)
-	correct := make([]int, len(plans))
-	batches := (n + EvalBatch - 1) / EvalBatch
-	for start, batch := 0, 0; start < n; start, batch = start+EvalBatch, batch+1 {
-		B := e.fillBatch(start)
-		for d := range levels {
-			levels[d] = grow(levels[d], B*hidden)
+	batches := e.batches()
+	correct := make([][]int, batches)
+	losses := make([][]float64, batches)
+	e.forBatches(true, func(w *evalWorker, batch, B int) {
+		correct[batch], losses[batch] = make([]int, len(plans)), make([]float64, len(plans))
+		w.levels = append(w.levels, make([][]float32, max(0, depth+1-len(w.levels)))...)
+		for d := 0; d <= depth; d++ {
+			w.levels[d] = grow(w.levels[d], B*hidden)
 		}
-		e.runner.Embed(levels[0], e.x, B)
+		w.runner.Embed(w.levels[0], w.x, B)
 		var visit func(t *planTrie, d int)
 		visit = func(t *planTrie, d int) {
 			for _, p := range t.ends {
-				c, l := e.score(e.runner.HeadLogits(levels[d], B), B)
-				correct[p] += c
-				loss[p] += l
+				correct[batch][p], losses[batch][p] = e.score(w, w.runner.HeadLogits(w.levels[d], B), B)
 			}
 			for _, c := range t.children {
-				e.runner.RunBlock(levels[d+1], levels[d], B, c.block, d)
+				w.runner.RunBlock(w.levels[d+1], w.levels[d], B, c.block, d)
 				visit(c, d+1)
 			}
 		}
 		visit(root, 0)
-		if e.OnProgress != nil {
-			e.OnProgress(batch+1, batches)
+	})
+	total := make([]int, len(plans))
+	for batch := range correct {
+		for p := range plans {
+			total[p] += correct[batch][p]
+			loss[p] += losses[batch][p]
 		}
 	}
 	for p := range plans {
-		acc[p] = float64(correct[p]) / float64(n)
+		acc[p] = float64(total[p]) / float64(n)
 		loss[p] /= float64(n)
 	}
 	return acc, loss

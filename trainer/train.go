@@ -9,7 +9,6 @@ import (
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/vit"
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // Options are the training hyper-parameters (the train flags).
@@ -147,7 +146,8 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 	sched := Schedule{Peak: opt.LR, Warmup: int(opt.WarmupFrac * float64(stepsPerEpoch*opt.Epochs)),
 		Total: stepsPerEpoch * opt.Epochs, Final: opt.FinalLRFrac}
 	params := m.Params()
-	optim := NewAdamW(params, opt.WeightDecay)
+	stepper := NewStepper(m, opt.WeightDecay, opt.ClipNorm, float32(opt.PosWeight))
+	optim := stepper.Opt
 	sampler := OrderSampler{Variant: v, Depth: len(m.Blocks), PerSample: opt.ShufflePer == "sample", LayerDropP: opt.LayerDropP}
 	var aug *dataset.Augment
 	if opt.AugmentShift > 0 {
@@ -200,30 +200,21 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 			if err != nil {
 				return nil, err
 			}
-			st, err := m.Forward(x[:B*size], labels[:B], B, plans, float32(opt.PosWeight))
-			if err != nil {
-				return nil, err
-			}
-			loss := float64(st.ClassLoss())
-			if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(float64(st.SlotLoss())) {
+			lr = sched.LR((epoch-1)*stepsPerEpoch + step)
+			st, err := stepper.Step(x[:B*size], labels[:B], B, plans, lr)
+			if errors.Is(err, ErrNonFinite) {
 				kept := "no epoch finished, nothing was stored"
 				if res.BestEpoch > 0 {
 					kept = fmt.Sprintf("keeping the checkpoint of epoch %d", res.BestEpoch)
 				}
-				return res, fmt.Errorf("%w: loss %v at epoch %d step %d (lr %.3g); %s", ErrNonFinite, loss, epoch, step+1, lr, kept)
+				return res, fmt.Errorf("%w: loss %v at epoch %d step %d (lr %.3g); %s", ErrNonFinite, st.Loss, epoch, step+1, lr, kept)
 			}
-			if err := ag.Backward(st.Loss); err != nil {
+			if err != nil {
 				return nil, err
 			}
-			ClipGradNorm(params, opt.ClipNorm)
-			lr = sched.LR((epoch-1)*stepsPerEpoch + step)
-			optim.Step(lr)
-			for _, p := range params {
-				p.ZeroGrad()
-			}
-			lossSum += loss * float64(B)
-			slotSum += float64(st.SlotLoss()) * float64(B)
-			correct += countCorrect(st.Logits(), labels[:B], m.Config.Classes)
+			lossSum += st.Loss * float64(B)
+			slotSum += st.SlotLoss * float64(B)
+			correct += st.Correct
 			seen += B
 			hooks.Progress.Update(step+1, lossSum/float64(seen), float64(correct)/float64(seen), float64(seen)/time.Since(start).Seconds())
 		}

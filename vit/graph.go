@@ -44,6 +44,16 @@ func (s *Step) SlotLoss() float32 {
 // length); slot i of sample s runs plans[s][i]. posWeight weighs the mean
 // slot-prediction loss of blocks that carry a slot head.
 func (m *Model) Forward(x []float32, labels []int32, B int, plans []Plan, posWeight float32) (*Step, error) {
+	return m.ForwardShard(x, labels, B, B, plans, posWeight)
+}
+
+// ForwardShard is Forward for B samples that are one shard of a batch of
+// total samples: the losses are divided by total instead of B, so the
+// gradients of a batch's shards add up to the gradient of the whole batch.
+func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []Plan, posWeight float32) (*Step, error) {
+	if total < B || B <= 0 {
+		return nil, fmt.Errorf("a shard of %d samples from a batch of %d", B, total)
+	}
 	if len(plans) != 1 && len(plans) != B {
 		return nil, fmt.Errorf("need one plan for the batch or one per sample, got %d plans for %d samples", len(plans), B)
 	}
@@ -63,17 +73,17 @@ func (m *Model) Forward(x []float32, labels []int32, B int, plans []Plan, posWei
 	for slot := 0; slot < slots; slot++ {
 		groups, blocks := groupBySlot(plans, slot, B)
 		if len(groups) == 1 {
-			h = m.blockGraph(st, h, blocks[0], slot, B, slots, posWeight, B)
+			h = m.blockGraph(st, h, blocks[0], slot, B, slots, posWeight, total)
 			continue
 		}
 		parts := make([]mat.Tensor, len(groups))
 		for g, samples := range groups {
 			hg := run(&gatherOp{h: h, samples: samples, B: B, T: T, D: D})
-			parts[g] = m.blockGraph(st, hg, blocks[g], slot, len(samples), slots, posWeight, B)
+			parts[g] = m.blockGraph(st, hg, blocks[g], slot, len(samples), slots, posWeight, total)
 		}
 		h = run(&scatterOp{parts: parts, groups: groups, B: B, T: T, D: D})
 	}
-	st.head = &headLossOp{h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{targets: labels, scale: 1 / float32(B)}}
+	st.head = &headLossOp{h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{targets: labels, scale: 1 / float32(total)}}
 	st.classLoss = run(st.head)
 	st.Loss = st.classLoss
 	if len(st.posLosses) > 0 {
@@ -110,9 +120,9 @@ func groupBySlot(plans []Plan, slot, B int) ([][]int, []*Block) {
 }
 
 // blockGraph runs one block at a slot on n samples; the slot loss is scaled
-// so that summed over slots and groups it is posWeight times the mean over
-// slots of the batch-mean cross-entropy.
-func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int, posWeight float32, B int) mat.Tensor {
+// so that summed over slots, groups and shards it is posWeight times the mean
+// over slots of the batch-mean cross-entropy (total is the batch size).
+func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int, posWeight float32, total int) mat.Tensor {
 	T := m.Config.Tokens()
 	rows := n * T
 	if bl.PosProj != nil {
@@ -125,8 +135,14 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 		for i := range targets {
 			targets[i] = int32(slot)
 		}
-		scale := posWeight / float32(slots*B)
-		op := &posHeadLossOp{h: h, bl: bl, B: n, T: T, ce: crossEntropy{targets: targets, scale: scale}}
+		scale := posWeight / float32(slots*total)
+		op := &posHeadLossOp{h: h, bl: bl, B: n, T: T, ce: crossEntropy{targets: targets, scale: scale}, done: make(chan struct{})}
+		for i := len(st.posHeads) - 1; i >= 0; i-- {
+			if st.posHeads[i].bl == bl {
+				st.posHeads[i].next = op
+				break
+			}
+		}
 		st.posHeads = append(st.posHeads, op)
 		st.posLosses = append(st.posLosses, run(op))
 	}

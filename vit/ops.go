@@ -200,12 +200,20 @@ func (o *headLossOp) Backward(gy mat.Tensor) error {
 }
 
 // posHeadLossOp: h -> scale * sum_b CE(pos_head(mean_t h[b,t]), slot).
+//
+// All slot losses get their gradient at once, so the Backward of every slot
+// head runs at the same time. When one block's slot head runs at several
+// slots (per-sample orders), its parameter gradients are added in a fixed
+// order, from the latest slot down: each op waits for the next use of the
+// same head (later), which keeps training bit-reproducible.
 type posHeadLossOp struct {
 	h    mat.Tensor
 	bl   *Block
 	B, T int
 	ce   crossEntropy
 	acts posHeadActs
+	next *posHeadLossOp // the same block's slot head at a later slot, if any
+	done chan struct{}  // closed once this op's parameter gradients are in
 }
 
 func (o *posHeadLossOp) Operands() []mat.Tensor {
@@ -220,9 +228,15 @@ func (o *posHeadLossOp) Forward() (mat.Tensor, error) {
 func (o *posHeadLossOp) Backward(gy mat.Tensor) error {
 	dlogits := o.ce.backward(f32(gy)[0], o.B, o.bl.Slots)
 	dh := make([]float32, o.B*o.T*o.bl.Dim)
+	if o.next != nil {
+		<-o.next.done
+	}
 	o.bl.mu.Lock()
 	posHeadBackward(dh, dlogits, &o.acts, o.bl, o.B, o.T)
 	o.bl.mu.Unlock()
+	if o.done != nil {
+		close(o.done)
+	}
 	o.h.AccGrad(wrap(dh, o.B*o.T, o.bl.Dim))
 	return nil
 }

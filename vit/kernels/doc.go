@@ -29,7 +29,8 @@
 //     each call; small ones stay on the calling goroutine. Inside the kernels
 //     the chunks (fixed by the shapes) are handed out dynamically, so a
 //     helper goroutine that the OS schedules late does not stall the call.
-//     Calls may run concurrently on different buffers.
+//     Calls may run concurrently on different buffers; [SetWorkers] caps
+//     the goroutines per call when the caller already runs calls side by side.
 //
 // # Implementations
 //

@@ -6,6 +6,26 @@ import (
 	"sync/atomic"
 )
 
+// workerLimit caps the goroutines of one kernel call; 0 means GOMAXPROCS.
+var workerLimit atomic.Int32
+
+// SetWorkers caps the goroutines one kernel call may use (n <= 0 lifts the
+// cap, leaving GOMAXPROCS) and returns the previous cap. Results never depend
+// on it. Callers that run several kernel calls at once, such as the
+// data-parallel shards of a training step, set it so that the calls do not
+// fight over the cores.
+func SetWorkers(n int) (previous int) {
+	return int(workerLimit.Swap(int32(max(n, 0))))
+}
+
+func maxWorkers() int {
+	w := runtime.GOMAXPROCS(0)
+	if l := int(workerLimit.Load()); l > 0 && l < w {
+		w = l
+	}
+	return w
+}
+
 // Parallel runs fn over [0,n) split into contiguous chunks across
 // min(GOMAXPROCS, n/grain) goroutines (at least one). Chunk i of w covers
 // [i*n/w, (i+1)*n/w), so the split depends only on n, grain and the worker
@@ -23,7 +43,7 @@ func workers(n, grain int) int {
 	if grain < 1 {
 		grain = 1
 	}
-	w := runtime.GOMAXPROCS(0)
+	w := maxWorkers()
 	if m := n / grain; m < w {
 		w = m
 	}
@@ -68,7 +88,7 @@ func parallelChunks(n, chunk int, fn func(lo, hi int)) {
 	}
 	chunk = max(chunk, 1)
 	chunks := (n + chunk - 1) / chunk
-	w := min(runtime.GOMAXPROCS(0), chunks)
+	w := min(maxWorkers(), chunks)
 	if w <= 1 {
 		fn(0, n)
 		return

@@ -1,0 +1,147 @@
+package trainer
+
+import (
+	"errors"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/frankenvit/frankenvit/vit"
+	"github.com/frankenvit/frankenvit/vit/kernels"
+	"github.com/nlpodyssey/spago/ag"
+)
+
+// TrainShards is how many shards a training batch is split into. Each shard
+// runs forward and backward on its own goroutine (the model for shard 0, a
+// gradient shadow of it for the others) with single-threaded kernels, which
+// keeps both cores busy through the small element-wise and attention work
+// that intra-op threading cannot split well. The count is fixed, not taken
+// from the machine, so the numbers do not depend on GOMAXPROCS.
+const TrainShards = 2
+
+// minShardSamples is the smallest shard worth its own goroutine.
+const minShardSamples = 8
+
+// Stepper performs training steps of one model: forward and backward of a
+// batch (in shards), gradient clipping and the AdamW update. trainer.Train,
+// the benchmarks and `frankenvit bench speed` all train through it.
+type Stepper struct {
+	Model     *vit.Model
+	Opt       *AdamW
+	ClipNorm  float64 // <= 0: no clipping
+	PosWeight float32 // weight of the shuffle-predict slot loss
+	params    []*vit.Param
+	shadows   []*vit.Model // shadows[k-1] differentiates shard k
+}
+
+// NewStepper prepares a stepper with AdamW (weight decay wd) over m.
+func NewStepper(m *vit.Model, wd, clipNorm float64, posWeight float32) *Stepper {
+	s := &Stepper{Model: m, params: m.Params(), ClipNorm: clipNorm, PosWeight: posWeight}
+	s.Opt = NewAdamW(s.params, wd)
+	for k := 1; k < TrainShards; k++ {
+		s.shadows = append(s.shadows, m.GradShadow())
+	}
+	return s
+}
+
+// StepStats describes one step's batch.
+type StepStats struct {
+	Loss     float64 // batch-mean classification loss
+	SlotLoss float64 // batch-mean slot-prediction loss (0 without slot heads)
+	Correct  int     // samples classified correctly (before the update)
+}
+
+// Step trains on one batch of B samples: x holds the normalised images,
+// plans one plan for the batch or one per sample, all over the model's own
+// blocks. With a non-finite loss nothing is updated and the error wraps
+// ErrNonFinite.
+func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr float64) (StepStats, error) {
+	shards := shardBounds(B)
+	size := s.Model.Config.ImageSize()
+	stats := make([]StepStats, len(shards))
+	errs := make([]error, len(shards))
+	run := func(k int) {
+		lo, hi := shards[k][0], shards[k][1]
+		m, ps := s.Model, plans
+		if len(plans) > 1 {
+			ps = plans[lo:hi]
+		}
+		if k > 0 {
+			m = s.shadows[k-1]
+			mapped := make([]vit.Plan, len(ps))
+			for i, p := range ps {
+				q, ok := s.Model.ShadowPlan(p, m)
+				if !ok {
+					errs[k] = errors.New("trainer: a training plan may only hold the model's own blocks")
+					return
+				}
+				mapped[i] = q
+			}
+			ps = mapped
+		}
+		st, err := m.ForwardShard(x[lo*size:hi*size], labels[lo:hi], hi-lo, B, ps, s.PosWeight)
+		if err != nil {
+			errs[k] = err
+			return
+		}
+		stats[k] = StepStats{Loss: float64(st.ClassLoss()), SlotLoss: float64(st.SlotLoss()),
+			Correct: countCorrect(st.Logits(), labels[lo:hi], m.Config.Classes)}
+		if isFinite(stats[k]) {
+			errs[k] = ag.Backward(st.Loss)
+		}
+	}
+	if len(shards) == 1 {
+		run(0)
+	} else {
+		defer kernels.SetWorkers(kernels.SetWorkers(max(1, runtime.GOMAXPROCS(0)/len(shards))))
+		var wg sync.WaitGroup
+		for k := 1; k < len(shards); k++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); run(k) }()
+		}
+		run(0)
+		wg.Wait()
+	}
+	var total StepStats
+	for _, st := range stats {
+		total.Loss += st.Loss
+		total.SlotLoss += st.SlotLoss
+		total.Correct += st.Correct
+	}
+	for k := 1; k < len(shards); k++ {
+		s.shadows[k-1].AddGradsInto(s.Model)
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.zeroGrads()
+		return total, err
+	}
+	if !isFinite(total) {
+		s.zeroGrads()
+		return total, ErrNonFinite
+	}
+	ClipGradNorm(s.params, s.ClipNorm)
+	s.Opt.Step(lr)
+	s.zeroGrads()
+	return total, nil
+}
+
+func (s *Stepper) zeroGrads() {
+	for _, p := range s.params {
+		p.ZeroGrad()
+	}
+}
+
+func isFinite(st StepStats) bool {
+	return !math.IsNaN(st.Loss) && !math.IsInf(st.Loss, 0) && !math.IsNaN(st.SlotLoss) && !math.IsInf(st.SlotLoss, 0)
+}
+
+// shardBounds splits [0,B) into TrainShards contiguous shards, or fewer when
+// shards would hold under minShardSamples samples.
+func shardBounds(B int) [][2]int {
+	n := max(1, min(TrainShards, B/minShardSamples))
+	out := make([][2]int, n)
+	for k := range out {
+		out[k] = [2]int{k * B / n, (k + 1) * B / n}
+	}
+	return out
+}

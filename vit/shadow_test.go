@@ -1,0 +1,119 @@
+package vit
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nlpodyssey/spago/ag"
+)
+
+// TestShardsAddUpToTheBatch differentiates a batch whole, then as two shards
+// (the first on the model, the second on a gradient shadow, at the same
+// time): the losses and, after AddGradsInto, every gradient must agree.
+func TestShardsAddUpToTheBatch(t *testing.T) {
+	const B, split = 10, 4
+	for _, v := range Variants {
+		for _, perSample := range []bool{false, true} {
+			c := tinyConfig(v)
+			m := randomModel(t, "m", c, 3)
+			x, labels := randomImages(c, B, 4), randomLabels(c, B, 5)
+			rng := rand.New(rand.NewPCG(6, 7))
+			plans := []Plan{mustPlan(t, m, rng.Perm(c.Depth)...)}
+			if perSample {
+				plans = plans[:0]
+				for i := 0; i < B; i++ {
+					plans = append(plans, mustPlan(t, m, rng.Perm(c.Depth)...))
+				}
+			}
+			whole, err := m.Forward(x, labels, B, plans, 0.7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ag.Backward(whole.Loss); err != nil {
+				t.Fatal(err)
+			}
+			want := snapshotGrads(m)
+			for _, p := range m.Params() {
+				p.ZeroGrad()
+			}
+
+			shadow := m.GradShadow()
+			first, second := plans, plans
+			if perSample {
+				first, second = plans[:split], plans[split:]
+			}
+			var mapped []Plan
+			for _, p := range second {
+				q, ok := m.ShadowPlan(p, shadow)
+				if !ok {
+					t.Fatal("ShadowPlan refused the model's own blocks")
+				}
+				mapped = append(mapped, q)
+			}
+			size := c.ImageSize()
+			done := make(chan float64)
+			go func() {
+				st, err := shadow.ForwardShard(x[split*size:], labels[split:], B-split, B, mapped, 0.7)
+				if err != nil {
+					t.Error(err)
+					done <- 0
+					return
+				}
+				if err := ag.Backward(st.Loss); err != nil {
+					t.Error(err)
+				}
+				done <- float64(st.ClassLoss() + st.SlotLoss()*0.7)
+			}()
+			st, err := m.ForwardShard(x[:split*size], labels[:split], split, B, first, 0.7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ag.Backward(st.Loss); err != nil {
+				t.Fatal(err)
+			}
+			loss := float64(st.ClassLoss()+st.SlotLoss()*0.7) + <-done
+			shadow.AddGradsInto(m)
+			if wl := float64(whole.ClassLoss() + whole.SlotLoss()*0.7); math.Abs(loss-wl) > 1e-5*math.Max(1, wl) {
+				t.Errorf("%s per-sample=%v: shard losses add to %v, the batch's is %v", v, perSample, loss, wl)
+			}
+			got := snapshotGrads(m)
+			for i, p := range m.Params() {
+				for j := range want[i] {
+					if d := math.Abs(float64(got[i][j] - want[i][j])); d > 1e-5+1e-4*math.Abs(float64(want[i][j])) {
+						t.Fatalf("%s per-sample=%v: %s[%d] shards %v, batch %v", v, perSample, p.Name, j, got[i][j], want[i][j])
+					}
+				}
+			}
+			for _, p := range shadow.Params() {
+				for _, g := range p.Grad {
+					if g != 0 {
+						t.Fatalf("%s: the shadow's gradient of %s was not cleared", v, p.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGradShadowSharesWeights: an update of the model is seen by its shadow.
+func TestGradShadowSharesWeights(t *testing.T) {
+	m := randomModel(t, "m", tinyConfig(Shuffle), 1)
+	s := m.GradShadow()
+	m.Blocks[1].QkvW.Data()[3] = 42
+	if s.Blocks[1].QkvW.Data()[3] != 42 {
+		t.Fatal("the shadow does not share the model's weights")
+	}
+	other := randomModel(t, "o", tinyConfig(Shuffle), 2)
+	if _, ok := m.ShadowPlan(Plan{other.Blocks[0]}, s); ok {
+		t.Fatal("ShadowPlan accepted another model's block")
+	}
+}
+
+func snapshotGrads(m *Model) [][]float32 {
+	var out [][]float32
+	for _, p := range m.Params() {
+		out = append(out, append([]float32(nil), p.Grad...))
+	}
+	return out
+}
