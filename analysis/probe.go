@@ -174,7 +174,10 @@ func (p *Probe) Predict(x []float32) int {
 // slotProbe trains one probe per block on the block's outputs over the
 // random orders of the sweep, labelled with the slot it ran in. The images
 // are split once, by seed: the probes see the outputs of the training images
-// only and are scored on those of the held-out images.
+// only and are scored on those of the held-out images. Each output is first
+// layer-normalised (no affine), so a probe is exactly the function class of a
+// shuffle-predict position head, fc(LN(x)), and cannot read the slot from
+// the mere growth of the residual stream's scale along the depth.
 func slotProbe(sw *sweep, o ProbeOptions, holdout float64, seed uint64, progress func(done, total int)) (*SlotPrediction, error) {
 	L, D := sw.depth, sw.dim
 	perm := rand.New(rand.NewPCG(seed, 0x5107)).Perm(sw.n)
@@ -193,7 +196,7 @@ func slotProbe(sw *sweep, o ProbeOptions, holdout float64, seed uint64, progress
 					continue
 				}
 				for _, i := range train {
-					x = append(x, sw.feats[k][s][i*D:(i+1)*D]...)
+					x = append(x, layerNormed(sw.feats[k][s][i*D:(i+1)*D])...)
 					y = append(y, s)
 				}
 			}
@@ -212,7 +215,7 @@ func slotProbe(sw *sweep, o ProbeOptions, holdout float64, seed uint64, progress
 					continue
 				}
 				for _, i := range test {
-					conf[b][s][p.Predict(sw.feats[k][s][i*D:(i+1)*D])]++
+					conf[b][s][p.Predict(layerNormed(sw.feats[k][s][i*D:(i+1)*D]))]++
 				}
 			}
 		}
@@ -221,4 +224,23 @@ func slotProbe(sw *sweep, o ProbeOptions, holdout float64, seed uint64, progress
 		}
 	}
 	return slotPrediction("linear probe", conf, L, L), nil
+}
+
+// layerNormed returns (x - mean(x)) / std(x) of one vector, as LayerNorm
+// without its affine part (eps as the model's).
+func layerNormed(x []float32) []float32 {
+	var m, v float64
+	for _, e := range x {
+		m += float64(e)
+	}
+	m /= float64(len(x))
+	for _, e := range x {
+		v += (float64(e) - m) * (float64(e) - m)
+	}
+	rstd := 1 / math.Sqrt(v/float64(len(x))+1e-6)
+	out := make([]float32, len(x))
+	for i, e := range x {
+		out[i] = float32((float64(e) - m) * rstd)
+	}
+	return out
 }

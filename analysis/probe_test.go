@@ -112,3 +112,35 @@ func TestProbeRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Outputs that differ between slots only in scale (the residual stream
+// growing along the depth) tell a probe nothing: it sees them normalised.
+func TestProbeIgnoresScale(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const slots, n, dim = 3, 200, 8
+	sw := &sweep{depth: slots, dim: dim, n: n, random: slots, plans: BalancedOrders(slots, slots, 1)}
+	// A common direction plus noise: scaled, its mean moves with the slot,
+	// which a linear probe on raw outputs would read.
+	base := make([]float32, n*dim)
+	for i := range base {
+		base[i] = float32(i%dim) - 3 + 0.3*float32(rng.NormFloat64())
+	}
+	sw.feats = make([][][]float32, slots)
+	for k := range sw.feats {
+		sw.feats[k] = make([][]float32, slots)
+		for s := range sw.feats[k] {
+			f := make([]float32, n*dim)
+			for i, v := range base {
+				f[i] = v * float32(1+3*s) // the same direction, a slot-dependent scale
+			}
+			sw.feats[k][s] = f
+		}
+	}
+	sp, err := slotProbe(sw, DefaultProbeOptions(), 0.3, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Accuracy > 1.0/slots+0.1 {
+		t.Errorf("the probe reads the slot from scale alone: accuracy %.3f", sp.Accuracy)
+	}
+}
