@@ -73,6 +73,9 @@ func (f *Figure) Save(path string) error {
 		return err
 	}
 	_, err = tmp.Write(b.Bytes())
+	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp makes 0600
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -45,6 +45,9 @@ func TestWriteSVGAndPNG(t *testing.T) {
 	if b := img.Bounds(); b.Dx() < 500 || b.Dx() < b.Dy() {
 		t.Errorf("two panels side by side drew a %dx%d image", b.Dx(), b.Dy())
 	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+		t.Errorf("the plot file has mode %v, want 0644", st.Mode().Perm())
+	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("saving left %d files, want 1", len(entries))
