@@ -32,6 +32,7 @@ type Stepper struct {
 	PosWeight float32 // weight of the shuffle-predict slot loss
 	params    []*vit.Param
 	shadows   []*vit.Model // shadows[k-1] differentiates shard k
+	arenas    []*vit.Arena // the buffers of shard k's step
 }
 
 // NewStepper prepares a stepper with AdamW (weight decay wd) over m.
@@ -40,6 +41,9 @@ func NewStepper(m *vit.Model, wd, clipNorm float64, posWeight float32) *Stepper 
 	s.Opt = NewAdamW(s.params, wd)
 	for k := 1; k < TrainShards; k++ {
 		s.shadows = append(s.shadows, m.GradShadow())
+	}
+	for k := 0; k < TrainShards; k++ {
+		s.arenas = append(s.arenas, new(vit.Arena))
 	}
 	return s
 }
@@ -79,7 +83,7 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 			}
 			ps = mapped
 		}
-		st, err := m.ForwardShard(x[lo*size:hi*size], labels[lo:hi], hi-lo, B, ps, s.PosWeight)
+		st, err := m.ForwardShard(x[lo*size:hi*size], labels[lo:hi], hi-lo, B, ps, s.PosWeight, s.arenas[k])
 		if err != nil {
 			errs[k] = err
 			return

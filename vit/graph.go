@@ -14,6 +14,7 @@ type Step struct {
 	posLosses []mat.Tensor
 	posHeads  []*posHeadLossOp
 	posWeight float32
+	ar        *Arena
 }
 
 // SlotLogits are the slot-head logits [n, slots] of the i-th slot head run
@@ -44,13 +45,16 @@ func (s *Step) SlotLoss() float32 {
 // length); slot i of sample s runs plans[s][i]. posWeight weighs the mean
 // slot-prediction loss of blocks that carry a slot head.
 func (m *Model) Forward(x []float32, labels []int32, B int, plans []Plan, posWeight float32) (*Step, error) {
-	return m.ForwardShard(x, labels, B, B, plans, posWeight)
+	return m.ForwardShard(x, labels, B, B, plans, posWeight, nil)
 }
 
 // ForwardShard is Forward for B samples that are one shard of a batch of
 // total samples: the losses are divided by total instead of B, so the
 // gradients of a batch's shards add up to the gradient of the whole batch.
-func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []Plan, posWeight float32) (*Step, error) {
+// With an arena, every buffer of the step comes from it: the arena is reset
+// first, so the Step of the previous call on the same arena must no longer
+// be used.
+func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []Plan, posWeight float32, ar *Arena) (*Step, error) {
 	if total < B || B <= 0 {
 		return nil, fmt.Errorf("a shard of %d samples from a batch of %d", B, total)
 	}
@@ -67,8 +71,9 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 	}
 	c := m.Config
 	T, D := c.Tokens(), c.Dim
-	st := &Step{posWeight: posWeight}
-	h := run(&patchEmbedOp{stem: m.Stem, cfg: c, x: x, B: B})
+	ar.Reset()
+	st := &Step{posWeight: posWeight, ar: ar}
+	h := run(&patchEmbedOp{ar: ar, stem: m.Stem, cfg: c, x: x, B: B})
 	slots := len(plans[0])
 	for slot := 0; slot < slots; slot++ {
 		groups, blocks := groupBySlot(plans, slot, B)
@@ -78,12 +83,12 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 		}
 		parts := make([]mat.Tensor, len(groups))
 		for g, samples := range groups {
-			hg := run(&gatherOp{h: h, samples: samples, B: B, T: T, D: D})
+			hg := run(&gatherOp{ar: ar, h: h, samples: samples, B: B, T: T, D: D})
 			parts[g] = m.blockGraph(st, hg, blocks[g], slot, len(samples), slots, posWeight, total)
 		}
-		h = run(&scatterOp{parts: parts, groups: groups, B: B, T: T, D: D})
+		h = run(&scatterOp{ar: ar, parts: parts, groups: groups, B: B, T: T, D: D})
 	}
-	st.head = &headLossOp{h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{targets: labels, scale: 1 / float32(total)}}
+	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total)}}
 	st.classLoss = run(st.head)
 	st.Loss = st.classLoss
 	if len(st.posLosses) > 0 {
@@ -126,17 +131,17 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 	T := m.Config.Tokens()
 	rows := n * T
 	if bl.PosProj != nil {
-		h = run(&posProjOp{h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows})
+		h = run(&posProjOp{ar: st.ar, h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows})
 	}
-	h = run(&attnOp{h: h, bl: bl, B: n, T: T})
-	h = run(&mlpOp{h: h, bl: bl, rows: rows})
+	h = run(&attnOp{ar: st.ar, h: h, bl: bl, B: n, T: T})
+	h = run(&mlpOp{ar: st.ar, h: h, bl: bl, rows: rows})
 	if bl.PosHead != nil && posWeight != 0 && slot < bl.Slots {
 		targets := make([]int32, n)
 		for i := range targets {
 			targets[i] = int32(slot)
 		}
 		scale := posWeight / float32(slots*total)
-		op := &posHeadLossOp{h: h, bl: bl, B: n, T: T, ce: crossEntropy{targets: targets, scale: scale}, done: make(chan struct{})}
+		op := &posHeadLossOp{ar: st.ar, h: h, bl: bl, B: n, T: T, ce: crossEntropy{ar: st.ar, targets: targets, scale: scale}, done: make(chan struct{})}
 		for i := len(st.posHeads) - 1; i >= 0; i-- {
 			if st.posHeads[i].bl == bl {
 				st.posHeads[i].next = op

@@ -33,7 +33,7 @@ func (r *Runner) Logits(x []float32, B int, plan Plan) []float32 {
 
 // Embed runs the stem on B images: h is [B*T, D].
 func (r *Runner) Embed(h, x []float32, B int) {
-	patchForward(h, x, &r.patch, r.m.Stem, r.m.Config, B)
+	patchForward(nil, h, x, &r.patch, r.m.Stem, r.m.Config, B)
 }
 
 // RunBlock runs block bl at a slot on h [B*T, D], writing out (which must
@@ -44,18 +44,18 @@ func (r *Runner) RunBlock(out, h []float32, B int, bl *Block, slot int) {
 	if bl.PosProj != nil {
 		P := bl.PosDim
 		r.pre = grow(r.pre, len(h))
-		posProjForward(r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
+		posProjForward(nil, r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
 		h = r.pre
 	}
 	r.mid = grow(r.mid, len(out))
-	attnForward(r.mid, h, &r.attn, bl, B, T)
-	mlpForward(out, r.mid, &r.mlp, bl, rows)
+	attnForward(nil, r.mid, h, &r.attn, bl, B, T)
+	mlpForward(nil, out, r.mid, &r.mlp, bl, rows)
 }
 
 // HeadLogits applies the final LayerNorm and the classifier to the class
 // tokens of h; the slice is reused by the next call.
 func (r *Runner) HeadLogits(h []float32, B int) []float32 {
 	c := r.m.Config
-	headForward(h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
+	headForward(nil, h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
 	return r.head.logits
 }

@@ -10,14 +10,6 @@ import (
 // parameters' Grad. The spago operators (ops.go) and the tape-free inference
 // path (infer.go) both call these.
 
-// grow returns buf resized to n, reallocating only when it is too small.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
-	}
-	return buf[:n]
-}
-
 // ---- patch embedding ----
 
 type patchActs struct{ patches, tokens []float32 }
@@ -46,10 +38,10 @@ func im2col(dst, x []float32, c Config, B int) {
 
 // patchForward writes h [B*T, D]: row 0 of each image is cls + pos[0], row
 // 1+n is the embedded patch n + pos[1+n].
-func patchForward(h, x []float32, a *patchActs, s *Stem, c Config, B int) {
+func patchForward(ar *Arena, h, x []float32, a *patchActs, s *Stem, c Config, B int) {
 	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
-	a.patches = grow(a.patches, B*N*ps)
-	a.tokens = grow(a.tokens, B*N*D)
+	a.patches = ar.grow(a.patches, B*N*ps)
+	a.tokens = ar.grow(a.tokens, B*N*D)
 	im2col(a.patches, x, c, B)
 	kernels.LinearForward(a.tokens, a.patches, s.PatchW.Data(), s.PatchB.Data(), B*N, ps, D)
 	cls, pos := s.Cls.Data(), s.Pos.Data()
@@ -60,9 +52,9 @@ func patchForward(h, x []float32, a *patchActs, s *Stem, c Config, B int) {
 	}
 }
 
-func patchBackward(dh []float32, a *patchActs, s *Stem, c Config, B int) {
+func patchBackward(ar *Arena, dh []float32, a *patchActs, s *Stem, c Config, B int) {
 	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
-	dtok := make([]float32, B*N*D)
+	dtok := ar.Take(B * N * D) // every row is written below
 	dcls, dpos := s.Cls.Grad, s.Pos.Grad
 	for b := 0; b < B; b++ {
 		hb := dh[b*T*D : (b+1)*T*D]
@@ -77,10 +69,10 @@ func patchBackward(dh []float32, a *patchActs, s *Stem, c Config, B int) {
 
 type attnActs struct{ ln, mean, rstd, qkv, probs, att []float32 }
 
-func attnForward(out, h []float32, a *attnActs, bl *Block, B, T int) {
+func attnForward(ar *Arena, out, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
-	a.ln, a.mean, a.rstd = grow(a.ln, rows*D), grow(a.mean, rows), grow(a.rstd, rows)
-	a.qkv, a.probs, a.att = grow(a.qkv, rows*3*D), grow(a.probs, B*H*T*T), grow(a.att, rows*D)
+	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
+	a.qkv, a.probs, a.att = ar.grow(a.qkv, rows*3*D), ar.grow(a.probs, B*H*T*T), ar.grow(a.att, rows*D)
 	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, LayerNormEps)
 	kernels.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
 	kernels.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)
@@ -88,11 +80,11 @@ func attnForward(out, h []float32, a *attnActs, bl *Block, B, T int) {
 	kernels.AddInPlace(out, h)
 }
 
-func attnBackward(dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
+func attnBackward(ar *Arena, dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
-	datt := make([]float32, rows*D)
-	dqkv := make([]float32, rows*3*D)
-	dln := make([]float32, rows*D)
+	datt := ar.Zeros(rows*D)
+	dqkv := ar.Zeros(rows*3*D)
+	dln := ar.Zeros(rows*D)
 	kernels.AddInPlace(dh, dout) // the residual path
 	kernels.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
 	kernels.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
@@ -104,10 +96,10 @@ func attnBackward(dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 
 type mlpActs struct{ ln, mean, rstd, pre, act []float32 }
 
-func mlpForward(out, h []float32, a *mlpActs, bl *Block, rows int) {
+func mlpForward(ar *Arena, out, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
-	a.ln, a.mean, a.rstd = grow(a.ln, rows*D), grow(a.mean, rows), grow(a.rstd, rows)
-	a.pre, a.act = grow(a.pre, rows*F), grow(a.act, rows*F)
+	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
+	a.pre, a.act = ar.grow(a.pre, rows*F), ar.grow(a.act, rows*F)
 	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, LayerNormEps)
 	kernels.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
 	kernels.GeluForward(a.act, a.pre)
@@ -115,11 +107,11 @@ func mlpForward(out, h []float32, a *mlpActs, bl *Block, rows int) {
 	kernels.AddInPlace(out, h)
 }
 
-func mlpBackward(dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
+func mlpBackward(ar *Arena, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
-	dact := make([]float32, rows*F)
-	dpre := make([]float32, rows*F)
-	dln := make([]float32, rows*D)
+	dact := ar.Zeros(rows*F)
+	dpre := ar.Zeros(rows*F)
+	dln := ar.Zeros(rows*D)
 	kernels.AddInPlace(dh, dout)
 	kernels.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
 	kernels.GeluBackward(dpre, a.pre, dact)
@@ -131,11 +123,11 @@ func mlpBackward(dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 
 type posProjActs struct{ cat, ln, mean, rstd, pre, act []float32 }
 
-func posProjForward(out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
+func posProjForward(ar *Arena, out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
-	a.cat, a.ln, a.mean, a.rstd = grow(a.cat, rows*W), grow(a.ln, rows*W), grow(a.mean, rows), grow(a.rstd, rows)
-	a.pre, a.act = grow(a.pre, rows*D), grow(a.act, rows*D)
+	a.cat, a.ln, a.mean, a.rstd = ar.grow(a.cat, rows*W), ar.grow(a.ln, rows*W), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
+	a.pre, a.act = ar.grow(a.pre, rows*D), ar.grow(a.act, rows*D)
 	for r := 0; r < rows; r++ {
 		copy(a.cat[r*W:r*W+D], h[r*D:(r+1)*D])
 		copy(a.cat[r*W+D:(r+1)*W], slotEmb)
@@ -148,13 +140,13 @@ func posProjForward(out, h, slotEmb []float32, a *posProjActs, bl *Block, rows i
 }
 
 // posProjBackward also accumulates the slot embedding's gradient into dSlotEmb.
-func posProjBackward(dh, dSlotEmb, dout []float32, a *posProjActs, bl *Block, rows int) {
+func posProjBackward(ar *Arena, dh, dSlotEmb, dout []float32, a *posProjActs, bl *Block, rows int) {
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
 	pp := bl.PosProj
-	dpre := make([]float32, rows*D)
-	dln := make([]float32, rows*W)
-	dcat := make([]float32, rows*W)
+	dpre := ar.Zeros(rows*D)
+	dln := ar.Zeros(rows*W)
+	dcat := ar.Zeros(rows*W)
 	kernels.AddInPlace(dh, dout)
 	kernels.GeluBackward(dpre, a.pre, dout)
 	kernels.LinearBackward(dln, pp.FcW.Grad, pp.FcB.Grad, dpre, a.ln, pp.FcW.Data(), rows, W, D)
@@ -169,9 +161,9 @@ func posProjBackward(dh, dSlotEmb, dout []float32, a *posProjActs, bl *Block, ro
 
 type headActs struct{ cls, ln, mean, rstd, logits []float32 }
 
-func headForward(h []float32, a *headActs, hd *Head, B, T, D, classes int) {
-	a.cls, a.ln, a.mean, a.rstd = grow(a.cls, B*D), grow(a.ln, B*D), grow(a.mean, B), grow(a.rstd, B)
-	a.logits = grow(a.logits, B*classes)
+func headForward(ar *Arena, h []float32, a *headActs, hd *Head, B, T, D, classes int) {
+	a.cls, a.ln, a.mean, a.rstd = ar.grow(a.cls, B*D), ar.grow(a.ln, B*D), ar.grow(a.mean, B), ar.grow(a.rstd, B)
+	a.logits = ar.grow(a.logits, B*classes)
 	for b := 0; b < B; b++ {
 		copy(a.cls[b*D:(b+1)*D], h[b*T*D:b*T*D+D])
 	}
@@ -179,9 +171,9 @@ func headForward(h []float32, a *headActs, hd *Head, B, T, D, classes int) {
 	kernels.LinearForward(a.logits, a.ln, hd.W.Data(), hd.B.Data(), B, D, classes)
 }
 
-func headBackward(dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
-	dln := make([]float32, B*D)
-	dcls := make([]float32, B*D)
+func headBackward(ar *Arena, dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
+	dln := ar.Zeros(B*D)
+	dcls := ar.Zeros(B*D)
 	kernels.LinearBackward(dln, hd.W.Grad, hd.B.Grad, dlogits, a.ln, hd.W.Data(), B, D, classes)
 	kernels.LayerNormBackward(dcls, hd.NormW.Grad, hd.NormB.Grad, dln, a.cls, hd.NormW.Data(), a.mean, a.rstd, B, D)
 	for b := 0; b < B; b++ {
@@ -193,10 +185,10 @@ func headBackward(dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes
 
 type posHeadActs struct{ avg, ln, mean, rstd, logits []float32 }
 
-func posHeadForward(h []float32, a *posHeadActs, bl *Block, B, T int) {
+func posHeadForward(ar *Arena, h []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
-	a.avg, a.ln, a.mean, a.rstd = grow(a.avg, B*D), grow(a.ln, B*D), grow(a.mean, B), grow(a.rstd, B)
-	a.logits = grow(a.logits, B*L)
+	a.avg, a.ln, a.mean, a.rstd = ar.grow(a.avg, B*D), ar.grow(a.ln, B*D), ar.grow(a.mean, B), ar.grow(a.rstd, B)
+	a.logits = ar.grow(a.logits, B*L)
 	inv := 1 / float32(T)
 	for b := 0; b < B; b++ {
 		avg := a.avg[b*D : (b+1)*D]
@@ -211,11 +203,11 @@ func posHeadForward(h []float32, a *posHeadActs, bl *Block, B, T int) {
 	kernels.LinearForward(a.logits, a.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
 }
 
-func posHeadBackward(dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
+func posHeadBackward(ar *Arena, dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
 	ph := bl.PosHead
-	dln := make([]float32, B*D)
-	davg := make([]float32, B*D)
+	dln := ar.Zeros(B*D)
+	davg := ar.Zeros(B*D)
 	kernels.LinearBackward(dln, ph.FcW.Grad, ph.FcB.Grad, dlogits, a.ln, ph.FcW.Data(), B, D, L)
 	kernels.LayerNormBackward(davg, ph.NormW.Grad, ph.NormB.Grad, dln, a.avg, ph.NormW.Data(), a.mean, a.rstd, B, D)
 	kernels.Scale(davg, 1/float32(T))

@@ -33,6 +33,7 @@ func run(fn ag.AutoGradFunction) mat.Tensor { return ag.NewOperator(fn).Run() }
 
 // patchEmbedOp: images -> h [B*T, D].
 type patchEmbedOp struct {
+	ar *Arena
 	stem *Stem
 	cfg  Config
 	x    []float32
@@ -44,20 +45,21 @@ func (o *patchEmbedOp) Operands() []mat.Tensor { return nodes(o.stem.params) }
 
 func (o *patchEmbedOp) Forward() (mat.Tensor, error) {
 	T, D := o.cfg.Tokens(), o.cfg.Dim
-	h := make([]float32, o.B*T*D)
-	patchForward(h, o.x, &o.acts, o.stem, o.cfg, o.B)
-	return wrap(h, o.B*T, D), nil
+	h := o.ar.Take(o.B * T * D)
+	patchForward(o.ar, h, o.x, &o.acts, o.stem, o.cfg, o.B)
+	return newActivation(h, o.B*T, D), nil
 }
 
 func (o *patchEmbedOp) Backward(gy mat.Tensor) error {
 	o.stem.mu.Lock()
 	defer o.stem.mu.Unlock()
-	patchBackward(f32(gy), &o.acts, o.stem, o.cfg, o.B)
+	patchBackward(o.ar, f32(gy), &o.acts, o.stem, o.cfg, o.B)
 	return nil
 }
 
 // attnOp: h -> h + attention(h).
 type attnOp struct {
+	ar *Arena
 	h    mat.Tensor
 	bl   *Block
 	B, T int
@@ -67,15 +69,15 @@ type attnOp struct {
 func (o *attnOp) Operands() []mat.Tensor { return append([]mat.Tensor{o.h}, nodes(o.bl.params)...) }
 
 func (o *attnOp) Forward() (mat.Tensor, error) {
-	out := make([]float32, o.B*o.T*o.bl.Dim)
-	attnForward(out, f32(o.h), &o.acts, o.bl, o.B, o.T)
-	return wrap(out, o.B*o.T, o.bl.Dim), nil
+	out := o.ar.Take(o.B * o.T * o.bl.Dim)
+	attnForward(o.ar, out, f32(o.h), &o.acts, o.bl, o.B, o.T)
+	return newActivation(out, o.B*o.T, o.bl.Dim), nil
 }
 
 func (o *attnOp) Backward(gy mat.Tensor) error {
-	dh := make([]float32, o.B*o.T*o.bl.Dim)
+	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
 	o.bl.mu.Lock()
-	attnBackward(dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T)
+	attnBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T)
 	o.bl.mu.Unlock()
 	o.h.AccGrad(wrap(dh, o.B*o.T, o.bl.Dim))
 	return nil
@@ -83,6 +85,7 @@ func (o *attnOp) Backward(gy mat.Tensor) error {
 
 // mlpOp: h -> h + MLP(h).
 type mlpOp struct {
+	ar *Arena
 	h    mat.Tensor
 	bl   *Block
 	rows int
@@ -92,15 +95,15 @@ type mlpOp struct {
 func (o *mlpOp) Operands() []mat.Tensor { return append([]mat.Tensor{o.h}, nodes(o.bl.params)...) }
 
 func (o *mlpOp) Forward() (mat.Tensor, error) {
-	out := make([]float32, o.rows*o.bl.Dim)
-	mlpForward(out, f32(o.h), &o.acts, o.bl, o.rows)
-	return wrap(out, o.rows, o.bl.Dim), nil
+	out := o.ar.Take(o.rows * o.bl.Dim)
+	mlpForward(o.ar, out, f32(o.h), &o.acts, o.bl, o.rows)
+	return newActivation(out, o.rows, o.bl.Dim), nil
 }
 
 func (o *mlpOp) Backward(gy mat.Tensor) error {
-	dh := make([]float32, o.rows*o.bl.Dim)
+	dh := o.ar.Zeros(o.rows * o.bl.Dim)
 	o.bl.mu.Lock()
-	mlpBackward(dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows)
+	mlpBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows)
 	o.bl.mu.Unlock()
 	o.h.AccGrad(wrap(dh, o.rows, o.bl.Dim))
 	return nil
@@ -108,6 +111,7 @@ func (o *mlpOp) Backward(gy mat.Tensor) error {
 
 // posProjOp: h -> h + GELU(fc(LN(concat(h, E[slot])))), E from the stem.
 type posProjOp struct {
+	ar *Arena
 	h    mat.Tensor
 	bl   *Block
 	stem *Stem
@@ -126,16 +130,16 @@ func (o *posProjOp) slotRow(x []float32) []float32 {
 }
 
 func (o *posProjOp) Forward() (mat.Tensor, error) {
-	out := make([]float32, o.rows*o.bl.Dim)
-	posProjForward(out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
-	return wrap(out, o.rows, o.bl.Dim), nil
+	out := o.ar.Take(o.rows * o.bl.Dim)
+	posProjForward(o.ar, out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
+	return newActivation(out, o.rows, o.bl.Dim), nil
 }
 
 func (o *posProjOp) Backward(gy mat.Tensor) error {
-	dh := make([]float32, o.rows*o.bl.Dim)
-	dE := make([]float32, o.bl.PosDim)
+	dh := o.ar.Zeros(o.rows * o.bl.Dim)
+	dE := o.ar.Zeros(o.bl.PosDim)
 	o.bl.mu.Lock()
-	posProjBackward(dh, dE, f32(gy), &o.acts, o.bl, o.rows)
+	posProjBackward(o.ar, dh, dE, f32(gy), &o.acts, o.bl, o.rows)
 	o.bl.mu.Unlock()
 	o.stem.mu.Lock()
 	kernels.AddInPlace(o.slotRow(o.stem.LayerPos.Grad), dE)
@@ -147,13 +151,14 @@ func (o *posProjOp) Backward(gy mat.Tensor) error {
 // crossEntropy is the loss tail shared by the class head and the slot head:
 // scale * sum over rows of -log softmax(logits)[target].
 type crossEntropy struct {
+	ar            *Arena
 	targets       []int32
 	scale         float32
 	probs, losses []float32
 }
 
 func (c *crossEntropy) forward(logits []float32, rows, classes int) float32 {
-	c.probs, c.losses = make([]float32, rows*classes), make([]float32, rows)
+	c.probs, c.losses = c.ar.Take(rows*classes), c.ar.Take(rows)
 	kernels.SoftmaxCrossEntropyForward(c.probs, c.losses, logits, c.targets, rows, classes)
 	var sum float64
 	for _, l := range c.losses {
@@ -163,13 +168,14 @@ func (c *crossEntropy) forward(logits []float32, rows, classes int) float32 {
 }
 
 func (c *crossEntropy) backward(gy float32, rows, classes int) []float32 {
-	d := make([]float32, rows*classes)
+	d := c.ar.Zeros(rows * classes)
 	kernels.SoftmaxCrossEntropyBackward(d, c.probs, c.targets, rows, classes, gy*c.scale)
 	return d
 }
 
 // headLossOp: h -> scale * sum_b CE(head(h[b,0]), label_b). Logits stay readable for accuracy.
 type headLossOp struct {
+	ar *Arena
 	h    mat.Tensor
 	head *Head
 	cfg  Config
@@ -184,16 +190,16 @@ func (o *headLossOp) Operands() []mat.Tensor {
 
 func (o *headLossOp) Forward() (mat.Tensor, error) {
 	c := o.cfg
-	headForward(f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+	headForward(o.ar, f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
 	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, c.Classes)), nil
 }
 
 func (o *headLossOp) Backward(gy mat.Tensor) error {
 	c := o.cfg
 	dlogits := o.ce.backward(f32(gy)[0], o.B, c.Classes)
-	dh := make([]float32, o.B*c.Tokens()*c.Dim)
+	dh := o.ar.Zeros(o.B * c.Tokens() * c.Dim)
 	o.head.mu.Lock()
-	headBackward(dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+	headBackward(o.ar, dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
 	o.head.mu.Unlock()
 	o.h.AccGrad(wrap(dh, o.B*c.Tokens(), c.Dim))
 	return nil
@@ -207,6 +213,7 @@ func (o *headLossOp) Backward(gy mat.Tensor) error {
 // order, from the latest slot down: each op waits for the next use of the
 // same head (later), which keeps training bit-reproducible.
 type posHeadLossOp struct {
+	ar *Arena
 	h    mat.Tensor
 	bl   *Block
 	B, T int
@@ -221,18 +228,18 @@ func (o *posHeadLossOp) Operands() []mat.Tensor {
 }
 
 func (o *posHeadLossOp) Forward() (mat.Tensor, error) {
-	posHeadForward(f32(o.h), &o.acts, o.bl, o.B, o.T)
+	posHeadForward(o.ar, f32(o.h), &o.acts, o.bl, o.B, o.T)
 	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, o.bl.Slots)), nil
 }
 
 func (o *posHeadLossOp) Backward(gy mat.Tensor) error {
 	dlogits := o.ce.backward(f32(gy)[0], o.B, o.bl.Slots)
-	dh := make([]float32, o.B*o.T*o.bl.Dim)
+	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
 	if o.next != nil {
 		<-o.next.done
 	}
 	o.bl.mu.Lock()
-	posHeadBackward(dh, dlogits, &o.acts, o.bl, o.B, o.T)
+	posHeadBackward(o.ar, dh, dlogits, &o.acts, o.bl, o.B, o.T)
 	o.bl.mu.Unlock()
 	if o.done != nil {
 		close(o.done)
@@ -243,6 +250,7 @@ func (o *posHeadLossOp) Backward(gy mat.Tensor) error {
 
 // gatherOp takes the token rows of some samples: [B*T, D] -> [len(samples)*T, D].
 type gatherOp struct {
+	ar *Arena
 	h       mat.Tensor
 	samples []int
 	B, T, D int
@@ -253,17 +261,17 @@ func (o *gatherOp) Operands() []mat.Tensor { return []mat.Tensor{o.h} }
 func (o *gatherOp) Forward() (mat.Tensor, error) {
 	n := o.T * o.D
 	src := f32(o.h)
-	out := make([]float32, len(o.samples)*n)
+	out := o.ar.Take(len(o.samples) * n)
 	for i, s := range o.samples {
 		copy(out[i*n:(i+1)*n], src[s*n:(s+1)*n])
 	}
-	return wrap(out, len(o.samples)*o.T, o.D), nil
+	return newActivation(out, len(o.samples)*o.T, o.D), nil
 }
 
 func (o *gatherOp) Backward(gy mat.Tensor) error {
 	n := o.T * o.D
 	g := f32(gy)
-	dh := make([]float32, o.B*n)
+	dh := o.ar.Zeros(o.B * n)
 	for i, s := range o.samples {
 		kernels.AddInPlace(dh[s*n:(s+1)*n], g[i*n:(i+1)*n])
 	}
@@ -273,6 +281,7 @@ func (o *gatherOp) Backward(gy mat.Tensor) error {
 
 // scatterOp reassembles a batch from the outputs of sample groups (the inverse of gatherOp).
 type scatterOp struct {
+	ar *Arena
 	parts   []mat.Tensor
 	groups  [][]int
 	B, T, D int
@@ -282,21 +291,21 @@ func (o *scatterOp) Operands() []mat.Tensor { return o.parts }
 
 func (o *scatterOp) Forward() (mat.Tensor, error) {
 	n := o.T * o.D
-	out := make([]float32, o.B*n)
+	out := o.ar.Take(o.B * n) // the groups cover every sample
 	for g, part := range o.parts {
 		src := f32(part)
 		for i, s := range o.groups[g] {
 			copy(out[s*n:(s+1)*n], src[i*n:(i+1)*n])
 		}
 	}
-	return wrap(out, o.B*o.T, o.D), nil
+	return newActivation(out, o.B*o.T, o.D), nil
 }
 
 func (o *scatterOp) Backward(gy mat.Tensor) error {
 	n := o.T * o.D
 	g := f32(gy)
 	for gi, part := range o.parts {
-		d := make([]float32, len(o.groups[gi])*n)
+		d := o.ar.Take(len(o.groups[gi]) * n)
 		for i, s := range o.groups[gi] {
 			copy(d[i*n:(i+1)*n], g[s*n:(s+1)*n])
 		}

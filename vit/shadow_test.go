@@ -54,7 +54,7 @@ func TestShardsAddUpToTheBatch(t *testing.T) {
 			size := c.ImageSize()
 			done := make(chan float64)
 			go func() {
-				st, err := shadow.ForwardShard(x[split*size:], labels[split:], B-split, B, mapped, 0.7)
+				st, err := shadow.ForwardShard(x[split*size:], labels[split:], B-split, B, mapped, 0.7, new(Arena))
 				if err != nil {
 					t.Error(err)
 					done <- 0
@@ -65,7 +65,7 @@ func TestShardsAddUpToTheBatch(t *testing.T) {
 				}
 				done <- float64(st.ClassLoss() + st.SlotLoss()*0.7)
 			}()
-			st, err := m.ForwardShard(x[:split*size], labels[:split], split, B, first, 0.7)
+			st, err := m.ForwardShard(x[:split*size], labels[:split], split, B, first, 0.7, new(Arena))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,92 @@
+package vit
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nlpodyssey/spago/ag"
+)
+
+// TestArenaStepEqualsFreshBuffers runs training steps whose buffers come
+// from an arena filled with NaN by the previous step: every loss and
+// gradient must equal, bit for bit, a step on freshly allocated buffers, so
+// no operator reads memory it did not write.
+func TestArenaStepEqualsFreshBuffers(t *testing.T) {
+	const B = 6
+	for _, v := range Variants {
+		for _, perSample := range []bool{false, true} {
+			c := tinyConfig(v)
+			m := randomModel(t, "m", c, 11)
+			x, labels := randomImages(c, B, 12), randomLabels(c, B, 13)
+			rng := rand.New(rand.NewPCG(14, 15))
+			plans := []Plan{mustPlan(t, m, rng.Perm(c.Depth)...)}
+			if perSample {
+				plans = plans[:0]
+				for i := 0; i < B; i++ {
+					plans = append(plans, mustPlan(t, m, rng.Perm(c.Depth)...))
+				}
+			}
+			step := func(ar *Arena) (float32, [][]float32) {
+				for _, p := range m.Params() {
+					p.ZeroGrad()
+				}
+				st, err := m.ForwardShard(x, labels, B, B, plans, 0.5, ar)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ag.Backward(st.Loss); err != nil {
+					t.Fatal(err)
+				}
+				return f32(st.Loss)[0], snapshotGrads(m)
+			}
+			wantLoss, want := step(nil)
+			ar := new(Arena)
+			step(ar)
+			for _, s := range ar.slabs {
+				for i := range s {
+					s[i] = float32(math.NaN())
+				}
+			}
+			gotLoss, got := step(ar)
+			if gotLoss != wantLoss {
+				t.Fatalf("%s per-sample=%v: loss %v with a reused arena, %v with fresh buffers", v, perSample, gotLoss, wantLoss)
+			}
+			for i, p := range m.Params() {
+				for j := range want[i] {
+					if got[i][j] != want[i][j] {
+						t.Fatalf("%s per-sample=%v: %s[%d] is %v with a reused arena, %v with fresh buffers",
+							v, perSample, p.Name, j, got[i][j], want[i][j])
+					}
+				}
+			}
+			if len(ar.slabs) != 1 {
+				t.Errorf("%s: the arena holds %d slabs after a step, want 1", v, len(ar.slabs))
+			}
+		}
+	}
+}
+
+// TestArenaTakeAndReset: buffers do not overlap within a step, and a step
+// that outgrows the slab gets one slab big enough at the next Reset.
+func TestArenaTakeAndReset(t *testing.T) {
+	ar := new(Arena)
+	a, b := ar.Take(minSlab-10), ar.Take(20) // the second does not fit the first slab
+	a[len(a)-1], b[0] = 1, 2
+	if a[len(a)-1] != 1 || len(ar.slabs) != 2 {
+		t.Fatalf("overlapping buffers or wrong slab count %d", len(ar.slabs))
+	}
+	if cap(a) != len(a) {
+		t.Fatal("a buffer's capacity reaches into the next one")
+	}
+	ar.Reset()
+	if len(ar.slabs) != 1 || ar.Elements() < minSlab+10 {
+		t.Fatalf("after Reset: %d slabs of %d elements", len(ar.slabs), ar.Elements())
+	}
+	z := ar.Zeros(5)
+	for _, v := range z {
+		if v != 0 {
+			t.Fatal("Zeros returned non-zero values")
+		}
+	}
+}
