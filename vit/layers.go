@@ -82,9 +82,9 @@ func attnForward(ar *Arena, out, h []float32, a *attnActs, bl *Block, B, T int) 
 
 func attnBackward(ar *Arena, dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
-	datt := ar.Zeros(rows*D)
-	dqkv := ar.Zeros(rows*3*D)
-	dln := ar.Zeros(rows*D)
+	datt := ar.Zeros(rows * D)
+	dqkv := ar.Zeros(rows * 3 * D)
+	dln := ar.Zeros(rows * D)
 	kernels.AddInPlace(dh, dout) // the residual path
 	kernels.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
 	kernels.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
@@ -109,9 +109,9 @@ func mlpForward(ar *Arena, out, h []float32, a *mlpActs, bl *Block, rows int) {
 
 func mlpBackward(ar *Arena, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
-	dact := ar.Zeros(rows*F)
-	dpre := ar.Zeros(rows*F)
-	dln := ar.Zeros(rows*D)
+	dact := ar.Zeros(rows * F)
+	dpre := ar.Zeros(rows * F)
+	dln := ar.Zeros(rows * D)
 	kernels.AddInPlace(dh, dout)
 	kernels.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
 	kernels.GeluBackward(dpre, a.pre, dact)
@@ -144,9 +144,9 @@ func posProjBackward(ar *Arena, dh, dSlotEmb, dout []float32, a *posProjActs, bl
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
 	pp := bl.PosProj
-	dpre := ar.Zeros(rows*D)
-	dln := ar.Zeros(rows*W)
-	dcat := ar.Zeros(rows*W)
+	dpre := ar.Zeros(rows * D)
+	dln := ar.Zeros(rows * W)
+	dcat := ar.Zeros(rows * W)
 	kernels.AddInPlace(dh, dout)
 	kernels.GeluBackward(dpre, a.pre, dout)
 	kernels.LinearBackward(dln, pp.FcW.Grad, pp.FcB.Grad, dpre, a.ln, pp.FcW.Data(), rows, W, D)
@@ -172,8 +172,8 @@ func headForward(ar *Arena, h []float32, a *headActs, hd *Head, B, T, D, classes
 }
 
 func headBackward(ar *Arena, dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
-	dln := ar.Zeros(B*D)
-	dcls := ar.Zeros(B*D)
+	dln := ar.Zeros(B * D)
+	dcls := ar.Zeros(B * D)
 	kernels.LinearBackward(dln, hd.W.Grad, hd.B.Grad, dlogits, a.ln, hd.W.Data(), B, D, classes)
 	kernels.LayerNormBackward(dcls, hd.NormW.Grad, hd.NormB.Grad, dln, a.cls, hd.NormW.Data(), a.mean, a.rstd, B, D)
 	for b := 0; b < B; b++ {
@@ -206,8 +206,8 @@ func posHeadForward(ar *Arena, h []float32, a *posHeadActs, bl *Block, B, T int)
 func posHeadBackward(ar *Arena, dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
 	ph := bl.PosHead
-	dln := ar.Zeros(B*D)
-	davg := ar.Zeros(B*D)
+	dln := ar.Zeros(B * D)
+	davg := ar.Zeros(B * D)
 	kernels.LinearBackward(dln, ph.FcW.Grad, ph.FcB.Grad, dlogits, a.ln, ph.FcW.Data(), B, D, L)
 	kernels.LayerNormBackward(davg, ph.NormW.Grad, ph.NormB.Grad, dln, a.avg, ph.NormW.Data(), a.mean, a.rstd, B, D)
 	kernels.Scale(davg, 1/float32(T))

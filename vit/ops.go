@@ -33,7 +33,7 @@ func run(fn ag.AutoGradFunction) mat.Tensor { return ag.NewOperator(fn).Run() }
 
 // patchEmbedOp: images -> h [B*T, D].
 type patchEmbedOp struct {
-	ar *Arena
+	ar   *Arena
 	stem *Stem
 	cfg  Config
 	x    []float32
@@ -59,7 +59,7 @@ func (o *patchEmbedOp) Backward(gy mat.Tensor) error {
 
 // attnOp: h -> h + attention(h).
 type attnOp struct {
-	ar *Arena
+	ar   *Arena
 	h    mat.Tensor
 	bl   *Block
 	B, T int
@@ -85,7 +85,7 @@ func (o *attnOp) Backward(gy mat.Tensor) error {
 
 // mlpOp: h -> h + MLP(h).
 type mlpOp struct {
-	ar *Arena
+	ar   *Arena
 	h    mat.Tensor
 	bl   *Block
 	rows int
@@ -111,7 +111,7 @@ func (o *mlpOp) Backward(gy mat.Tensor) error {
 
 // posProjOp: h -> h + GELU(fc(LN(concat(h, E[slot])))), E from the stem.
 type posProjOp struct {
-	ar *Arena
+	ar   *Arena
 	h    mat.Tensor
 	bl   *Block
 	stem *Stem
@@ -175,7 +175,7 @@ func (c *crossEntropy) backward(gy float32, rows, classes int) []float32 {
 
 // headLossOp: h -> scale * sum_b CE(head(h[b,0]), label_b). Logits stay readable for accuracy.
 type headLossOp struct {
-	ar *Arena
+	ar   *Arena
 	h    mat.Tensor
 	head *Head
 	cfg  Config
@@ -213,7 +213,7 @@ func (o *headLossOp) Backward(gy mat.Tensor) error {
 // order, from the latest slot down: each op waits for the next use of the
 // same head (later), which keeps training bit-reproducible.
 type posHeadLossOp struct {
-	ar *Arena
+	ar   *Arena
 	h    mat.Tensor
 	bl   *Block
 	B, T int
@@ -250,7 +250,7 @@ func (o *posHeadLossOp) Backward(gy mat.Tensor) error {
 
 // gatherOp takes the token rows of some samples: [B*T, D] -> [len(samples)*T, D].
 type gatherOp struct {
-	ar *Arena
+	ar      *Arena
 	h       mat.Tensor
 	samples []int
 	B, T, D int
@@ -281,7 +281,7 @@ func (o *gatherOp) Backward(gy mat.Tensor) error {
 
 // scatterOp reassembles a batch from the outputs of sample groups (the inverse of gatherOp).
 type scatterOp struct {
-	ar *Arena
+	ar      *Arena
 	parts   []mat.Tensor
 	groups  [][]int
 	B, T, D int
