@@ -1,6 +1,7 @@
-// Package report writes one self-contained HTML page: headings, text,
-// tables and figures (inline SVG, or PNG as data URIs), and the study file
-// and versions it came from. It needs no network and no other file.
+// Package report writes one self-contained HTML page: sections with text,
+// tables and figures (inline SVG, or PNG as data URIs), each optionally
+// divided into titled parts, and the study file and versions it came from.
+// It needs no network and no other file. Tables wider than the page scroll.
 //
 // A small script at the end of the page checks, once the browser has laid it
 // out, that every figure and table has a size, and writes the verdict into
@@ -27,8 +28,19 @@ type Figure struct {
 	PNG     []byte
 }
 
-// Section is one part of the report.
+// Section is one part of the report: its text, tables and figures, then
+// its parts.
 type Section struct {
+	Heading string
+	Text    string
+	Tables  []*table.Table
+	Figures []Figure
+	Parts   []Part
+}
+
+// Part is a titled piece of a section (one measure of an analysis, say):
+// its text, tables and figures, shown under a smaller heading.
+type Part struct {
 	Heading string
 	Text    string
 	Tables  []*table.Table
@@ -55,6 +67,7 @@ type sectionView struct {
 	Text    string
 	Tables  []*table.Table
 	Figures []figureView
+	Parts   []sectionView
 }
 
 // inlineSVG strips what precedes the <svg element (XML declaration, doctype),
@@ -75,27 +88,44 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Stamp string
 	}{Report: r, Stamp: r.Generated.UTC().Format("2006-01-02 15:04:05 MST")}
 	for _, s := range r.Sections {
-		sv := sectionView{Heading: s.Heading, Text: s.Text, Tables: s.Tables}
-		for _, f := range s.Figures {
-			var inline template.HTML
-			switch {
-			case len(f.SVG) > 0:
-				svg, err := inlineSVG(f.SVG)
-				if err != nil {
-					return fmt.Errorf("report: %s: %v", f.Caption, err)
-				}
-				inline = svg
-			case len(f.PNG) > 0:
-				inline = template.HTML(`<img alt="` + template.HTMLEscapeString(f.Caption) + `" src="data:image/png;base64,` +
-					base64.StdEncoding.EncodeToString(f.PNG) + `">`)
-			default:
-				return fmt.Errorf("report: figure %q has no image", f.Caption)
+		sv, err := viewOf(s.Heading, s.Text, s.Tables, s.Figures)
+		if err != nil {
+			return err
+		}
+		for _, p := range s.Parts {
+			pv, err := viewOf(p.Heading, p.Text, p.Tables, p.Figures)
+			if err != nil {
+				return err
 			}
-			sv.Figures = append(sv.Figures, figureView{Caption: f.Caption, Inline: inline})
+			sv.Parts = append(sv.Parts, pv)
 		}
 		view.Views = append(view.Views, sv)
 	}
 	return page.Execute(w, view)
+}
+
+// viewOf readies a section or part for the page: each figure becomes its
+// inline markup.
+func viewOf(heading, text string, tables []*table.Table, figures []Figure) (sectionView, error) {
+	sv := sectionView{Heading: heading, Text: text, Tables: tables}
+	for _, f := range figures {
+		var inline template.HTML
+		switch {
+		case len(f.SVG) > 0:
+			svg, err := inlineSVG(f.SVG)
+			if err != nil {
+				return sv, fmt.Errorf("report: %s: %v", f.Caption, err)
+			}
+			inline = svg
+		case len(f.PNG) > 0:
+			inline = template.HTML(`<img alt="` + template.HTMLEscapeString(f.Caption) + `" src="data:image/png;base64,` +
+				base64.StdEncoding.EncodeToString(f.PNG) + `">`)
+		default:
+			return sv, fmt.Errorf("report: figure %q has no image", f.Caption)
+		}
+		sv.Figures = append(sv.Figures, figureView{Caption: f.Caption, Inline: inline})
+	}
+	return sv, nil
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -122,6 +152,7 @@ td:first-child, th:first-child { text-align: left; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: 0.3em 0; }
 figure { margin: 1em 0; }
 figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+.wide { overflow-x: auto; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 #render-check { color: #888; font-size: 0.8em; }
 </style>
@@ -131,18 +162,8 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 <p>Generated {{.Stamp}}.</p>
 {{range .Views}}<section>
 <h2>{{.Heading}}</h2>
-{{range paragraphs .Text}}<p>{{.}}</p>
-{{end}}{{range .Tables}}<table>
-{{if .Title}}<caption>{{.Title}}</caption>{{end}}
-<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}</tbody>
-</table>
-{{end}}{{range .Figures}}<figure>
-{{.Inline}}
-<figcaption>{{.Caption}}</figcaption>
-</figure>
-{{end}}</section>
+{{template "body" .}}{{range .Parts}}<h3>{{.Heading}}</h3>
+{{template "body" .}}{{end}}</section>
 {{end}}<section>
 <h2>Versions</h2>
 <table><thead><tr><th>component</th><th>version</th></tr></thead>
@@ -174,4 +195,15 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 </script>
 </body>
 </html>
-`))
+{{define "body"}}{{range paragraphs .Text}}<p>{{.}}</p>
+{{end}}{{range .Tables}}<div class="wide"><table>
+{{if .Title}}<caption>{{.Title}}</caption>{{end}}
+<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+{{end}}{{range .Figures}}<figure>
+{{.Inline}}
+<figcaption>{{.Caption}}</figcaption>
+</figure>
+{{end}}{{end}}`))
