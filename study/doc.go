@@ -1,5 +1,6 @@
 // Package study runs a whole experiment from one YAML file: the populations
-// to train, the merged models to build and the sweeps to measure, then one
+// to train, the merged models to build, the sweeps to measure and the models
+// to analyse (package analysis: what each block does at each slot), then one
 // self-contained HTML report with every table and plot, the study file and
 // the versions.
 //
@@ -7,11 +8,13 @@
 // (an unknown variant, a data set that cannot be read, a merge or sweep
 // naming a population the study does not define, a bad size or option) is
 // named in one error. A run is resumable: trained models and merges already
-// in the store, and sweeps whose results are already in the output folder
-// with the same options, are skipped, so rerunning after a crash or an edit
-// does only what is missing.
+// in the store, and sweeps and analyses whose results are already in the
+// output folder with the same options, are skipped, so rerunning after a
+// crash or an edit does only what is missing. An analysis naming a
+// population analyses its first member.
 //
 // Without a file, the built-in quickstart (quickstart.yaml, also in
 // examples/) trains small baseline and LayerShuffle populations on part of
-// MNIST and runs every sweep in a few minutes.
+// MNIST, runs every sweep and analyses one LayerShuffle member in a few
+// minutes.
 package study

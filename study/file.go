@@ -26,6 +26,7 @@ type File struct {
 	Populations []Population `yaml:"populations"`
 	Merges      []Merge      `yaml:"merges"`
 	Sweeps      []Sweep      `yaml:"sweeps"`
+	Analyses    []Analysis   `yaml:"analyses"`
 }
 
 // ModelSpec gives sizes; zero fields take the study's (or the built-in) defaults.
@@ -90,6 +91,21 @@ type Sweep struct {
 	References []string `yaml:"references"`
 	Draws      int      `yaml:"draws"`
 	AnyBlock   bool     `yaml:"any_block"`
+}
+
+// Analysis is one `frankenvit analyze` of each model it names, with the same
+// options; zero fields take the command's defaults. A population stands for
+// its first member (PREFIX-0) and a merge of several models for its first
+// (NAME-0): members are fine-tuned alike from one parent, so one shows what
+// the recipe does, and each analysis costs as much as a sweep of one model.
+// Name PREFIX-1, PREFIX-parent, ... to analyse others.
+type Analysis struct {
+	Models  []string `yaml:"models"`
+	Orders  int      `yaml:"orders"`  // random block orders K (default 2 x depth)
+	Limit   *int     `yaml:"limit"`   // the first N images of the split (default 2000; 0 = all)
+	Split   string   `yaml:"split"`   // val (default) | test | train
+	Feature string   `yaml:"feature"` // mean (default) | cls
+	Seed    uint64   `yaml:"seed"`
 }
 
 // Parse reads a study file strictly: an unknown key is an error (a typo

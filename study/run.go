@@ -28,8 +28,10 @@ type Result struct {
 
 // Run executes a checked study: trains the populations (finished members are
 // skipped), builds the merges that are not in the store yet, runs the sweeps
-// whose results are not in out with the same options, and writes every
-// table as CSV, every sweep as JSON, CSV, SVG and PNG, and out/report.html.
+// and analyses whose results are not in out with the same options, and
+// writes every table as CSV, every sweep as JSON, CSV, SVG and PNG, every
+// analysis into out/analysis-MODEL/ (analysis.json, a CSV per table, each
+// figure as SVG and PNG), and out/report.html.
 func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("study output folder: %v", err)
@@ -71,6 +73,14 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		}
 		rep.Sections = append(rep.Sections, *sec)
 		res.Tables = append(res.Tables, display)
+	}
+	for _, job := range plan.Analyses {
+		sec, headline, err := runAnalysis(s, job, out, log)
+		if err != nil {
+			return nil, fmt.Errorf("analysis %d (%s): %w", job.Entry, job.Req.Name, err)
+		}
+		rep.Sections = append(rep.Sections, *sec)
+		res.Tables = append(res.Tables, headline...)
 	}
 	for i, t := range res.Tables {
 		var b bytes.Buffer

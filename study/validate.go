@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
@@ -22,6 +23,9 @@ const (
 	DefaultSeeds      = 5
 	DefaultDraws      = 10
 	DefaultParent     = 5
+	// DefaultAnalysisLimit is the number of images an analysis looks at, as
+	// `frankenvit analyze` does.
+	DefaultAnalysisLimit = 2000
 )
 
 // Plan is a checked study: the requests it will run, in order.
@@ -32,12 +36,21 @@ type Plan struct {
 	Populations []workflow.PopulationRequest
 	Merges      []workflow.MergeRequest
 	Sweeps      []SweepJob
+	Analyses    []AnalysisJob
 }
 
 // SweepJob is one sweep with the file names of its results.
 type SweepJob struct {
 	ID  string // e.g. "2-depth": its position and kind, the stem of its files
 	Req workflow.SweepRequest
+}
+
+// AnalysisJob is the analysis of one model; its results go to
+// analysis-MODEL/ in the output folder.
+type AnalysisJob struct {
+	Entry int    // the analysis's position in the file, from 1
+	As    string // the name the file gave: the model, or its population or merge
+	Req   workflow.AnalyzeRequest
 }
 
 // problems collects everything wrong with a study.
@@ -73,11 +86,12 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 	if orders < 0 {
 		bad.add("orders must be positive, got %d", orders)
 	}
-	if len(f.Populations) == 0 && len(f.Sweeps) == 0 {
-		bad.add("the study defines no populations and no sweeps")
+	if len(f.Populations) == 0 && len(f.Sweeps) == 0 && len(f.Analyses) == 0 {
+		bad.add("the study defines no populations, no sweeps and no analyses")
 	}
 	// What the study will define: population prefixes, model names.
 	defined := map[string]string{} // name -> what defines it
+	firstOf := map[string]string{} // population or merge of several models -> its first model
 	datasets := map[string]*dataset.Dataset{}
 	loadData := func(spec string) (*dataset.Dataset, error) {
 		if d, ok := datasets[spec]; ok {
@@ -98,6 +112,7 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 			bad.add("%s: the name %s is already used by %s", where, p.Name, prev)
 		}
 		defined[p.Name] = where
+		firstOf[p.Name] = workflow.MemberName(p.Name, 0)
 		for j := 0; j < p.Size; j++ {
 			defined[workflow.MemberName(p.Name, j)] = where
 		}
@@ -182,6 +197,9 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		for _, n := range append(names, m.Name) {
 			defined[n] = where
 		}
+		if count > 1 {
+			firstOf[m.Name] = names[0]
+		}
 		method, file, _ := strings.Cut(m.Method, ":")
 		switch method {
 		case "random", "uniform-soup", "greedy-soup", "search", "align":
@@ -250,6 +268,60 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		}
 		plan.Sweeps = append(plan.Sweeps, SweepJob{ID: fmt.Sprintf("%d-%s", i+1, sw.Kind),
 			Req: workflow.SweepRequest{Kind: sw.Kind, Options: o}})
+	}
+	analysed := map[string]string{} // model -> the analysis that looks at it
+	for i, a := range f.Analyses {
+		where := fmt.Sprintf("analysis %d", i+1)
+		req := workflow.AnalyzeRequest{Split: first(a.Split, "val"), Limit: DefaultAnalysisLimit,
+			Options: analysis.Options{Orders: a.Orders, Seed: a.Seed}}
+		if a.Limit != nil {
+			req.Limit = *a.Limit
+		}
+		if a.Orders < 0 {
+			bad.add("%s: orders must be positive, got %d", where, a.Orders)
+		}
+		if req.Limit < 0 || req.Limit == 1 {
+			bad.add("%s: limit must be 0 (every image) or at least 2, got %d", where, req.Limit)
+		}
+		switch req.Split {
+		case "val", "test", "train":
+		default:
+			bad.add("%s: split must be val, test or train, got %q", where, req.Split)
+		}
+		feature, err := analysis.ParseFeature(first(a.Feature, string(analysis.TokenMean)))
+		if err != nil {
+			bad.add("%s: feature: %v", where, err)
+		}
+		req.Options.Feature = feature
+		if len(a.Models) == 0 {
+			bad.add("%s: models names nothing to analyse", where)
+		}
+		for _, name := range a.Models {
+			model, ok := name, known(name)
+			if m, group := firstOf[name]; group {
+				model = m
+			} else if _, ours := defined[name]; !ours && !s.Exists(name) {
+				var pop workflow.PopulationSummary
+				if s.GetRecord("populations", name, &pop) == nil {
+					model = workflow.MemberName(name, 0)
+				}
+			}
+			if !ok {
+				bad.add("%s: %s is not a population or model of the study (nor in store %s)", where, name, s.Dir)
+				continue
+			}
+			if prev, dup := analysed[model]; dup {
+				bad.add("%s: %s is already analysed by %s (its results go to analysis-%s/)", where, model, prev, model)
+				continue
+			}
+			analysed[model] = where
+			if _, ours := defined[model]; ours && req.Split == "val" && valFrac == 0 {
+				bad.add("%s: %s has no validation split (val_frac 0): use split test", where, model)
+			}
+			job := AnalysisJob{Entry: i + 1, As: name, Req: req}
+			job.Req.Name = model
+			plan.Analyses = append(plan.Analyses, job)
+		}
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("study %s: %d problem(s), nothing was run: %s", source, len(bad), strings.Join(bad, "; "))
