@@ -46,8 +46,8 @@ func ListModels(s *checkpoint.Store) ([]ModelSummary, error) {
 	return out, err
 }
 
-// DescribeManifest renders a manifest as tables: the model, its plan and
-// its training history.
+// DescribeManifest renders a manifest as tables: the model, its plan, the
+// recipe that built it (if any) and its training history.
 func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 	var cfg vit.Config
 	_ = json.Unmarshal(m.Config, &cfg)
@@ -78,6 +78,9 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 	}
 	plan.Add("head", m.Head.Source, "-", short(m.Head.Blob))
 	tables := []*table.Table{info, plan}
+	if r := DescribeRecipe(m.Recipe); r != nil {
+		tables = append(tables, r)
+	}
 	var history []trainer.EpochRecord
 	if json.Unmarshal(m.History, &history) == nil && len(history) > 0 {
 		h := &table.Table{Title: "training history", Header: []string{"epoch", "train loss", "train acc", "val loss", "val acc", "img/s", "best"}}

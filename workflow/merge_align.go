@@ -55,7 +55,9 @@ func mergeAlign(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 				Recipe: recJSON, Metrics: map[string]float64{}}})
 		tick(i + 1)
 	}
-	// The reference's own record lists every alignment.
+	// The reference's own record lists every alignment, and its splice
+	// (spliceModel recorded it in a copy of rec, replaced here).
+	rec.Splice = first.splice
 	recJSON, _ := json.Marshal(rec)
 	first.man.Recipe = recJSON
 	first.result.Plan = ref.Name + " (the reference, unchanged)"

@@ -381,6 +381,14 @@ func TestMergeAlign(t *testing.T) {
 	if al0.Blocks[0] != ref.Blocks[0] || al1.Blocks[0].Blob == ind1.Blocks[0].Blob || al1.Blocks[0].Source != "al-1" {
 		t.Error("al-0 should point at the reference's blobs, al-1 hold new weights")
 	}
+	// The reference's record keeps its splice (it rebuilds from it) and
+	// lists both alignments.
+	rebuild(t, s, "al-0")
+	var rec merge.Record
+	if err := json.Unmarshal(al0.Recipe, &rec); err != nil || rec.Align == nil || len(rec.Align.Models) != 2 ||
+		rec.Splice.String() != "stem ind-0, head ind-0: ind-0[0] ind-0[1] ind-0[2]" {
+		t.Errorf("al-0's recipe: %s (%v)", al0.Recipe, err)
+	}
 	if _, err := Merge(s, MergeRequest{Out: "fr", From: []string{"al"}, Method: "random", Count: 2, Seed: 1}); err != nil {
 		t.Errorf("splicing the aligned population: %v", err)
 	}

@@ -1,0 +1,156 @@
+package workflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/merge"
+)
+
+// DescribeRecipe renders the recipe stored with a model: a merge's record
+// (method, sources, seed, plan, and what the method decided) field by
+// field, any other recipe (a prune's, say) key by key as compact JSON. It
+// returns nil when the manifest has no recipe. The alignment's permutations
+// are left to `store show --json`: thousands of indices are no table cell.
+func DescribeRecipe(raw json.RawMessage) *table.Table {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	var rec merge.Record
+	if json.Unmarshal(raw, &rec) == nil && rec.Method != "" {
+		return describeMergeRecord(&rec)
+	}
+	return describeOtherRecipe(raw)
+}
+
+func describeMergeRecord(rec *merge.Record) *table.Table {
+	t := &table.Table{Title: "recipe (merge --method " + rec.Method + ")", Header: []string{"field", "value"}}
+	t.Add("method", rec.Method)
+	t.Add("from", strings.Join(rec.From, ", "))
+	if rec.Method == "random" || rec.Method == "search" || rec.Seed != 0 {
+		t.Add("seed", fmt.Sprint(rec.Seed))
+	}
+	if rec.Method == "random" {
+		t.Add("draw", fmt.Sprintf("%d (0-based, of --count)", rec.Draw))
+		t.Add("any block", fmt.Sprint(rec.AnyBlock))
+	}
+	if rec.Splice != nil {
+		t.Add("plan", rec.Splice.String())
+	}
+	if rec.RecipeFile != "" {
+		t.Add("recipe file", rec.RecipeFile)
+	}
+	if rec.RecipeText != "" {
+		t.Add("recipe text", strings.TrimRight(rec.RecipeText, "\n"))
+	}
+	if s := rec.Soup; s != nil {
+		t.Add("ingredients", fmt.Sprintf("%d: %s", len(s.Ingredients), strings.Join(s.Ingredients, ", ")))
+		for _, st := range s.Steps {
+			verdict := "dropped"
+			if st.Kept {
+				verdict = "kept"
+			}
+			t.Add("candidate "+st.Model, fmt.Sprintf("%s: alone %s, soup with it %s", verdict, percent(st.Alone), percent(st.WithIt)))
+		}
+		if s.Greedy {
+			t.Add("soup validation score", percent(s.Score))
+		}
+	}
+	if s := rec.Search; s != nil {
+		o := s.Options
+		t.Add("search options", fmt.Sprintf("stem and head of %s, depth %d..%d, population %d, generations %d, seed %d",
+			o.Stem, o.MinDepth, o.MaxDepth, o.Population, o.Generations, o.Seed))
+		scored := func(name string, p merge.ScoredPlan, test float64) {
+			v := fmt.Sprintf("%s (validation %s", refs(p.Blocks), percent(p.Score))
+			if test != 0 {
+				v += ", test " + percent(test)
+			}
+			t.Add(name, v+")")
+		}
+		scored("baseline plan", s.Baseline, s.BaselineTest)
+		scored("greedy plan", s.Greedy, s.GreedyTest)
+		scored("best plan", s.Best, s.BestTest)
+		t.Add("plans scored", fmt.Sprint(s.Scored))
+	}
+	if a := rec.Align; a != nil {
+		t.Add("reference", a.Reference)
+		for _, m := range a.Models {
+			t.Add("aligned "+m.Source, fmt.Sprintf("as %s: weight cosine %.3f -> %.3f after %d iterations", m.Name, m.Before, m.After, m.Iterations))
+		}
+		if len(a.Models) > 0 {
+			t.Add("permutations", "stored in the recipe: store show --json")
+		}
+	}
+	for _, k := range sortedAnyKeys(rec.Options) {
+		t.Add("option "+k, compactJSON(rec.Options[k]))
+	}
+	return t
+}
+
+// describeOtherRecipe lists a recipe's top-level keys in order; a recipe
+// that is not a JSON object shows whole.
+func describeOtherRecipe(raw json.RawMessage) *table.Table {
+	t := &table.Table{Title: "recipe", Header: []string{"field", "value"}}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		t.Add("recipe", compactJSON(raw))
+		return t
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field := k
+		if strings.TrimSpace(k) == "" {
+			field = fmt.Sprintf("%q", k) // a blank key still shows
+		}
+		t.Add(field, compactJSON(obj[k]))
+	}
+	return t
+}
+
+// refs is a plan as "A[0] B[1] ...".
+func refs(blocks []merge.Ref) string {
+	parts := make([]string, len(blocks))
+	for i, r := range blocks {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, " ")
+}
+
+// compactJSON shows a value as one line of JSON, a string without quotes.
+func compactJSON(v any) string {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Sprint(v)
+		}
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+func sortedAnyKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func percent(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
