@@ -3,6 +3,7 @@ module github.com/frankenvit/frankenvit
 go 1.26.0
 
 require (
+	codeberg.org/go-fonts/liberation v0.5.0
 	github.com/klauspost/compress v1.20.4
 	github.com/nlpodyssey/spago v1.1.0
 	github.com/olekukonko/tablewriter v1.1.5
@@ -17,7 +18,6 @@ require (
 )
 
 require (
-	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect
 	codeberg.org/go-pdf/fpdf v0.11.1 // indirect
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect

@@ -130,10 +130,11 @@ func renderAnalysis(rep *analysis.Report) ([]outFile, map[string][]byte, error) 
 			if err != nil {
 				return nil, nil, err
 			}
-			files = append(files, outFile{f.Name + "." + format, b})
 			if format == "svg" {
+				b = report.StretchImages(b) // the heat maps' colour bars fill their boxes in a browser
 				svgs[f.Name] = b
 			}
+			files = append(files, outFile{f.Name + "." + format, b})
 		}
 	}
 	for _, nt := range rep.Tables() {

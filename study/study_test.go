@@ -123,6 +123,9 @@ func TestStudyRunsAndResumes(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	if svg, _ := os.ReadFile(filepath.Join(out, "analysis-ts-0", "contribution-accuracy.svg")); !bytes.Contains(svg, []byte(`<image preserveAspectRatio="none"`)) {
+		t.Error("the heat map's colour bar keeps its 1-pixel aspect in the SVG file")
+	}
 	// Every table and figure of every analysis is in the report, under its measure.
 	reps := analysisReports(t, out, "ts-0", "tf-0", "tb-1")
 	figures := 3 // the sweeps'

@@ -77,7 +77,7 @@ func inlineSVG(svg []byte) (template.HTML, error) {
 	if i < 0 {
 		return "", fmt.Errorf("figure is not SVG: no <svg element")
 	}
-	return template.HTML(svg[i:]), nil
+	return template.HTML(StretchImages(svg[i:])), nil
 }
 
 // WriteHTML writes the report.
@@ -86,7 +86,9 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		*Report
 		Views []sectionView
 		Stamp string
+		Fonts template.CSS
 	}{Report: r, Stamp: r.Generated.UTC().Format("2006-01-02 15:04:05 MST")}
+	var svgs [][]byte
 	for _, s := range r.Sections {
 		sv, err := viewOf(s.Heading, s.Text, s.Tables, s.Figures)
 		if err != nil {
@@ -100,7 +102,16 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			sv.Parts = append(sv.Parts, pv)
 		}
 		view.Views = append(view.Views, sv)
+		for _, f := range s.Figures {
+			svgs = append(svgs, f.SVG)
+		}
+		for _, p := range s.Parts {
+			for _, f := range p.Figures {
+				svgs = append(svgs, f.SVG)
+			}
+		}
 	}
+	view.Fonts = template.CSS(fontFaces(svgs))
 	return page.Execute(w, view)
 }
 
@@ -144,7 +155,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 <meta charset="utf-8">
 <title>{{.Title}}</title>
 <style>
-body { font-family: sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
+{{.Fonts}}body { font-family: sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
 th { background: #eee; }
