@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/frankenvit/frankenvit/dataset"
+
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -54,4 +56,29 @@ func BenchmarkInference(b *testing.B) {
 		r.Logits(x, EvalBatch, plan)
 	}
 	b.ReportMetric(float64(EvalBatch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkEvaluate10k measures the evaluator (tape-free runner, batches over
+// the workers) on 10,000 random images of the default model under one plan.
+func BenchmarkEvaluate10k(b *testing.B) {
+	m, err := vit.NewModel("bench", vit.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Init(1)
+	const n = 10000
+	rng := rand.New(rand.NewPCG(1, 2))
+	split := &dataset.Split{Pixels: make([]uint8, n*m.Config.ImageSize()), Labels: make([]uint8, n), N: n,
+		C: m.Config.Channels, H: m.Config.ImageHeight, W: m.Config.ImageWidth}
+	for i := range split.Pixels {
+		split.Pixels[i] = uint8(rng.IntN(256))
+	}
+	ev := NewEvaluator(m, split, dataset.Normalization{Mean: []float32{0.13}, Std: []float32{0.31}})
+	plan := m.Sequential()
+	ev.Accuracy(plan) // sizes every worker's buffers
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev.Accuracy(plan)
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 }

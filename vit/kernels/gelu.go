@@ -66,18 +66,38 @@ func geluPhi(x float64) float64 {
 	return 1 - h
 }
 
+// erfRational is Eigen's (and XLA's) float32 erf: z clamped to [-4, 4],
+// z*A(z*z)/B(z*z), clamped to [-1, 1]; within a few float32 ulp of erf. The
+// forward GELU uses it (the AVX2 kernel evaluates the same formula in
+// float32; here float64 keeps the reference free of rounding); the backward
+// pass uses geluPhi, whose tails are accurate to a relative 1e-7.
+func erfRational(z float64) float64 {
+	z = min(max(z, -4), 4)
+	z2 := z * z
+	p := -2.72614225801306e-10
+	p = p*z2 + 2.77068142495902e-08
+	p = p*z2 - 2.10102402082508e-06
+	p = p*z2 - 5.69250639462346e-05
+	p = p*z2 - 7.34990630326855e-04
+	p = p*z2 - 2.95459980854025e-03
+	p = p*z2 - 1.60960333262415e-02
+	q := -1.45660718464996e-05
+	q = q*z2 - 2.13374055278905e-04
+	q = q*z2 - 1.68282697438203e-03
+	q = q*z2 - 7.37332916720468e-03
+	q = q*z2 - 1.42647390514189e-02
+	return min(max(z*p/q, -1), 1)
+}
+
 func geluForwardGo(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
-		switch {
-		case x < -13:
-			out[i] = 0 // |gelu| < 1e-37; also avoids -Inf*0 = NaN
-		case x > 13:
-			out[i] = x
-		default:
-			xd := float64(x)
-			out[i] = float32(xd * geluPhi(xd))
+		if x < -13 {
+			out[i] = 0 // also avoids -Inf*0 = NaN
+			continue
 		}
+		h := 0.5 * float64(x)
+		out[i] = float32(h + h*erfRational(float64(x)*invSqrt2))
 	}
 }
 
