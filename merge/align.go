@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -35,7 +36,7 @@ type AlignedModel struct {
 	Source     string      `json:"source"`
 	Reference  string      `json:"reference"`
 	Iterations int         `json:"iterations"`
-	Before     float64     `json:"similarity_before"` // cosine of all weights with the reference's
+	Before     float64     `json:"similarity_before"` // cosine of the weights (LayerNorms left out) with the reference's
 	After      float64     `json:"similarity_after"`
 	Perm       Permutation `json:"permutation"`
 }
@@ -353,11 +354,17 @@ func headAssignment(sqk, sv [][]float64, heads int) (qk, v, h []int) {
 	return qk, v, h
 }
 
-// cosine is the cosine similarity of two models' weights as one vector.
+// cosine is the cosine similarity of two models' weights as one vector,
+// LayerNorm parameters left out: their weights sit near 1 in every model,
+// hold most of a small model's weight norm (80% at the default size) and
+// would make any two models look alike whatever their other weights.
 func cosine(a, b *vit.Model) float64 {
 	var ab, aa, bb float64
 	pa, pb := a.Params(), b.Params()
 	for k := range pa {
+		if isNormParam(pa[k].Name) {
+			continue
+		}
 		for j, x := range pa[k].Data() {
 			y := float64(pb[k].Data()[j])
 			ab += float64(x) * y
@@ -369,4 +376,15 @@ func cosine(a, b *vit.Model) float64 {
 		return 0
 	}
 	return ab / math.Sqrt(aa*bb)
+}
+
+// isNormParam says whether a parameter (a timm name such as "norm1.weight"
+// or "pos_proj.norm.bias") belongs to a LayerNorm.
+func isNormParam(name string) bool {
+	for _, seg := range strings.Split(name, ".") {
+		if strings.HasPrefix(seg, "norm") {
+			return true
+		}
+	}
+	return false
 }

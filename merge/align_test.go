@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -119,5 +120,60 @@ func TestAlignIndependentModels(t *testing.T) {
 	wide.MLP = 32
 	if _, _, err := Align(ref, tinyModel(t, "w", wide, 3), "x"); err == nil {
 		t.Error("models of other sizes were aligned")
+	}
+}
+
+// The similarity the align report gives leaves LayerNorms out: two
+// independent models whose LayerNorm weights are all 1 (most of a small
+// model's weight norm) are not similar, and LayerNorms do not move it.
+func TestCosineLeavesLayerNormsOut(t *testing.T) {
+	c := tinyConfig(vit.ShufflePosition)
+	fresh := func(name string, seed uint64) *vit.Model { // tinyModel's offsets would correlate them
+		m, err := vit.NewModel(name, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Init(seed)
+		return m
+	}
+	a, b := fresh("a", 1), fresh("b", 2)
+	setNorms := func(m *vit.Model, w float32) {
+		for _, p := range m.Params() {
+			if isNormParam(p.Name) && strings.HasSuffix(p.Name, "weight") {
+				for j := range p.Data() {
+					p.Data()[j] = w
+				}
+			}
+		}
+	}
+	setNorms(a, 30)
+	setNorms(b, 30)
+	before := cosine(a, b)
+	if before > 0.3 || before < -0.3 {
+		t.Errorf("independent models with equal LayerNorms: cosine %v", before)
+	}
+	setNorms(b, -7)
+	if got := cosine(a, b); got != before {
+		t.Errorf("changing LayerNorm weights moved the cosine from %v to %v", before, got)
+	}
+	if got := cosine(a, a); math.Abs(got-1) > 1e-12 {
+		t.Errorf("a model with itself: %v", got)
+	}
+	norms := 0
+	for _, p := range a.Params() {
+		if isNormParam(p.Name) {
+			norms++
+		}
+	}
+	// Per block norm1, norm2 and the slot projection's norm (weight and
+	// bias each), and the head's final norm.
+	if want := 2 * (3*c.Depth + 1); norms != want {
+		t.Errorf("%d LayerNorm parameters, want %d", norms, want)
+	}
+	for name, want := range map[string]bool{"norm1.weight": true, "pos_proj.norm.bias": true, "norm.weight": true,
+		"attn.qkv.weight": false, "pos_proj.fc.weight": false, "cls_token": false} {
+		if isNormParam(name) != want {
+			t.Errorf("isNormParam(%q) = %v", name, !want)
+		}
 	}
 }
