@@ -13,6 +13,7 @@ type Step struct {
 	classLoss mat.Tensor
 	posLosses []mat.Tensor
 	posHeads  []*posHeadLossOp
+	posProjs  []*posProjOp
 	posWeight float32
 	ar        *Arena
 }
@@ -131,7 +132,18 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 	T := m.Config.Tokens()
 	rows := n * T
 	if bl.PosProj != nil {
-		h = run(&posProjOp{ar: st.ar, h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows})
+		op := &posProjOp{ar: st.ar, h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows, done: make(chan struct{})}
+		// Groups at one slot (per-sample orders) add into the same row of
+		// the slot embedding's gradient; they take turns in group order so
+		// the sum does not depend on scheduling.
+		for i := len(st.posProjs) - 1; i >= 0; i-- {
+			if st.posProjs[i].slot == slot {
+				op.prev = st.posProjs[i]
+				break
+			}
+		}
+		st.posProjs = append(st.posProjs, op)
+		h = run(op)
 	}
 	h = run(&attnOp{ar: st.ar, h: h, bl: bl, B: n, T: T})
 	h = run(&mlpOp{ar: st.ar, h: h, bl: bl, rows: rows})

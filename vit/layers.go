@@ -67,12 +67,20 @@ func patchBackward(ar *Arena, dh []float32, a *patchActs, s *Stem, c Config, B i
 
 // ---- attention sub-layer: out = h + proj(attn(qkv(LN1(h)))) ----
 
-type attnActs struct{ ln, mean, rstd, qkv, probs, att []float32 }
+// attnActs holds the sub-layer's activations; inference sets noProbs, as no
+// backward pass needs the attention probabilities.
+type attnActs struct {
+	ln, mean, rstd, qkv, probs, att []float32
+	noProbs                         bool
+}
 
 func attnForward(ar *Arena, out, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
 	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
-	a.qkv, a.probs, a.att = ar.grow(a.qkv, rows*3*D), ar.grow(a.probs, B*H*T*T), ar.grow(a.att, rows*D)
+	a.qkv, a.att = ar.grow(a.qkv, rows*3*D), ar.grow(a.att, rows*D)
+	if !a.noProbs {
+		a.probs = ar.grow(a.probs, B*H*T*T)
+	}
 	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, LayerNormEps)
 	kernels.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
 	kernels.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)

@@ -118,6 +118,8 @@ type posProjOp struct {
 	slot int
 	rows int
 	acts posProjActs
+	prev *posProjOp    // the previous group's op at the same slot, if any
+	done chan struct{} // closed once this op's slot-embedding gradient is in
 }
 
 func (o *posProjOp) Operands() []mat.Tensor {
@@ -141,9 +143,15 @@ func (o *posProjOp) Backward(gy mat.Tensor) error {
 	o.bl.mu.Lock()
 	posProjBackward(o.ar, dh, dE, f32(gy), &o.acts, o.bl, o.rows)
 	o.bl.mu.Unlock()
+	if o.prev != nil {
+		<-o.prev.done
+	}
 	o.stem.mu.Lock()
 	kernels.AddInPlace(o.slotRow(o.stem.LayerPos.Grad), dE)
 	o.stem.mu.Unlock()
+	if o.done != nil {
+		close(o.done)
+	}
 	o.h.AccGrad(wrap(dh, o.rows, o.bl.Dim))
 	return nil
 }

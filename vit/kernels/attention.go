@@ -9,12 +9,15 @@ import (
 // qkv is [B*T, 3D]: columns [0,D) are q, [D,2D) k and [2D,3D) v; head h uses
 // columns h*hd..(h+1)*hd of each, hd = D/H. It writes probs [B,H,T,T] =
 // softmax(q·kᵀ/sqrt(hd)) (saved for the backward pass) and out [B*T, D] =
-// probs·v with the heads concatenated in the same column layout.
+// probs·v with the heads concatenated in the same column layout; probs may
+// be nil when no backward pass follows (inference).
 // Work is split over (batch, head) pairs.
 func AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 	hd := checkAttention("AttentionForward", qkv, B, T, D, H)
 	checkLen("AttentionForward", B*T*D, "out", out)
-	checkLen("AttentionForward", B*H*T*T, "probs", probs)
+	if probs != nil {
+		checkLen("AttentionForward", B*H*T*T, "probs", probs)
+	}
 	if B == 0 || T == 0 || hd == 0 {
 		return
 	}
@@ -132,9 +135,11 @@ func attnForwardPair(out, probs, qkv, ws []float32, pair, T, D, H, hd int, scale
 		}
 	}
 	softmaxRows(s, tp, T)
-	pr := probs[pair*T*T : (pair+1)*T*T]
-	for i := 0; i < T; i++ {
-		copy(pr[i*T:(i+1)*T], s[i*tp:i*tp+T])
+	if probs != nil {
+		pr := probs[pair*T*T : (pair+1)*T*T]
+		for i := 0; i < T; i++ {
+			copy(pr[i*T:(i+1)*T], s[i*tp:i*tp+T])
+		}
 	}
 	// O = P·V
 	rowsGemm(T, hd, T, s, tp, 1, qkv[vo:], ld, out[b*T*D+h*hd:], D, 1, false, tmp)
