@@ -16,10 +16,11 @@ func newStudyCmd() *cobra.Command {
 		Use:   "study [FILE]",
 		Short: "Run a whole study from a YAML file (without FILE: the built-in MNIST quickstart)",
 		Long: `Reads a study file (see examples/quickstart.yaml and examples/paper-fashion-mnist.yaml): populations to train,
-merges to build, sweeps to run. The whole file is checked first, naming every problem, before anything is
-trained. Then it trains what is not in the store yet, builds the merges, runs the sweeps whose results are
-not in --out yet, and writes every table (CSV), every sweep (JSON, CSV, SVG, PNG) and one self-contained
-report.html into --out (default study-NAME). Rerunning resumes.`,
+merges to build, sweeps to run, models to analyse. The whole file is checked first, naming every problem,
+before anything is trained. Then it trains what is not in the store yet, builds the merges, runs the sweeps
+and analyses whose results are not in --out yet, and writes every table (CSV), every sweep (JSON, CSV, SVG,
+PNG), every analysis (JSON, CSV, SVG, PNG) and one self-contained report.html into --out (default
+study-NAME). Rerunning resumes.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
@@ -44,8 +45,8 @@ report.html into --out (default study-NAME). Rerunning resumes.`,
 				return err
 			}
 			if checkOnly {
-				fmt.Printf("study %s (%s): %d populations, %d merges, %d sweeps; no problems found\n", plan.Name, source,
-					len(plan.Populations), len(plan.Merges), len(plan.Sweeps))
+				fmt.Printf("study %s (%s): %d populations, %d merges, %d sweeps, %d analyses; no problems found\n",
+					plan.Name, source, len(plan.Populations), len(plan.Merges), len(plan.Sweeps), len(plan.Analyses))
 				return nil
 			}
 			if out == "" {
