@@ -343,3 +343,8 @@ func softmaxBackRowsSIMD(p, d []float32, tp, rows int, scale float32) {
 	_ = d[rows*tp-1]
 	softmaxBackRowsAVX2(&p[0], &d[0], tp, rows, scale)
 }
+
+//go:noescape
+func fmaLoopAVX2(n int, a, b float32) float32
+
+func fmaLoop(n int, a, b float32) float32 { return fmaLoopAVX2(n, a, b) }

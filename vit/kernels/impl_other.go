@@ -37,3 +37,5 @@ func transposeSIMD(dst []float32, ldd int, src []float32, lds int, rows, cols in
 func softmaxBackRowsSIMD(p, d []float32, tp, rows int, scale float32) {
 	softmaxBackRowsGo(p, d, tp, rows, scale)
 }
+
+func fmaLoop(n int, a, b float32) float32 { panic("unreachable: no SIMD FMA loop in this build") }
