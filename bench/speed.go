@@ -421,7 +421,7 @@ type SpeedModelInfo struct {
 
 // SpeedReport is the result of `frankenvit bench speed`.
 type SpeedReport struct {
-	GemmPeak   GemmPeak          `json:"gemm_peak"`
+	GemmPeak GemmPeak `json:"gemm_peak"`
 	// FMAPeak is kernels.FMAPeak on all GOMAXPROCS threads (0: not
 	// measurable in this build); Peak is the denominator of the rows'
 	// fractions: FMAPeak, or the GEMM peak when FMAPeak is 0.
