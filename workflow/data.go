@@ -16,7 +16,7 @@ type DataOptions struct {
 
 // Data is a loaded data set cut into train, validation and test splits.
 type Data struct {
-	Set              *dataset.Dataset
+	Set              *dataset.Dataset // name and classes; its Train and Test are nil
 	Train, Val, Test *dataset.Split
 }
 
@@ -39,7 +39,12 @@ func LoadData(o DataOptions) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Set: set, Train: rest, Val: val, Test: test}, nil
+	// The data set keeps its name and classes but not its full splits:
+	// training and validation are copies, and holding the original
+	// training images too would double the resident set of a training.
+	meta := *set
+	meta.Train, meta.Test = nil, nil
+	return &Data{Set: &meta, Train: rest, Val: val, Test: test}, nil
 }
 
 // Split picks "train", "val" or "test".
