@@ -85,13 +85,15 @@ func MixedOrderAccuracy(m *vit.Model, split *dataset.Split, norm dataset.Normali
 			h, next = next, h
 		}
 		logits := runner.HeadLogits(h[:nb*row], nb)
+		batchLoss := 0.0 // summed per batch, then over batches, as trainer.Evaluator does
 		for i := 0; i < nb; i++ {
 			r := logits[i*c.Classes : (i+1)*c.Classes]
 			if argmax(r) == int(labels[i]) {
 				correct++
 			}
-			loss += crossEntropy(r, int(labels[i]))
+			batchLoss += crossEntropy(r, int(labels[i]))
 		}
+		loss += batchLoss
 		if onBatch != nil {
 			onBatch(batch, batches)
 		}
