@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/dataset"
-
 	"github.com/frankenvit/frankenvit/vit"
 )
 

@@ -132,13 +132,13 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 	T := m.Config.Tokens()
 	rows := n * T
 	if bl.PosProj != nil {
-		op := &posProjOp{ar: st.ar, h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows, done: make(chan struct{})}
+		op := &posProjOp{ar: st.ar, h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows, turn: newGradTurn()}
 		// Groups at one slot (per-sample orders) add into the same row of
 		// the slot embedding's gradient; they take turns in group order so
 		// the sum does not depend on scheduling.
 		for i := len(st.posProjs) - 1; i >= 0; i-- {
 			if st.posProjs[i].slot == slot {
-				op.prev = st.posProjs[i]
+				op.turn.after = &st.posProjs[i].turn
 				break
 			}
 		}
@@ -153,10 +153,10 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 			targets[i] = int32(slot)
 		}
 		scale := posWeight / float32(slots*total)
-		op := &posHeadLossOp{ar: st.ar, h: h, bl: bl, B: n, T: T, ce: crossEntropy{ar: st.ar, targets: targets, scale: scale}, done: make(chan struct{})}
+		op := &posHeadLossOp{ar: st.ar, h: h, bl: bl, B: n, T: T, ce: crossEntropy{ar: st.ar, targets: targets, scale: scale}, turn: newGradTurn()}
 		for i := len(st.posHeads) - 1; i >= 0; i-- {
 			if st.posHeads[i].bl == bl {
-				st.posHeads[i].next = op
+				st.posHeads[i].turn.after = &op.turn
 				break
 			}
 		}

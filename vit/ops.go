@@ -118,8 +118,7 @@ type posProjOp struct {
 	slot int
 	rows int
 	acts posProjActs
-	prev *posProjOp    // the previous group's op at the same slot, if any
-	done chan struct{} // closed once this op's slot-embedding gradient is in
+	turn gradTurn // after the previous group's op at the same slot: the slot-embedding row is shared
 }
 
 func (o *posProjOp) Operands() []mat.Tensor {
@@ -143,17 +142,36 @@ func (o *posProjOp) Backward(gy mat.Tensor) error {
 	o.bl.mu.Lock()
 	posProjBackward(o.ar, dh, dE, f32(gy), &o.acts, o.bl, o.rows)
 	o.bl.mu.Unlock()
-	if o.prev != nil {
-		<-o.prev.done
-	}
+	o.turn.wait()
 	o.stem.mu.Lock()
 	kernels.AddInPlace(o.slotRow(o.stem.LayerPos.Grad), dE)
 	o.stem.mu.Unlock()
-	if o.done != nil {
-		close(o.done)
-	}
+	o.turn.end()
 	o.h.AccGrad(wrap(dh, o.rows, o.bl.Dim))
 	return nil
+}
+
+// gradTurn makes operators that add into one shared gradient take turns in
+// a fixed order, so the sum does not depend on how spago schedules backward.
+// The zero gradTurn (an operator built alone, as in tests) neither waits nor
+// can be waited for.
+type gradTurn struct {
+	after *gradTurn     // the turn that goes first, if any
+	done  chan struct{} // closed once this turn's addition is in
+}
+
+func newGradTurn() gradTurn { return gradTurn{done: make(chan struct{})} }
+
+func (t *gradTurn) wait() {
+	if t.after != nil {
+		<-t.after.done
+	}
+}
+
+func (t *gradTurn) end() {
+	if t.done != nil {
+		close(t.done)
+	}
 }
 
 // crossEntropy is the loss tail shared by the class head and the slot head:
@@ -227,8 +245,7 @@ type posHeadLossOp struct {
 	B, T int
 	ce   crossEntropy
 	acts posHeadActs
-	next *posHeadLossOp // the same block's slot head at a later slot, if any
-	done chan struct{}  // closed once this op's parameter gradients are in
+	turn gradTurn // after the same block's slot head at a later slot, if any
 }
 
 func (o *posHeadLossOp) Operands() []mat.Tensor {
@@ -243,15 +260,11 @@ func (o *posHeadLossOp) Forward() (mat.Tensor, error) {
 func (o *posHeadLossOp) Backward(gy mat.Tensor) error {
 	dlogits := o.ce.backward(f32(gy)[0], o.B, o.bl.Slots)
 	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
-	if o.next != nil {
-		<-o.next.done
-	}
+	o.turn.wait()
 	o.bl.mu.Lock()
 	posHeadBackward(o.ar, dh, dlogits, &o.acts, o.bl, o.B, o.T)
 	o.bl.mu.Unlock()
-	if o.done != nil {
-		close(o.done)
-	}
+	o.turn.end()
 	o.h.AccGrad(wrap(dh, o.B*o.T, o.bl.Dim))
 	return nil
 }
