@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/bench/report"
@@ -76,7 +77,7 @@ func runAnalysis(s *checkpoint.Store, job AnalysisJob, out string, log io.Writer
 	if err != nil {
 		return nil, nil, err
 	}
-	files = append(files, outFile{"options.json", append(rawKey, '\n')})
+	files = append(files, workflow.AnalysisFile{Name: "options.json", Data: append(rawKey, '\n')})
 	if err := writeAnalysis(dir, files); err != nil {
 		return nil, nil, err
 	}
@@ -114,56 +115,37 @@ func sameKey(a, b analysisKey) bool {
 	return bytes.Equal(x, y)
 }
 
-type outFile struct {
-	name string
-	data []byte
-}
-
 // renderAnalysis draws every figure (SVG and PNG) and writes every table
-// and the report in memory, before any file is touched.
-func renderAnalysis(rep *analysis.Report) ([]outFile, map[string][]byte, error) {
-	var files []outFile
-	svgs := map[string][]byte{}
-	for _, f := range rep.Figures() {
-		for _, format := range analysis.Formats {
-			b, err := f.Render(format)
-			if err != nil {
-				return nil, nil, err
-			}
-			if format == "svg" {
-				b = report.StretchImages(b) // the heat maps' colour bars fill their boxes in a browser
-				svgs[f.Name] = b
-			}
-			files = append(files, outFile{f.Name + "." + format, b})
-		}
-	}
-	for _, nt := range rep.Tables() {
-		var b bytes.Buffer
-		if err := nt.Table.WriteCSV(&b); err != nil {
-			return nil, nil, err
-		}
-		files = append(files, outFile{nt.Name + ".csv", b.Bytes()})
-	}
-	raw, err := json.MarshalIndent(rep, "", "  ")
+// and the report in memory, before any file is touched; it also returns the
+// SVGs by figure name for the report.
+func renderAnalysis(rep *analysis.Report) ([]workflow.AnalysisFile, map[string][]byte, error) {
+	files, err := workflow.RenderAnalysis(rep, analysis.Formats, true, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	return append(files, outFile{"analysis.json", append(raw, '\n')}), svgs, nil
+	svgs := map[string][]byte{}
+	for i, f := range files {
+		if name, ok := strings.CutSuffix(f.Name, ".svg"); ok {
+			files[i].Data = report.StretchImages(f.Data) // the heat maps' colour bars fill their boxes in a browser
+			svgs[name] = files[i].Data
+		}
+	}
+	return files, svgs, nil
 }
 
 // writeAnalysis writes the files into dir, each atomically, options.json
 // last, and removes the figures and tables an earlier analysis of another
 // kind of model left there (a position head's, say).
-func writeAnalysis(dir string, files []outFile) error {
+func writeAnalysis(dir string, files []workflow.AnalysisFile) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("analysis folder: %v", err)
 	}
 	written := map[string]bool{}
 	for _, f := range files {
-		if err := sweep.WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := sweep.WriteFileAtomic(filepath.Join(dir, f.Name), f.Data); err != nil {
 			return err
 		}
-		written[f.name] = true
+		written[f.Name] = true
 	}
 	for _, m := range analysis.Measures {
 		var stale []string

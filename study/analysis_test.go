@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/frankenvit/frankenvit/workflow"
 )
 
 // Rewriting an analysis removes the figures and tables the new one does not
@@ -15,7 +17,7 @@ func TestWriteAnalysisRemovesStaleResults(t *testing.T) {
 	for _, name := range []string{"head.svg", "head.png", "head-confusion.csv", "probe.svg", "notes.txt"} {
 		os.WriteFile(filepath.Join(dir, name), []byte("old"), 0o644)
 	}
-	if err := writeAnalysis(dir, []outFile{{"probe.svg", []byte("<svg/>")}, {"options.json", []byte("{}")}}); err != nil {
+	if err := writeAnalysis(dir, []workflow.AnalysisFile{{Name: "probe.svg", Data: []byte("<svg/>")}, {Name: "options.json", Data: []byte("{}")}}); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{"probe.svg": "<svg/>", "options.json": "{}", "notes.txt": "old",

@@ -34,6 +34,45 @@ func (o AnalysisOutput) Check() error {
 	return nil
 }
 
+// AnalysisFile is one file of an analysis's output, rendered in memory.
+type AnalysisFile struct {
+	Name string
+	Data []byte
+}
+
+// RenderAnalysis renders rep in memory, in a fixed order: every figure in
+// each of formats (NAME.FORMAT), with csv every table (NAME.csv), with
+// withJSON the whole report (analysis.json).
+func RenderAnalysis(rep *analysis.Report, formats []string, csv, withJSON bool) ([]AnalysisFile, error) {
+	var files []AnalysisFile
+	for _, f := range rep.Figures() {
+		for _, format := range formats {
+			b, err := f.Render(format)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, AnalysisFile{f.Name + "." + format, b})
+		}
+	}
+	if csv {
+		for _, nt := range rep.Tables() {
+			var buf bytes.Buffer
+			if err := nt.Table.WriteCSV(&buf); err != nil {
+				return nil, err
+			}
+			files = append(files, AnalysisFile{nt.Name + ".csv", buf.Bytes()})
+		}
+	}
+	if withJSON {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, AnalysisFile{"analysis.json", append(b, '\n')})
+	}
+	return files, nil
+}
+
 // SaveAnalysis renders everything in memory first, then writes each file
 // atomically (a temporary file renamed into place), so a failure leaves no
 // half-written file. It returns the paths written.
@@ -41,42 +80,17 @@ func SaveAnalysis(rep *analysis.Report, o AnalysisOutput) ([]string, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{}
-	var order []string
-	put := func(name string, b []byte) {
-		files[name] = b
-		order = append(order, name)
-	}
-	for _, f := range rep.Figures() {
-		b, err := f.Render(o.Format)
-		if err != nil {
-			return nil, err
-		}
-		put(f.Name+"."+o.Format, b)
-	}
-	if o.CSV {
-		for _, nt := range rep.Tables() {
-			var buf bytes.Buffer
-			if err := nt.Table.WriteCSV(&buf); err != nil {
-				return nil, err
-			}
-			put(nt.Name+".csv", buf.Bytes())
-		}
-	}
-	if o.JSON {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		put("analysis.json", append(b, '\n'))
+	files, err := RenderAnalysis(rep, []string{o.Format}, o.CSV, o.JSON)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--out: %v", err)
 	}
 	var written []string
-	for _, name := range order {
-		path := filepath.Join(o.Dir, name)
-		if err := writeAtomic(path, files[name]); err != nil {
+	for _, f := range files {
+		path := filepath.Join(o.Dir, f.Name)
+		if err := writeAtomic(path, f.Data); err != nil {
 			return written, err
 		}
 		written = append(written, path)
