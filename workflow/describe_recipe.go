@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/bench/table"
@@ -65,7 +64,7 @@ func describeMergeRecord(rec *merge.Record) *table.Table {
 		t.Add("search options", fmt.Sprintf("stem and head of %s, depth %d..%d, population %d, generations %d, seed %d",
 			o.Stem, o.MinDepth, o.MaxDepth, o.Population, o.Generations, o.Seed))
 		scored := func(name string, p merge.ScoredPlan, test float64) {
-			v := fmt.Sprintf("%s (validation %s", refs(p.Blocks), percent(p.Score))
+			v := fmt.Sprintf("%s (validation %s", refsString(p.Blocks), percent(p.Score))
 			if test != 0 {
 				v += ", test " + percent(test)
 			}
@@ -85,7 +84,7 @@ func describeMergeRecord(rec *merge.Record) *table.Table {
 			t.Add("permutations", "stored in the recipe: store show --json")
 		}
 	}
-	for _, k := range sortedAnyKeys(rec.Options) {
+	for _, k := range sortedKeys(rec.Options) {
 		t.Add("option "+k, compactJSON(rec.Options[k]))
 	}
 	return t
@@ -100,12 +99,7 @@ func describeOtherRecipe(raw json.RawMessage) *table.Table {
 		t.Add("recipe", compactJSON(raw))
 		return t
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(obj) {
 		field := k
 		if strings.TrimSpace(k) == "" {
 			field = fmt.Sprintf("%q", k) // a blank key still shows
@@ -113,15 +107,6 @@ func describeOtherRecipe(raw json.RawMessage) *table.Table {
 		t.Add(field, compactJSON(obj[k]))
 	}
 	return t
-}
-
-// refs is a plan as "A[0] B[1] ...".
-func refs(blocks []merge.Ref) string {
-	parts := make([]string, len(blocks))
-	for i, r := range blocks {
-		parts[i] = r.String()
-	}
-	return strings.Join(parts, " ")
 }
 
 // compactJSON shows a value as one line of JSON, a string without quotes.
@@ -142,15 +127,6 @@ func compactJSON(v any) string {
 		return string(raw)
 	}
 	return b.String()
-}
-
-func sortedAnyKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func percent(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

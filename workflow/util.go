@@ -2,7 +2,8 @@ package workflow
 
 import "sort"
 
-func sortedKeys(m map[string]float64) []string {
+// sortedKeys returns m's keys in increasing order.
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
