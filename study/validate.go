@@ -23,9 +23,6 @@ const (
 	DefaultSeeds      = 5
 	DefaultDraws      = 10
 	DefaultParent     = 5
-	// DefaultAnalysisLimit is the number of images an analysis looks at, as
-	// `frankenvit analyze` does.
-	DefaultAnalysisLimit = 2000
 )
 
 // Plan is a checked study: the requests it will run, in order.
@@ -272,7 +269,7 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 	analysed := map[string]string{} // model -> the analysis that looks at it
 	for i, a := range f.Analyses {
 		where := fmt.Sprintf("analysis %d", i+1)
-		req := workflow.AnalyzeRequest{Split: first(a.Split, "val"), Limit: DefaultAnalysisLimit,
+		req := workflow.AnalyzeRequest{Split: first(a.Split, "val"), Limit: workflow.DefaultAnalyzeLimit,
 			Options: analysis.Options{Orders: a.Orders, Seed: a.Seed}}
 		if a.Limit != nil {
 			req.Limit = *a.Limit

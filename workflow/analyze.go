@@ -10,6 +10,10 @@ import (
 	"github.com/frankenvit/frankenvit/trainer"
 )
 
+// DefaultAnalyzeLimit is how many images of the split an analysis looks at
+// unless told otherwise (the command's --limit, a study's limit).
+const DefaultAnalyzeLimit = 2000
+
 // AnalyzeRequest is everything `frankenvit analyze` needs.
 type AnalyzeRequest struct {
 	Name    string

@@ -66,7 +66,7 @@ number in analysis.json.`,
 	fl.StringVar(&req.Data, "data", "", "data set (default: the one the model was trained on)")
 	fl.StringVar(&req.Split, "split", "val", "val | test | train")
 	fl.IntVar(&req.Options.Orders, "orders", 0, "random block orders K (0 = 2 x depth: every block twice in every slot)")
-	fl.IntVar(&req.Limit, "limit", 2000, "analyse the first N images of the split (0 = all)")
+	fl.IntVar(&req.Limit, "limit", workflow.DefaultAnalyzeLimit, "analyse the first N images of the split (0 = all)")
 	fl.Uint64Var(&req.Options.Seed, "seed", 0, "seed of the orders and of the probes' split and training")
 	fl.StringVar(&feature, "feature", string(analysis.TokenMean), "block output seen by probe, CKA and PCA: mean (over tokens) | cls")
 	fl.StringVar(&out.Dir, "out", "", "directory for figures and files (default analysis-NAME)")
