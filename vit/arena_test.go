@@ -19,14 +19,7 @@ func TestArenaStepEqualsFreshBuffers(t *testing.T) {
 			c := tinyConfig(v)
 			m := randomModel(t, "m", c, 11)
 			x, labels := randomImages(c, B, 12), randomLabels(c, B, 13)
-			rng := rand.New(rand.NewPCG(14, 15))
-			plans := []Plan{mustPlan(t, m, rng.Perm(c.Depth)...)}
-			if perSample {
-				plans = plans[:0]
-				for i := 0; i < B; i++ {
-					plans = append(plans, mustPlan(t, m, rng.Perm(c.Depth)...))
-				}
-			}
+			plans := shuffledPlans(t, m, B, perSample, rand.New(rand.NewPCG(14, 15)))
 			step := func(ar *Arena) (float32, [][]float32) {
 				for _, p := range m.Params() {
 					p.ZeroGrad()

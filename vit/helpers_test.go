@@ -69,3 +69,18 @@ func mustPlan(t testing.TB, m *Model, idx ...int) Plan {
 	}
 	return p
 }
+
+// shuffledPlans draws one random order of m's blocks for the batch, or with
+// perSample one for each of its B samples.
+func shuffledPlans(t testing.TB, m *Model, B int, perSample bool, rng *rand.Rand) []Plan {
+	t.Helper()
+	n := 1
+	if perSample {
+		n = B
+	}
+	plans := make([]Plan, n)
+	for i := range plans {
+		plans[i] = mustPlan(t, m, rng.Perm(m.Config.Depth)...)
+	}
+	return plans
+}

@@ -18,14 +18,7 @@ func TestShardsAddUpToTheBatch(t *testing.T) {
 			c := tinyConfig(v)
 			m := randomModel(t, "m", c, 3)
 			x, labels := randomImages(c, B, 4), randomLabels(c, B, 5)
-			rng := rand.New(rand.NewPCG(6, 7))
-			plans := []Plan{mustPlan(t, m, rng.Perm(c.Depth)...)}
-			if perSample {
-				plans = plans[:0]
-				for i := 0; i < B; i++ {
-					plans = append(plans, mustPlan(t, m, rng.Perm(c.Depth)...))
-				}
-			}
+			plans := shuffledPlans(t, m, B, perSample, rand.New(rand.NewPCG(6, 7)))
 			whole, err := m.Forward(x, labels, B, plans, 0.7)
 			if err != nil {
 				t.Fatal(err)
