@@ -20,6 +20,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
@@ -304,15 +305,7 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 
 	// Evaluation: synthetic 8-bit images through the program's own evaluator.
 	split := func(n int) *dataset.Split {
-		s := &dataset.Split{Pixels: make([]uint8, n*c.ImageSize()), Labels: make([]uint8, n), N: n,
-			C: c.Channels, H: c.ImageHeight, W: c.ImageWidth}
-		for i := range s.Pixels {
-			s.Pixels[i] = uint8(rng.IntN(256))
-		}
-		for i := range s.Labels {
-			s.Labels[i] = uint8(rng.IntN(c.Classes))
-		}
-		return s
+		return synth.NoiseSplit(n, c.Channels, c.ImageHeight, c.ImageWidth, c.Classes, rng)
 	}
 	norm := dataset.Normalization{Mean: make([]float32, c.Channels), Std: make([]float32, c.Channels)}
 	for i := range norm.Mean {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -41,12 +42,7 @@ func makeIdentity(b *vit.Block) {
 
 // randomSplit draws n 8x8 images; every label is 0 until labelled.
 func randomSplit(n int, seed uint64) *dataset.Split {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	s := &dataset.Split{Pixels: make([]uint8, n*64), Labels: make([]uint8, n), N: n, C: 1, H: 8, W: 8}
-	for i := range s.Pixels {
-		s.Pixels[i] = uint8(rng.IntN(256))
-	}
-	return s
+	return synth.NoiseSplit(n, 1, 8, 8, 1, rand.New(rand.NewPCG(seed, 3))) // one class: labels 0
 }
 
 var testNorm = dataset.Normalization{Mean: []float32{0.5}, Std: []float32{0.3}}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -66,12 +67,8 @@ func BenchmarkEvaluate10k(b *testing.B) {
 	}
 	m.Init(1)
 	const n = 10000
-	rng := rand.New(rand.NewPCG(1, 2))
-	split := &dataset.Split{Pixels: make([]uint8, n*m.Config.ImageSize()), Labels: make([]uint8, n), N: n,
-		C: m.Config.Channels, H: m.Config.ImageHeight, W: m.Config.ImageWidth}
-	for i := range split.Pixels {
-		split.Pixels[i] = uint8(rng.IntN(256))
-	}
+	c := m.Config
+	split := synth.NoiseSplit(n, c.Channels, c.ImageHeight, c.ImageWidth, c.Classes, rand.New(rand.NewPCG(1, 2)))
 	ev := NewEvaluator(m, split, dataset.Normalization{Mean: []float32{0.13}, Std: []float32{0.31}})
 	plan := m.Sequential()
 	ev.Accuracy(plan) // sizes every worker's buffers

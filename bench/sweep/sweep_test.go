@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -35,15 +36,7 @@ func tinyModel(t *testing.T, name string, depth int, seed uint64) *vit.Model {
 }
 
 func randomSplit(n int, seed uint64) *dataset.Split {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	s := &dataset.Split{Pixels: make([]uint8, n*64), Labels: make([]uint8, n), N: n, C: 1, H: 8, W: 8}
-	for i := range s.Pixels {
-		s.Pixels[i] = uint8(rng.IntN(256))
-	}
-	for i := range s.Labels {
-		s.Labels[i] = uint8(rng.IntN(4))
-	}
-	return s
+	return synth.NoiseSplit(n, 1, 8, 8, 4, rand.New(rand.NewPCG(seed, 3)))
 }
 
 func TestMixedOrderSharedOrderEqualsEvaluator(t *testing.T) {
