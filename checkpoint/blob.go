@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -136,7 +137,7 @@ func (s *Store) PutBlob(ts Tensors) (string, error) {
 	if existing, err := os.ReadFile(path); err == nil && bytes.Equal(existing, stored) {
 		return digest, nil
 	}
-	err = writeFileAtomic(path, func(w io.Writer) error {
+	err = durable.Write(path, func(w io.Writer) error {
 		_, err := w.Write(stored)
 		return err
 	})

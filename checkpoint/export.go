@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // blockPrefix is timm's name prefix for the tensors of block i.
@@ -100,7 +102,7 @@ func (s *Store) Export(name, path string) error {
 	if len(m.Normalization) > 0 {
 		meta[MetaNormalization] = string(compactJSON(m.Normalization))
 	}
-	err = writeFileAtomic(path, func(w io.Writer) error { return WriteSafetensors(w, all, meta) })
+	err = durable.Write(path, func(w io.Writer) error { return WriteSafetensors(w, all, meta) })
 	if err != nil {
 		return fail("%s", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // Freed is what Remove or GC deleted.
@@ -49,7 +51,7 @@ func (s *Store) Remove(name string) (*Freed, error) {
 	if err := os.Remove(s.manifestPath(name)); err != nil {
 		return nil, fmt.Errorf("store: rm %s: %v", name, err)
 	}
-	if err := syncDir(s.modelsDir()); err != nil {
+	if err := durable.SyncDir(s.modelsDir()); err != nil {
 		return nil, fmt.Errorf("store: rm %s: %v", name, err)
 	}
 	freed := &Freed{Blobs: []string{}}
@@ -152,7 +154,7 @@ func (s *Store) sweepBlobs(refs map[string]bool, freed *Freed) error {
 	}
 	sort.Strings(freed.Blobs)
 	if len(freed.Blobs) > 0 {
-		return syncDir(filepath.Join(s.Dir, "blobs", "sha256"))
+		return durable.SyncDir(filepath.Join(s.Dir, "blobs", "sha256"))
 	}
 	return nil
 }
@@ -164,7 +166,7 @@ func sweepTemp(dir string, freed *Freed) error {
 		return err
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+		if !strings.HasPrefix(e.Name(), durable.TempPrefix) || !e.Type().IsRegular() {
 			continue
 		}
 		info, err := e.Info()

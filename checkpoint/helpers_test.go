@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // randomTensor fills a tensor of the given shape with seeded values.
@@ -129,7 +131,7 @@ func sameTensors(a, b Tensors) error {
 func assertNoTemp(t testing.TB, dir string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), tempPrefix) {
+		if err == nil && strings.HasPrefix(d.Name(), durable.TempPrefix) {
 			t.Errorf("temporary file left behind: %s", path)
 		}
 		return nil

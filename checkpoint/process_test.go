@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // Tests that need real processes re-run this test binary as a helper,
@@ -302,7 +304,7 @@ func TestKillDuringSaveLeavesTheStoreValid(t *testing.T) {
 		last = m.Seed
 		entries, _ := os.ReadDir(filepath.Join(s.Dir, "blobs", "sha256"))
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), tempPrefix) {
+			if strings.HasPrefix(e.Name(), durable.TempPrefix) {
 				leftovers++ // (the saver's own gc deletes them)
 				break
 			}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // Resume states: a training in progress keeps what it needs to continue
@@ -29,7 +31,7 @@ func (s *Store) SaveState(name string, ts Tensors, meta map[string]string) error
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("store: %v", err)
 	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return WriteSafetensors(w, ts, meta) }); err != nil {
+	if err := durable.Write(path, func(w io.Writer) error { return WriteSafetensors(w, ts, meta) }); err != nil {
 		return fmt.Errorf("store: saving the resume state of %s: %v", name, err)
 	}
 	return nil
@@ -83,7 +85,7 @@ func (s *Store) PutRecord(kind, name string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("store: %v", err)
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return durable.Write(path, func(w io.Writer) error {
 		_, err := io.Copy(w, bytes.NewReader(append(data, '\n')))
 		return err
 	})

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 var (
@@ -109,8 +111,8 @@ func (s *Store) Create(m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	err = createFileExclusive(s.manifestPath(m.Name), writeBytes(data))
-	if errors.Is(err, errFileExists) {
+	err = durable.CreateExclusive(s.manifestPath(m.Name), writeBytes(data))
+	if errors.Is(err, durable.ErrExists) {
 		return fmt.Errorf("store: model %s %w in %s", m.Name, ErrExists, s.Dir)
 	}
 	if err != nil {
@@ -137,7 +139,7 @@ func (s *Store) Replace(m *Manifest) error {
 	if !s.Exists(m.Name) {
 		return fmt.Errorf("store: model %s: %w in %s (Create it first)", m.Name, ErrNotFound, s.Dir)
 	}
-	if err := writeFileAtomic(s.manifestPath(m.Name), writeBytes(data)); err != nil {
+	if err := durable.Write(s.manifestPath(m.Name), writeBytes(data)); err != nil {
 		return fmt.Errorf("store: model %s: write manifest: %v", m.Name, err)
 	}
 	return nil
@@ -218,7 +220,7 @@ func (s *Store) List() ([]*Manifest, error) {
 	broken := map[string]error{}
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || isTemp(e.Name()) || e.IsDir() {
+		if !ok || durable.IsTemp(e.Name()) || e.IsDir() {
 			continue
 		}
 		m, err := s.Get(name)
@@ -275,7 +277,7 @@ func (s *Store) Size() (int64, error) {
 			if err != nil {
 				return err
 			}
-			if d.Type().IsRegular() && !isTemp(d.Name()) {
+			if d.Type().IsRegular() && !durable.IsTemp(d.Name()) {
 				info, err := d.Info()
 				if err != nil {
 					return err

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // Problem is one thing wrong with a model: its manifest, or the blob of one
@@ -246,7 +248,7 @@ func (s *Store) manifestNames() ([]string, error) {
 	var names []string
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || isTemp(e.Name()) || e.IsDir() {
+		if !ok || durable.IsTemp(e.Name()) || e.IsDir() {
 			continue
 		}
 		names = append(names, name)
@@ -266,7 +268,7 @@ func (s *Store) blobDigests() ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		d := digestPrefix + e.Name()
-		if isTemp(e.Name()) || !e.Type().IsRegular() || ValidDigest(d) != nil {
+		if durable.IsTemp(e.Name()) || !e.Type().IsRegular() || ValidDigest(d) != nil {
 			continue
 		}
 		out = append(out, d)

@@ -13,9 +13,9 @@ import (
 
 	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/bench/report"
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 
@@ -142,7 +142,7 @@ func writeAnalysis(dir string, files []workflow.AnalysisFile) error {
 	}
 	written := map[string]bool{}
 	for _, f := range files {
-		if err := sweep.WriteFileAtomic(filepath.Join(dir, f.Name), f.Data); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir, f.Name), f.Data); err != nil {
 			return err
 		}
 		written[f.Name] = true

@@ -16,6 +16,7 @@ import (
 	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 
@@ -87,11 +88,11 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		if err := t.WriteCSV(&b); err != nil {
 			return nil, err
 		}
-		if err := sweep.WriteFileAtomic(filepath.Join(out, fmt.Sprintf("table-%02d.csv", i+1)), b.Bytes()); err != nil {
+		if err := durable.WriteFile(filepath.Join(out, fmt.Sprintf("table-%02d.csv", i+1)), b.Bytes()); err != nil {
 			return nil, err
 		}
 	}
-	if err := sweep.WriteFileAtomic(filepath.Join(out, "study.yaml"), plan.Text); err != nil {
+	if err := durable.WriteFile(filepath.Join(out, "study.yaml"), plan.Text); err != nil {
 		return nil, err
 	}
 	rep.Generated = time.Now()
@@ -99,7 +100,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 	if err := rep.WriteHTML(&b); err != nil {
 		return nil, err
 	}
-	if err := sweep.WriteFileAtomic(res.Report, b.Bytes()); err != nil {
+	if err := durable.WriteFile(res.Report, b.Bytes()); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -142,7 +143,7 @@ func runMerge(s *checkpoint.Store, req workflow.MergeRequest, record string, log
 	if err != nil {
 		return nil, err
 	}
-	return o, sweep.WriteFileAtomic(record, raw)
+	return o, durable.WriteFile(record, raw)
 }
 
 // runSweep runs a sweep unless out holds its results with the same options.
@@ -179,7 +180,7 @@ func runSweep(s *checkpoint.Store, job SweepJob, out string, log io.Writer) (*re
 		path string
 		data []byte
 	}{{stem + ".svg", svg.Bytes()}, {stem + ".csv", csv.Bytes()}} {
-		if err := sweep.WriteFileAtomic(w.path, w.data); err != nil {
+		if err := durable.WriteFile(w.path, w.data); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/frankenvit/frankenvit/analysis"
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // AnalysisOutput says where and how an analysis is written: the figures
@@ -90,36 +91,10 @@ func SaveAnalysis(rep *analysis.Report, o AnalysisOutput) ([]string, error) {
 	var written []string
 	for _, f := range files {
 		path := filepath.Join(o.Dir, f.Name)
-		if err := writeAtomic(path, f.Data); err != nil {
+		if err := durable.WriteFile(path, f.Data); err != nil {
 			return written, err
 		}
 		written = append(written, path)
 	}
 	return written, nil
-}
-
-// writeAtomic writes b to a temporary file beside path, syncs it and renames
-// it into place.
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // Sweep kinds.
@@ -105,7 +107,7 @@ func (d *Document) WriteFile(path string) error {
 	if err := enc.Encode(d); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, b.Bytes())
+	return durable.WriteFile(path, b.Bytes())
 }
 
 // ReadDocument reads a sweep document written by WriteFile.
@@ -197,37 +199,4 @@ func MergeShards(docs []*Document, names []string) (*Document, error) {
 	}
 	out.Sort()
 	return out, nil
-}
-
-// WriteFileAtomic writes data to a temporary file beside path and renames
-// it into place, so a failure leaves no half-written file.
-func WriteFileAtomic(path string, data []byte) error {
-	dir, base := ".", path
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		dir, base = path[:i+1], path[i+1:]
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; results are for everyone to read
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

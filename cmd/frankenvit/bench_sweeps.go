@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/frankenvit/frankenvit/bench/plot"
 	"github.com/frankenvit/frankenvit/bench/sweep"
+	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
@@ -35,11 +35,8 @@ func (o *sweepOutputs) check() error {
 		}
 	}
 	for _, f := range []struct{ flag, path string }{{"--csv", o.csv}, {"--json", o.json}, {"--plot", o.plot}} {
-		if f.path == "" {
-			continue
-		}
-		if st, err := os.Stat(filepath.Dir(f.path)); err != nil || !st.IsDir() {
-			return fmt.Errorf("%s %s: directory %s does not exist", f.flag, f.path, filepath.Dir(f.path))
+		if err := checkOutputDir(f.flag, f.path); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -55,7 +52,7 @@ func (o *sweepOutputs) write(doc *sweep.Document) error {
 		if err := data.WriteCSV(&b); err != nil {
 			return err
 		}
-		if err := sweep.WriteFileAtomic(o.csv, b.Bytes()); err != nil {
+		if err := durable.WriteFile(o.csv, b.Bytes()); err != nil {
 			return fmt.Errorf("--csv: %v", err)
 		}
 	}

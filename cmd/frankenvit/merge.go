@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )
@@ -45,7 +46,6 @@ validation and test splits (sequential, and random:K with --orders K) unless --e
 			}
 			out, err := workflow.Merge(s, req)
 			if err != nil {
-				files.discard()
 				return err
 			}
 			tables := workflow.MergeTables(out)
@@ -84,52 +84,29 @@ validation and test splits (sequential, and random:K with --orders K) unless --e
 	return cmd
 }
 
-// tableFiles are the --csv and --json-file outputs, created before the
-// work starts so that a bad path fails before anything is stored.
-type tableFiles struct{ csv, json *os.File }
+// tableFiles are the --csv and --json-file outputs. Their folders are
+// checked before the work starts, so that a bad path fails before anything
+// is stored; the files are written whole at the end, or not at all.
+type tableFiles struct{ csv, json string }
 
 func createTableFiles(csvPath, jsonPath string) (*tableFiles, error) {
-	f := &tableFiles{}
-	var err error
-	if csvPath != "" {
-		if f.csv, err = os.Create(csvPath); err != nil {
-			return nil, fmt.Errorf("--csv: %v", err)
+	for _, f := range []struct{ flag, path string }{{"--csv", csvPath}, {"--json-file", jsonPath}} {
+		if err := checkOutputDir(f.flag, f.path); err != nil {
+			return nil, err
 		}
 	}
-	if jsonPath != "" {
-		if f.json, err = os.Create(jsonPath); err != nil {
-			f.discard()
-			return nil, fmt.Errorf("--json-file: %v", err)
-		}
-	}
-	return f, nil
-}
-
-// discard removes the files when the work failed.
-func (f *tableFiles) discard() {
-	for _, w := range []*os.File{f.csv, f.json} {
-		if w != nil {
-			w.Close()
-			os.Remove(w.Name())
-		}
-	}
+	return &tableFiles{csv: csvPath, json: jsonPath}, nil
 }
 
 func (f *tableFiles) write(t *table.Table) error {
-	if f.csv != nil {
-		if err := t.WriteCSV(f.csv); err != nil {
-			return fmt.Errorf("--csv %s: %v", f.csv.Name(), err)
-		}
-		if err := f.csv.Close(); err != nil {
-			return fmt.Errorf("--csv %s: %v", f.csv.Name(), err)
+	if f.csv != "" {
+		if err := durable.Write(f.csv, t.WriteCSV); err != nil {
+			return fmt.Errorf("--csv %s: %v", f.csv, err)
 		}
 	}
-	if f.json != nil {
-		if err := t.WriteJSON(f.json); err != nil {
-			return fmt.Errorf("--json-file %s: %v", f.json.Name(), err)
-		}
-		if err := f.json.Close(); err != nil {
-			return fmt.Errorf("--json-file %s: %v", f.json.Name(), err)
+	if f.json != "" {
+		if err := durable.Write(f.json, t.WriteJSON); err != nil {
+			return fmt.Errorf("--json-file %s: %v", f.json, err)
 		}
 	}
 	return nil

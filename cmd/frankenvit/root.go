@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
@@ -37,4 +39,16 @@ func printResult(asJSON bool, v any, t *table.Table) error {
 		return enc.Encode(v)
 	}
 	return t.Render(os.Stdout)
+}
+
+// checkOutputDir refuses an output file (given by flag) whose folder does
+// not exist, so that a bad path fails before any work; "" is no file.
+func checkOutputDir(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s %s: directory %s does not exist", flag, path, filepath.Dir(path))
+	}
+	return nil
 }
