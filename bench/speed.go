@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/frankenvit/frankenvit/bench/table"
@@ -135,7 +137,10 @@ type Measurement struct {
 	BLAS    string `json:"blas"`              // peer: the BLAS asked for ("reference", "openblas"); "-" for frankenvit
 	Library string `json:"blas_library"`      // peer: the libblas.so.3 the process mapped
 	Threads int    `json:"threads"`           // GOMAXPROCS, or torch threads (and OpenBLAS/OpenMP threads)
-	Skipped string `json:"skipped,omitempty"` // why the configuration did not run
+	Skipped string `json:"skipped,omitempty"` // why the configuration did not run (e.g. its BLAS is not installed)
+	// Failed is why a peer configuration that ran gave no numbers: its
+	// process timed out, crashed or printed no result (one line).
+	Failed string `json:"failed,omitempty"`
 	// Env is the peer's thread and BLAS environment as the script saw it.
 	Env map[string]string `json:"env,omitempty"`
 
@@ -341,8 +346,11 @@ func (r SpeedRun) check() error {
 	return r.Model.Config.Validate()
 }
 
-// Measurer measures the frankenvit row of one model.
-type Measurer func(SpeedRun) (Measurement, error)
+// Measurer measures the frankenvit row of one model. A measurer that runs a
+// child process kills it after timeout (0: no limit) and then fails with
+// one line; one that measures in this process cannot be stopped and ignores
+// it.
+type Measurer func(run SpeedRun, timeout time.Duration) (Measurement, error)
 
 // ChildFlag is the hidden flag of `frankenvit bench speed` that makes the
 // process measure one SpeedRun (given as JSON) and print the Measurement as
@@ -351,25 +359,188 @@ const ChildFlag = "child"
 
 // ExecMeasurer measures each model in a fresh child process, `exe args...
 // --child RUN-JSON`, so that every row's peak resident set (VmHWM) is that
-// model's own. The child must print one Measurement as JSON on stdout.
+// model's own. The child must print one Measurement as JSON on stdout. A
+// child that runs past its timeout is killed with its process group; a
+// failing child's error is one line: "frankenvit child (default): timed out
+// after 2m0s", or its exit status and its stderr's panic or last line.
 func ExecMeasurer(exe string, args ...string) Measurer {
-	return func(run SpeedRun) (Measurement, error) {
+	return func(run SpeedRun, timeout time.Duration) (Measurement, error) {
 		spec, err := json.Marshal(run)
 		if err != nil {
 			return Measurement{}, err
 		}
-		cmd := exec.Command(exe, append(append([]string(nil), args...), "--"+ChildFlag, string(spec))...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			return Measurement{}, fmt.Errorf("measuring %s in a child process: %v: %s", run.Model.Name, err, strings.TrimSpace(stderr.String()))
+		name := fmt.Sprintf("frankenvit child (%s)", run.Model.Name)
+		out, err := runChild(name, timeout, exe, append(append([]string(nil), args...), "--"+ChildFlag, string(spec)), nil)
+		if err != nil {
+			return Measurement{}, err
 		}
 		var m Measurement
-		if err := json.Unmarshal(stdout.Bytes(), &m); err != nil {
-			return Measurement{}, fmt.Errorf("measuring %s in a child process: bad output: %v", run.Model.Name, err)
+		if err := json.Unmarshal(bytes.TrimSpace(out), &m); err != nil {
+			return Measurement{}, &ChildError{Child: name, Reason: "printed no measurement: " + oneLine(err.Error())}
 		}
 		return m, nil
 	}
+}
+
+// ChildError is the failure of a child process in one line: the child (what
+// it measures) and the reason.
+type ChildError struct {
+	Child  string // e.g. "torch peer (default, openblas, 2 threads)"
+	Reason string // "timed out after 1m0s", or "exit status 1: <the child's last stderr line>"
+}
+
+func (e *ChildError) Error() string { return e.Child + ": " + e.Reason }
+
+// ErrChildTimeout is wrapped by a ChildError of a child killed at its timeout.
+var ErrChildTimeout = errors.New("child process timed out")
+
+// Is makes errors.Is(err, ErrChildTimeout) find a timed-out child.
+func (e *ChildError) Is(target error) bool {
+	return target == ErrChildTimeout && strings.HasPrefix(e.Reason, "timed out after ")
+}
+
+// childWaitDelay is how long a killed or finished child's output pipes may
+// stay open (held by a process that escaped its group) before Wait gives up.
+const childWaitDelay = 5 * time.Second
+
+// runChild runs path with args (env nil: this process's environment) in a
+// process group of its own and returns its stdout. After timeout (0: none)
+// the whole group is killed; the child also gets SIGKILL if this process
+// dies first (Pdeathsig), so a child never outlives the benchmark. Any
+// failure is a *ChildError of one line naming the child.
+func runChild(name string, timeout time.Duration, path string, args, env []string) ([]byte, error) {
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = childWaitDelay
+	var stdout bytes.Buffer
+	var stderr headTail
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err == nil {
+		return stdout.Bytes(), nil
+	}
+	if timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil, &ChildError{Child: name, Reason: "timed out after " + timeout.String()}
+	}
+	reason := oneLine(err.Error())
+	if line := stderr.reason(); line != "" {
+		reason += ": " + line
+	}
+	return nil, &ChildError{Child: name, Reason: reason}
+}
+
+// headTail keeps the first and the last 32 KiB of a child's stderr: enough
+// for the line that says what went wrong, whatever the child prints.
+type headTail struct {
+	head, tail []byte
+	dropped    bool // bytes between head and tail were dropped
+}
+
+const headTailMax = 32 << 10
+
+func (h *headTail) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := headTailMax - len(h.head); room > 0 {
+		k := min(room, len(p))
+		h.head, p = append(h.head, p[:k]...), p[k:]
+	}
+	h.tail = append(h.tail, p...)
+	if over := len(h.tail) - headTailMax; over > 0 {
+		h.tail = h.tail[:copy(h.tail, h.tail[over:])]
+		h.dropped = true
+	}
+	return n, nil
+}
+
+// reason picks the line of a child's stderr that says what went wrong: a
+// Go runtime's "panic: ..." or "fatal error: ..." line (the goroutine dump
+// after it says little), else the last non-empty line (a Python traceback
+// ends with the exception).
+func (h *headTail) reason() string {
+	all := string(h.head)
+	if !h.dropped {
+		all += string(h.tail)
+	}
+	for _, line := range strings.Split(all, "\n") {
+		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+			return oneLine(line)
+		}
+	}
+	last := strings.TrimSpace(string(h.head) + string(h.tail))
+	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+		last = last[i+1:]
+	}
+	return oneLine(last)
+}
+
+// oneLine makes s one printable line of at most 240 characters.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if r := []rune(s); len(r) > 240 {
+		s = string(r[:240]) + "…"
+	}
+	return s
+}
+
+// Child time limits. A child is killed when it runs past what its work
+// would take at a rate far below any measured one, plus childStartup for
+// starting the process (importing torch takes seconds): frankenvit trains
+// the speed models at 60-90 GFLOP/s on 2 cores (README), PyTorch with the
+// reference BLAS at about 3 GFLOP/s, the slowest configuration measured.
+const (
+	childStartup    = time.Minute
+	floorFrankenvit = 2.0             // GFLOP/s granted to a frankenvit child
+	floorPeer       = 0.5             // GFLOP/s granted to a torch peer
+	importTimeout   = 2 * time.Minute // `python3 -c "import torch"`
+	dpkgTimeout     = 30 * time.Second
+)
+
+// atRate is the time work FLOPs take at gflops GFLOP/s.
+func atRate(work float64, gflops float64) time.Duration {
+	return time.Duration(work / (gflops * 1e9) * float64(time.Second))
+}
+
+// runWork is the FLOPs of a whole run: warm-up and timed training steps,
+// the evaluation warm-up batch and the evaluation images.
+func runWork(run SpeedRun) float64 {
+	f := CountFLOPs(run.Model.Config)
+	steps := float64(run.Warmup + run.Steps)
+	return steps*float64(run.Model.Batch)*float64(f.Train()) + float64(run.EvalImages+run.EvalBatch)*float64(f.Forward())
+}
+
+// FrankenvitTimeout is the time limit of the child measuring run:
+// childStartup plus the whole run at 2 GFLOP/s, rounded up to a second.
+func FrankenvitTimeout(run SpeedRun) time.Duration {
+	return (childStartup + atRate(runWork(run), floorFrankenvit)).Round(time.Second) + time.Second
+}
+
+// PeerTimeout is the time limit of the torch peer measuring run with
+// budget per timed phase (0: none): childStartup plus the lesser of the
+// whole run at 0.5 GFLOP/s and what the budget lets the script do. With a
+// budget the script stops warming up after budget/4 and training and
+// evaluating after budget each, each phase past its cap by at most one
+// step or batch (and evaluation warms up on one batch first): 2.25 budgets
+// plus two steps and two batches at 0.5 GFLOP/s.
+func PeerTimeout(run SpeedRun, budget time.Duration) time.Duration {
+	d := atRate(runWork(run), floorPeer)
+	if budget > 0 {
+		f := CountFLOPs(run.Model.Config)
+		over := 2*float64(run.Model.Batch)*float64(f.Train()) + 2*float64(run.EvalBatch)*float64(f.Forward())
+		d = min(d, 9*budget/4+atRate(over, floorPeer))
+	}
+	return (childStartup + d).Round(time.Second) + time.Second
 }
 
 // SpeedOptions configures Speed.
@@ -388,10 +559,21 @@ type SpeedOptions struct {
 	PeerBLAS    []string // "reference", "openblas" (default both)
 	// PeerBudget caps each timed phase of one peer configuration (0: none);
 	// a configuration that hits it is measured over the steps and images
-	// that ran, and the table says so.
+	// that ran, and the table says so. The peer's process is killed at
+	// PeerTimeout (derived from the budget) should it not stop by itself.
 	PeerBudget time.Duration
+	// PeerLibs is the folder of each BLAS's libblas.so.3 by kind
+	// ("reference", "openblas"); a kind not given is looked up in dpkg's file
+	// list, then in /usr/lib/*/blas or /usr/lib/*/openblas-pthread.
+	PeerLibs map[string]string
 
-	// Measure measures the frankenvit rows; nil measures in this process.
+	// ChildTimeout, if positive, is the time limit of every child process
+	// (frankenvit's measuring children and the torch peers); 0 derives each
+	// child's limit from its work (FrankenvitTimeout, PeerTimeout).
+	ChildTimeout time.Duration
+
+	// Measure measures the frankenvit rows; nil measures in this process
+	// (which no time limit can stop).
 	Measure Measurer
 	// Log, if set, is told what runs (one line per measurement).
 	Log io.Writer
@@ -483,7 +665,7 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 	switch o.Peer {
 	case "":
 	case "torch":
-		if peer, err = newTorchPeer(o.Python); err != nil {
+		if peer, err = newTorchPeer(o.Python, o.PeerLibs, o.ChildTimeout); err != nil {
 			return nil, err
 		}
 		defer peer.close()
@@ -518,7 +700,13 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 	}
 	measure := o.Measure
 	if measure == nil {
-		measure = MeasureFrankenvit
+		measure = func(run SpeedRun, _ time.Duration) (Measurement, error) { return MeasureFrankenvit(run) }
+	}
+	timeout := func(derived time.Duration) time.Duration {
+		if o.ChildTimeout > 0 {
+			return o.ChildTimeout
+		}
+		return derived
 	}
 	if peer != nil {
 		rep.Notes = append(rep.Notes, peer.notes...)
@@ -528,7 +716,9 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 		f := CountFLOPs(run.Model.Config)
 		rep.Models = append(rep.Models, SpeedModelInfo{Run: run, Forward: f.Forward(), Train: f.Train(), Terms: f})
 		logf("%s: frankenvit (%d+%d steps, %d eval images) ...", run.Model.Name, run.Warmup, run.Steps, run.EvalImages)
-		m, err := measure(run)
+		// The frankenvit row is what the benchmark is about: if its child
+		// fails, so does the command, with the child's one-line error.
+		m, err := measure(run, timeout(FrankenvitTimeout(run)))
 		if err != nil {
 			return nil, err
 		}
@@ -537,9 +727,22 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 			for _, blas := range o.PeerBLAS {
 				for _, threads := range o.PeerThreads {
 					logf("%s: torch, %s BLAS, %d thread(s) ...", run.Model.Name, blas, threads)
-					pm, err := peer.measure(run, blas, threads, o.PeerBudget)
-					if err != nil {
+					pm, err := peer.measure(run, blas, threads, o.PeerBudget, timeout(PeerTimeout(run, o.PeerBudget)))
+					// A peer configuration is a comparison: one that times
+					// out, crashes or prints no result leaves its row empty,
+					// saying why (Failed), and a note; the others and the
+					// frankenvit rows stand.
+					var ce *ChildError
+					if errors.As(err, &ce) {
+						pm.Failed = ce.Reason
+						rep.Notes = append(rep.Notes, ce.Error()+"; its row is empty")
+						logf("%s", ce.Error())
+					} else if err != nil {
 						return nil, err
+					}
+					if pm.Failed == "" && pm.Skipped == "" && blasKind(pm.Library) != blas {
+						rep.Notes = append(rep.Notes, fmt.Sprintf("torch peer (%s, %s, %s) asked for %s but mapped %s: its numbers are not %s's",
+							run.Model.Name, blas, threadsWord(threads), blas, libraryWord(pm.Library), blas))
 					}
 					rows = append(rows, pm)
 				}
@@ -578,9 +781,12 @@ func selectModels(names []string) ([]SpeedModel, error) {
 	return out, nil
 }
 
+// measured reports whether the row has numbers: it was neither skipped nor failed.
+func (m *Measurement) measured() bool { return m.Skipped == "" && m.Failed == "" }
+
 // derive fills the rates from the raw times and the FLOP count.
 func (m *Measurement) derive(f FLOPs, peak float64) {
-	if m.Skipped != "" {
+	if !m.measured() {
 		return
 	}
 	if m.TrainSeconds > 0 {
@@ -604,7 +810,7 @@ func compare(rows []Measurement) {
 	bestT, bestI := -1, -1
 	for i := 1; i < len(rows); i++ {
 		r := &rows[i]
-		if r.Skipped != "" {
+		if !r.measured() {
 			continue
 		}
 		if r.TrainImagesPerSec > 0 {
@@ -677,8 +883,12 @@ func (r *SpeedReport) Table() *table.Table {
 	t := &table.Table{Title: title.String(), Header: append([]string(nil), SpeedHeader...)}
 	for _, m := range r.Rows {
 		engine := m.Engine + " " + m.Version
-		if m.Skipped != "" {
-			t.Add(m.Model, m.Engine, m.BLAS+" ("+m.Skipped+")", strconv.Itoa(m.Threads), "-", "-", "-", "-", "-", "-", "-", "-", "-", "")
+		if !m.measured() {
+			why := m.Skipped
+			if m.Failed != "" {
+				why = "failed: " + m.Failed
+			}
+			t.Add(m.Model, m.Engine, m.BLAS+" ("+why+")", strconv.Itoa(m.Threads), "-", "-", "-", "-", "-", "-", "-", "-", "-", "")
 			continue
 		}
 		var best []string
@@ -730,14 +940,29 @@ func blasCell(m Measurement) string {
 	if got == m.BLAS {
 		return m.BLAS
 	}
-	return fmt.Sprintf("%s (loaded %s)", m.BLAS, got)
+	return fmt.Sprintf("%s (but loaded %s)", m.BLAS, libraryWord(m.Library))
+}
+
+// libraryWord names a mapped libblas.so.3 for people.
+func libraryWord(path string) string {
+	if path == "" {
+		return "no libblas.so.3"
+	}
+	return blasKind(path)
+}
+
+func threadsWord(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return strconv.Itoa(n) + " threads"
 }
 
 // blasKind classifies a libblas.so.3 path.
 func blasKind(path string) string {
 	switch {
 	case path == "":
-		return "unknown"
+		return "none"
 	case strings.Contains(path, "openblas"):
 		return "openblas"
 	case strings.Contains(path, "/blas/"):
@@ -758,14 +983,18 @@ type torchPeer struct {
 // ErrNoTorch says that the peer's interpreter cannot import torch.
 var ErrNoTorch = errors.New("--peer torch needs PyTorch from Debian: apt-get install python3-torch")
 
-func newTorchPeer(python string) (*torchPeer, error) {
-	if out, err := exec.Command(python, "-c", "import torch").CombinedOutput(); err != nil {
-		why := strings.TrimSpace(string(out))
-		if i := strings.LastIndex(why, "\n"); i >= 0 {
-			why = why[i+1:]
-		}
-		if why == "" {
-			why = err.Error()
+// newTorchPeer checks that python imports torch (within timeout, or
+// importTimeout when 0) and finds the BLAS folders: libs as given, the
+// other kinds looked up.
+func newTorchPeer(python string, libs map[string]string, timeout time.Duration) (*torchPeer, error) {
+	if timeout <= 0 {
+		timeout = importTimeout
+	}
+	if _, err := runChild(python, timeout, python, []string{"-c", "import torch"}, nil); err != nil {
+		why := err.Error()
+		var ce *ChildError
+		if errors.As(err, &ce) {
+			why = ce.Reason
 		}
 		return nil, fmt.Errorf("%w (%s cannot import torch: %s)", ErrNoTorch, python, why)
 	}
@@ -778,8 +1007,15 @@ func newTorchPeer(python string) (*torchPeer, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	p.libs["openblas"] = blasDir("libopenblas0-pthread", "openblas-pthread")
-	p.libs["reference"] = blasDir("libblas3", "blas")
+	for kind, d := range libs {
+		p.libs[kind] = d
+	}
+	if _, ok := p.libs["openblas"]; !ok {
+		p.libs["openblas"] = blasDir("libopenblas0-pthread", "openblas-pthread")
+	}
+	if _, ok := p.libs["reference"]; !ok {
+		p.libs["reference"] = blasDir("libblas3", "blas")
+	}
 	if p.libs["reference"] == "" {
 		p.notes = append(p.notes, "the reference BLAS is not installed (apt-get install libblas3), so its rows are skipped")
 	}
@@ -794,7 +1030,7 @@ func (p *torchPeer) close() { os.RemoveAll(p.dir) }
 // blasDir finds the directory holding pkg's libblas.so.3: from dpkg's file
 // list, else the usual multiarch place /usr/lib/<triplet>/<sub>.
 func blasDir(pkg, sub string) string {
-	if out, err := exec.Command("dpkg", "-L", pkg).Output(); err == nil {
+	if out, err := runChild("dpkg -L "+pkg, dpkgTimeout, "dpkg", []string{"-L", pkg}, nil); err == nil {
 		for _, line := range strings.Split(string(out), "\n") {
 			if strings.HasPrefix(filepath.Base(line), "libblas.so") {
 				if _, err := os.Stat(line); err == nil {
@@ -804,8 +1040,10 @@ func blasDir(pkg, sub string) string {
 		}
 	}
 	matches, _ := filepath.Glob(filepath.Join("/usr/lib/*", sub, "libblas.so.3"))
-	if len(matches) > 0 {
-		return filepath.Dir(matches[0])
+	for _, m := range matches {
+		if _, err := os.Stat(m); err == nil { // not a dangling link
+			return filepath.Dir(m)
+		}
 	}
 	return ""
 }
@@ -858,7 +1096,11 @@ func ParseTorchOutput(out []byte) (Measurement, error) {
 	return m, nil
 }
 
-func (p *torchPeer) measure(run SpeedRun, blas string, threads int, budget time.Duration) (Measurement, error) {
+// measure runs one peer configuration. A configuration whose BLAS is not
+// installed comes back Skipped, with no error; a process that times out,
+// fails or prints no result gives a *ChildError of one line (Speed turns
+// it into the row's Failed); any other error is the caller's mistake.
+func (p *torchPeer) measure(run SpeedRun, blas string, threads int, budget, timeout time.Duration) (Measurement, error) {
 	skipped := Measurement{Model: run.Model.Name, Engine: "torch", BLAS: blas, Threads: threads}
 	dir := p.libs[blas]
 	if dir == "" {
@@ -873,20 +1115,14 @@ func (p *torchPeer) measure(run SpeedRun, blas string, threads int, budget time.
 	if budget > 0 {
 		args = append(args, "--budget", strconv.FormatFloat(budget.Seconds(), 'f', -1, 64))
 	}
-	cmd := exec.Command(p.python, args...)
-	cmd.Env = TorchEnv(os.Environ(), dir, threads)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndex(msg, "\n"); i >= 0 {
-			msg = msg[i+1:]
-		}
-		return skipped, fmt.Errorf("torch_speed.py (%s, %s BLAS, %d threads): %v: %s", run.Model.Name, blas, threads, err, msg)
-	}
-	m, err := ParseTorchOutput(stdout.Bytes())
+	name := fmt.Sprintf("torch peer (%s, %s, %s)", run.Model.Name, blas, threadsWord(threads))
+	out, err := runChild(name, timeout, p.python, args, TorchEnv(os.Environ(), dir, threads))
 	if err != nil {
 		return skipped, err
+	}
+	m, err := ParseTorchOutput(out)
+	if err != nil {
+		return skipped, &ChildError{Child: name, Reason: oneLine(err.Error())}
 	}
 	m.Model, m.BLAS = run.Model.Name, blas
 	return m, nil

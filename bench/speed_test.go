@@ -3,12 +3,18 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/frankenvit/frankenvit/internal/testenv"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -196,17 +202,10 @@ func testBenchSpeedBadInput(t *testing.T, bin string) {
 	}
 }
 
-// needTorch skips unless Debian's interpreter can import torch.
-func needTorch(t *testing.T) {
-	t.Helper()
-	if err := exec.Command(DefaultPython, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (apt-get install python3-torch): %v", DefaultPython, err)
-	}
-}
-
 // TestTorchSpeedScript runs the embedded peer script for 2 steps on a tiny model.
 func TestTorchSpeedScript(t *testing.T) {
-	needTorch(t)
+	testenv.NeedTorch(t)
+	openblas := testenv.NeedOpenBLAS(t)
 	script := filepath.Join(t.TempDir(), "torch_speed.py")
 	if err := os.WriteFile(script, TorchSpeedScript, 0o644); err != nil {
 		t.Fatal(err)
@@ -215,7 +214,7 @@ func TestTorchSpeedScript(t *testing.T) {
 		Patch: 4, Dim: 16, Heads: 2, MLP: 32, Depth: 2, Classes: 3, Variant: vit.Shuffle}},
 		Steps: 2, Warmup: 1, EvalImages: 40, EvalBatch: 16, Seed: 1}
 	cmd := exec.Command(DefaultPython, append([]string{script}, TorchArgs(run, 1)...)...)
-	cmd.Env = TorchEnv(os.Environ(), blasDir("libopenblas0-pthread", "openblas-pthread"), 1)
+	cmd.Env = TorchEnv(os.Environ(), openblas, 1)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -227,8 +226,11 @@ func TestTorchSpeedScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.Engine != "torch" || m.Threads != 1 || m.TrainSteps != 2 || m.TrainImages != 16 || m.EvalImages != 40 ||
-		m.TrainSeconds <= 0 || m.EvalSeconds <= 0 || m.RSSPeakMB <= 0 || m.Library == "" || m.Version == "" {
+		m.TrainSeconds <= 0 || m.EvalSeconds <= 0 || m.RSSPeakMB <= 0 || m.Version == "" {
 		t.Errorf("parsed %+v from %s", m, out)
+	}
+	if blasKind(m.Library) != "openblas" {
+		t.Errorf("with LD_LIBRARY_PATH=%s torch mapped %q, not OpenBLAS's libblas.so.3 (Debian package libopenblas0-pthread)", openblas, m.Library)
 	}
 	var raw map[string]any
 	if err := json.Unmarshal(out, &raw); err != nil {
@@ -250,7 +252,8 @@ func tinyParams(c vit.Config) int {
 
 // testBenchSpeedPeerTorch runs the peer from the CLI in one configuration.
 func testBenchSpeedPeerTorch(t *testing.T, bin string) {
-	needTorch(t)
+	testenv.NeedTorch(t)
+	testenv.NeedOpenBLAS(t)
 	out, errOut, code := runCLI(t, bin, append(tiny, "--eval-images", "64", "--peer", "torch", "--peer-threads", "1",
 		"--peer-blas", "openblas", "--json")...)
 	if code != 0 {
@@ -264,12 +267,16 @@ func testBenchSpeedPeerTorch(t *testing.T, bin string) {
 		t.Fatalf("want a frankenvit and a torch row, got %+v", rep.Rows)
 	}
 	fv, pt := rep.Rows[0], rep.Rows[1]
+	if pt.Skipped != "" || pt.Failed != "" {
+		t.Fatalf("the torch row did not run: skipped %q, failed %q (notes %q); OpenBLAS is Debian package libopenblas0-pthread",
+			pt.Skipped, pt.Failed, rep.Notes)
+	}
 	if pt.Engine != "torch" || pt.BLAS != "openblas" || pt.Threads != 1 || !pt.BestTrain || !pt.BestInfer ||
 		pt.TrainSteps != 2 || pt.TrainImagesPerSec <= 0 || pt.InferImagesPerSec <= 0 {
 		t.Errorf("torch row %+v", pt)
 	}
 	if blasKind(pt.Library) != "openblas" {
-		t.Errorf("torch loaded %q, want OpenBLAS", pt.Library)
+		t.Errorf("torch mapped %q, not OpenBLAS's libblas.so.3 (Debian package libopenblas0-pthread); notes %q", pt.Library, rep.Notes)
 	}
 	if fv.TrainVs != fv.TrainImagesPerSec/pt.TrainImagesPerSec || fv.InferVs != pt.InferVs || fv.TrainVs != pt.TrainVs {
 		t.Errorf("ratios: frankenvit %+v, torch %+v", fv, pt)
@@ -293,5 +300,223 @@ func TestTorchEnv(t *testing.T) {
 	if got := strings.Join(env, " "); !strings.Contains(got, "OMP_WAIT_POLICY=ACTIVE") || strings.Contains(got, "PASSIVE") ||
 		strings.Contains(got, "LD_LIBRARY_PATH") {
 		t.Errorf("env %q", got)
+	}
+}
+
+// fakeChild writes an executable shell script standing in for a child
+// process (the torch peer's interpreter or frankenvit's own binary). It
+// answers `-c "import torch"` at once, so that the peer starts, and runs
+// body otherwise.
+func fakeChild(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fake")
+	script := "#!/bin/sh\nif [ \"$1\" = \"-c\" ]; then exit 0; fi\n" + body + "\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// stubMeasure stands in for frankenvit's measurement where a test is about the peer.
+func stubMeasure(run SpeedRun, _ time.Duration) (Measurement, error) {
+	return Measurement{Model: run.Model.Name, Engine: "frankenvit", BLAS: "-", Threads: 1, TrainSteps: run.Steps,
+		TrainImages: run.Steps * run.Model.Batch, TrainSeconds: 1, EvalImages: run.EvalImages, EvalSeconds: 1}, nil
+}
+
+// childOptions is a speed run of one model that measures next to nothing,
+// whose children are killed after 2 s.
+func childOptions(python string, measure Measurer) SpeedOptions {
+	return SpeedOptions{Models: []string{"default"}, Steps: 1, EvalImages: 1, GemmSize: 32, GemmReps: 1, Seed: 1,
+		Peer: "torch", Python: python, PeerThreads: []int{2}, PeerBLAS: []string{"openblas"},
+		PeerLibs: map[string]string{"openblas": os.TempDir()}, ChildTimeout: 2 * time.Second, Measure: measure}
+}
+
+// alive reports whether process pid exists and is not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// hangBody sleeps in a grandchild (so only killing the process group ends
+// it, and its open stdout would keep Wait waiting) and records its pid.
+func hangBody(pidFile string) string {
+	return "sleep 600 &\necho $! > " + pidFile + "\nwait"
+}
+
+// A torch peer that hangs is killed with its process group at the time
+// limit; its row says so in one line, as does one note and one log line,
+// and the benchmark goes on.
+func TestPeerHangIsKilledAtTimeout(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	o := childOptions(fakeChild(t, hangBody(pidFile)), stubMeasure)
+	var log bytes.Buffer
+	o.Log = &log
+	start := time.Now()
+	rep, err := Speed(o)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("a hanging peer failed the command: %v", err)
+	}
+	if took > 15*time.Second {
+		t.Errorf("Speed took %v with a 2 s child time limit", took)
+	}
+	const line = "torch peer (default, openblas, 2 threads): timed out after 2s"
+	if len(rep.Rows) != 2 || rep.Rows[1].Failed != "timed out after 2s" || rep.Rows[1].Skipped != "" {
+		t.Fatalf("rows %+v", rep.Rows)
+	}
+	if !slices.Contains(rep.Notes, line+"; its row is empty") {
+		t.Errorf("notes %q lack %q", rep.Notes, line)
+	}
+	var errLines []string
+	for _, l := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		if !strings.HasSuffix(l, "...") { // progress lines end in "..."
+			errLines = append(errLines, l)
+		}
+	}
+	if len(errLines) != 1 || errLines[0] != line {
+		t.Errorf("log has %q besides progress, want the one line %q", errLines, line)
+	}
+	if tab := rep.Table(); len(tab.Rows) != 2 || tab.Rows[1][2] != "openblas (failed: timed out after 2s)" {
+		t.Errorf("the table does not say the row failed: %q", tab.Rows)
+	}
+	if r := rep.Rows[0]; r.TrainVs != 0 || r.InferVs != 0 || rep.Rows[1].BestTrain {
+		t.Errorf("a failed row took part in the comparison: %+v", rep.Rows)
+	}
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the fake peer did not start its grandchild: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	for i := 0; i < 50 && alive(pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pid <= 0 || alive(pid) {
+		t.Errorf("the peer's grandchild %d (sleep 600) outlived the time limit: the process group was not killed", pid)
+	}
+}
+
+// A torch peer that exits non-zero after a wall of stderr fails its row
+// with the exit status and the last stderr line only.
+func TestPeerCrashIsOneLine(t *testing.T) {
+	body := "i=0; while [ $i -lt 3000 ]; do echo \"  File \\\"x.py\\\", line $i, in f (noise to fill the pipe)\" >&2; i=$((i+1)); done\n" +
+		"echo 'RuntimeError: boom' >&2\nexit 3"
+	rep, err := Speed(childOptions(fakeChild(t, body), stubMeasure))
+	if err != nil {
+		t.Fatalf("a crashing peer failed the command: %v", err)
+	}
+	want := "exit status 3: RuntimeError: boom"
+	if len(rep.Rows) != 2 || rep.Rows[1].Failed != want {
+		t.Fatalf("rows %+v, want the peer row failed with %q", rep.Rows, want)
+	}
+	if !slices.Contains(rep.Notes, "torch peer (default, openblas, 2 threads): "+want+"; its row is empty") {
+		t.Errorf("notes %q", rep.Notes)
+	}
+	// A peer that exits 0 but prints no result fails its row too.
+	rep, err = Speed(childOptions(fakeChild(t, "echo 'no json here'"), stubMeasure))
+	if err != nil || len(rep.Rows) != 2 || !strings.HasPrefix(rep.Rows[1].Failed, "torch_speed.py printed no result") {
+		t.Errorf("a peer without a result: %v, rows %+v", err, rep.Rows)
+	}
+}
+
+// frankenvit's own measuring child: a hang is killed at the time limit, a
+// crash is one line (the panic, not the goroutine dump), and either fails
+// the command.
+func TestFrankenvitChildFailuresAreOneLine(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	dump := "echo 'panic: boom' >&2\necho >&2\ni=0; while [ $i -lt 2000 ]; do echo \"goroutine $i [running]:\" >&2; echo \"	/src/x.go:$i +0x1f\" >&2; i=$((i+1)); done\nexit 2"
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"hang", hangBody(pidFile), "frankenvit child (default): timed out after 2s"},
+		{"panic", dump, "frankenvit child (default): exit status 2: panic: boom"},
+		{"garbage", "echo '{not json'", "frankenvit child (default): printed no measurement: invalid character 'n' looking for beginning of object key string"},
+	} {
+		o := childOptions("", ExecMeasurer(fakeChild(t, tc.body), "bench", "speed"))
+		o.Peer = ""
+		start := time.Now()
+		_, err := Speed(o)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got error %v, want %q", tc.name, err, tc.want)
+		}
+		if took := time.Since(start); took > 15*time.Second {
+			t.Errorf("%s: Speed took %v with a 2 s child time limit", tc.name, took)
+		}
+		if tc.name == "hang" && !errors.Is(err, ErrChildTimeout) {
+			t.Errorf("hang: %v is not ErrChildTimeout", err)
+		}
+	}
+}
+
+// The derived time limits: a minute to start plus the run's work at a rate
+// far below any measured, and with a budget no more than the budget lets
+// the peer script run.
+func TestChildTimeouts(t *testing.T) {
+	def, large := SpeedModels()[0], SpeedModels()[1]
+	run := func(m SpeedModel) SpeedRun {
+		return SpeedRun{Model: m, Steps: 20, Warmup: 3, EvalImages: m.EvalImages, EvalBatch: 256, Seed: 1}
+	}
+	// default: 23 steps x 64 x 21.69 MFLOP + 10,256 x 7.23 MFLOP = 106.1 GFLOP
+	if got := FrankenvitTimeout(run(def)); got != time.Minute+54*time.Second {
+		t.Errorf("frankenvit, default model: %v, want 1m54s (1m + 106 GFLOP at 2 GFLOP/s, rounded up)", got)
+	}
+	if got := PeerTimeout(run(def), 0); got != time.Minute+213*time.Second {
+		t.Errorf("peer, default model, no budget: %v, want 4m33s (1m + 106 GFLOP at 0.5 GFLOP/s)", got)
+	}
+	noBudget, budget := PeerTimeout(run(large), 0), PeerTimeout(run(large), time.Minute)
+	if budget >= noBudget || budget < time.Minute+135*time.Second {
+		t.Errorf("peer, large model: %v with a 1-minute budget, %v without; want less with, and at least 1m + 2.25 budgets", budget, noBudget)
+	}
+	if FrankenvitTimeout(run(large)) <= FrankenvitTimeout(run(def)) {
+		t.Error("the larger model is granted no more time")
+	}
+}
+
+// The line that says what went wrong is found whatever the child prints.
+func TestChildReason(t *testing.T) {
+	for _, tc := range []struct{ stderr, want string }{
+		{"", ""},
+		{"one\ntwo\n\n", "two"},
+		{"panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.f()\n", "panic: runtime error: index out of range [3] with length 3"},
+		{"fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1\n", "fatal error: all goroutines are asleep - deadlock!"},
+		{strings.Repeat("x", 100<<10) + "\nlast\r\n", "last"},
+		{"panic: early\n" + strings.Repeat("goroutine dump\n", 10000), "panic: early"},
+		{strings.Repeat("y", 500), strings.Repeat("y", 240) + "…"},
+		{"tab\there\x1b[31m", "tab here [31m"},
+	} {
+		var h headTail
+		for chunk := []byte(tc.stderr); len(chunk) > 0; { // written in pieces, as a pipe delivers it
+			n := min(len(chunk), 4096)
+			h.Write(chunk[:n])
+			chunk = chunk[n:]
+		}
+		if got := h.reason(); got != tc.want {
+			t.Errorf("stderr %.40q...: reason %q, want %q", tc.stderr, got, tc.want)
+		}
+		if len(h.head)+len(h.tail) > 2*headTailMax {
+			t.Errorf("kept %d bytes of stderr", len(h.head)+len(h.tail))
+		}
+	}
+}
+
+// A peer row that ran on another BLAS than it asked for says so in its
+// cell and in a note.
+func TestBLASCell(t *testing.T) {
+	for _, tc := range []struct{ blas, lib, want string }{
+		{"openblas", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", "openblas"},
+		{"reference", "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", "reference"},
+		{"openblas", "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", "openblas (but loaded reference)"},
+		{"openblas", "", "openblas (but loaded no libblas.so.3)"},
+		{"reference", "/opt/atlas/libblas.so.3", "reference (but loaded libblas.so.3)"},
+	} {
+		if got := blasCell(Measurement{Engine: "torch", BLAS: tc.blas, Library: tc.lib}); got != tc.want {
+			t.Errorf("%s, %q: %q, want %q", tc.blas, tc.lib, got, tc.want)
+		}
+	}
+	if got := blasCell(Measurement{Engine: "frankenvit", BLAS: "-"}); got != "-" {
+		t.Errorf("frankenvit row: %q", got)
 	}
 }
