@@ -160,7 +160,7 @@ func decodeManifest(data []byte) (*Manifest, error) {
 		FormatVersion *int `json:"format_version"`
 	}
 	if err := json.Unmarshal(data, &version); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", err)
+		return nil, fmt.Errorf("invalid JSON%s: %v", jsonErrorPlace(data, err), strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if version.FormatVersion == nil {
 		return nil, errors.New("no format_version field")
@@ -188,6 +188,28 @@ func decodeManifest(data []byte) (*Manifest, error) {
 		}
 	}
 	return &m, nil
+}
+
+// jsonErrorPlace says where in data a JSON syntax error is (" at line L,
+// column C: TEXT", the line's text shortened), so a hand-edited file points
+// at its mistake (a NaN, a missing comma); "" for other errors.
+func jsonErrorPlace(data []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset <= 0 || se.Offset > int64(len(data)) {
+		return ""
+	}
+	before := data[:se.Offset-1]
+	line := 1 + bytes.Count(before, []byte{'\n'})
+	start := bytes.LastIndexByte(before, '\n') + 1
+	end := bytes.IndexByte(data[start:], '\n')
+	if end < 0 {
+		end = len(data) - start
+	}
+	text := strings.TrimSpace(string(data[start : start+end]))
+	if len(text) > 60 {
+		text = text[:57] + "..."
+	}
+	return fmt.Sprintf(" at line %d, column %d (%q)", line, len(before)-start+1, text)
 }
 
 // encodeManifest is the stored form: indented for people, newline-terminated.

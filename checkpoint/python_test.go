@@ -2,22 +2,25 @@ package checkpoint
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/frankenvit/frankenvit/internal/testenv"
 )
 
 // debianPython is Debian's interpreter, where python3-torch installs; the
 // python3 first on PATH may be another one without torch.
-const debianPython = "/usr/bin/python3"
+const debianPython = testenv.Python
 
 // skipWithoutTorch is the exit code of the script when torch is missing, so
-// the slow torch import happens only once per test.
+// the slow torch import happens only once per test (testenv.NeedTorch would
+// import it a second time); the test then goes through testenv.Need, which
+// skips naming python3-torch, or fails where FRANKENVIT_REQUIRE lists torch.
 const skipWithoutTorch = 3
-
-const installHint = "apt-get install python3-torch (Debian has no python3-safetensors package)"
 
 // The Python side reads with safetensors.torch.load_file when it is there,
 // else with a few lines following the format's spec on top of torch, and
@@ -72,7 +75,7 @@ print(json.dumps(report))
 func TestSafetensorsWithPyTorch(t *testing.T) {
 	t.Parallel() // the torch import is slow; let the other tests run meanwhile
 	if _, err := os.Stat(debianPython); err != nil {
-		t.Skip("needs " + debianPython + " with torch: " + installHint)
+		testenv.Need(t, testenv.Torch, err)
 	}
 	dir := t.TempDir()
 	r := rand.New(rand.NewSource(7))
@@ -97,7 +100,7 @@ func TestSafetensorsWithPyTorch(t *testing.T) {
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			if ee.ExitCode() == skipWithoutTorch {
-				t.Skip(debianPython + " cannot import torch: " + installHint)
+				testenv.Need(t, testenv.Torch, fmt.Errorf("%s cannot import torch (Debian has no python3-safetensors package; torch is enough)", debianPython))
 			}
 			t.Fatalf("python: %v\n%s", err, ee.Stderr)
 		}

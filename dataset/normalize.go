@@ -61,14 +61,20 @@ func ComputeNormalization(s *Split) Normalization {
 }
 
 // Check reports whether norm fits images of c channels: one mean and one
-// positive std per channel. Use it on normalisation read from a file.
+// std per channel, every mean finite and every std positive and finite (a
+// std of 0, NaN or Inf would make every input NaN or 0). Use it on
+// normalisation read from a file; the error is one line without a package
+// prefix, for the caller to say where the values came from.
 func (norm Normalization) Check(c int) error {
 	if len(norm.Mean) != c || len(norm.Std) != c {
-		return fmt.Errorf("dataset: normalisation has %d means and %d stds, want %d of each", len(norm.Mean), len(norm.Std), c)
+		return fmt.Errorf("%d mean(s) and %d std(s) for images of %d channel(s): want one of each per channel", len(norm.Mean), len(norm.Std), c)
 	}
 	for i, sd := range norm.Std {
-		if !(sd > 0) || math.IsInf(float64(sd), 0) || math.IsNaN(float64(norm.Mean[i])) || math.IsInf(float64(norm.Mean[i]), 0) {
-			return fmt.Errorf("dataset: normalisation of channel %d is invalid: mean %v, std %v", i, norm.Mean[i], sd)
+		if m := float64(norm.Mean[i]); math.IsNaN(m) || math.IsInf(m, 0) {
+			return fmt.Errorf("channel %d has mean %v: want a finite number", i, norm.Mean[i])
+		}
+		if !(sd > 0) || math.IsInf(float64(sd), 0) {
+			return fmt.Errorf("channel %d has std %v: want a positive finite number", i, sd)
 		}
 	}
 	return nil
