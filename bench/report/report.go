@@ -1,7 +1,9 @@
 // Package report writes one self-contained HTML page: sections with text,
 // tables and figures (inline SVG, or PNG as data URIs), each optionally
 // divided into titled parts, and the study file and versions it came from.
-// It needs no network and no other file. Tables wider than the page scroll.
+// It needs no network and no other file (WriteHTML refuses a figure that
+// refers to anything outside the page; see ExternalReferences). Tables
+// wider than the page scroll.
 //
 // A small script at the end of the page checks, once the browser has laid it
 // out, that every figure and table has a size, and writes the verdict into
@@ -112,7 +114,17 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		}
 	}
 	view.Fonts = template.CSS(fontFaces(svgs))
-	return page.Execute(w, view)
+	var b bytes.Buffer
+	if err := page.Execute(&b, view); err != nil {
+		return err
+	}
+	// Whatever the figures and the template hold, the page loads nothing
+	// from outside itself.
+	if refs := ExternalReferences(b.Bytes()); len(refs) > 0 {
+		return fmt.Errorf("report: the page refers to %s outside itself", strings.Join(refs, ", "))
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // viewOf readies a section or part for the page: each figure becomes its
@@ -126,6 +138,10 @@ func viewOf(heading, text string, tables []*table.Table, figures []Figure) (sect
 			svg, err := inlineSVG(f.SVG)
 			if err != nil {
 				return sv, fmt.Errorf("report: %s: %v", f.Caption, err)
+			}
+			if refs := ExternalReferences([]byte(svg)); len(refs) > 0 {
+				return sv, fmt.Errorf("report: figure %q refers to %s outside the page, which must be self-contained",
+					f.Caption, strings.Join(refs, ", "))
 			}
 			inline = svg
 		case len(f.PNG) > 0:
