@@ -4,8 +4,30 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 )
+
+// A manifest that is not JSON says where: the top-level field, the line and
+// column, and the line's text (a NaN written into a normalisation by hand).
+func TestManifestSyntaxErrorSaysWhere(t *testing.T) {
+	data := []byte("{\n  \"format_version\": 1,\n  \"name\": \"m\",\n  \"normalization\": {\n    \"mean\": [0.5],\n    \"std\": [NaN]\n  }\n}\n")
+	_, err := DecodeManifest(data)
+	want := `store: manifest: invalid JSON in field normalization at line 6, column 13 ("\"std\": [NaN]"): invalid character 'N' looking for beginning of value`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	for _, c := range []struct{ data, field string }{
+		{`{"format_version": 1, "config": {"dim": 1,}}`, "config"},
+		{`{"format_version": 1, "training": {"a": [1, 2]}, "recipe": [}`, "recipe"},
+		{`{"format_version": 1, "history": [{"x": {"y": 1}}], "name": x}`, "name"},
+	} {
+		_, err := DecodeManifest([]byte(c.data))
+		if err == nil || !strings.Contains(err.Error(), "in field "+c.field+" at line 1") {
+			t.Errorf("%s: %v, want it to name field %s", c.data, err, c.field)
+		}
+	}
+}
 
 func FuzzReadSafetensors(f *testing.F) {
 	valid, _ := EncodeSafetensors(blockPart(1), map[string]string{"format": "pt"})
@@ -51,9 +73,14 @@ func FuzzManifest(f *testing.F) {
 	f.Add([]byte(`{"format_version":1,"name":"x","stem":{"blob":"sha256:` + string(bytes.Repeat([]byte("a"), 64)) + `"}}`))
 	f.Add([]byte(`{"format_version":2}`))
 	f.Add([]byte(`null`))
+	f.Add(bytes.Replace(whole, []byte(`"seed": 0`), []byte(`"seed": NaN`), 1))
+	f.Add([]byte("{\"format_version\":1,\n\"normalization\": {\"std\": [NaN]}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := DecodeManifest(data)
 		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("a manifest error of more than one line: %q", err)
+			}
 			return
 		}
 		if err := m.Validate(); err != nil {

@@ -190,9 +190,10 @@ func decodeManifest(data []byte) (*Manifest, error) {
 	return &m, nil
 }
 
-// jsonErrorPlace says where in data a JSON syntax error is (" at line L,
-// column C: TEXT", the line's text shortened), so a hand-edited file points
-// at its mistake (a NaN, a missing comma); "" for other errors.
+// jsonErrorPlace says where in data a JSON syntax error is (" in field F
+// at line L, column C (TEXT)", F the top-level field it is in, the line's
+// text shortened), so a hand-edited file points at its mistake (a NaN, a
+// missing comma); "" for other errors.
 func jsonErrorPlace(data []byte, err error) string {
 	var se *json.SyntaxError
 	if !errors.As(err, &se) || se.Offset <= 0 || se.Offset > int64(len(data)) {
@@ -209,7 +210,43 @@ func jsonErrorPlace(data []byte, err error) string {
 	if len(text) > 60 {
 		text = text[:57] + "..."
 	}
-	return fmt.Sprintf(" at line %d, column %d (%q)", line, len(before)-start+1, text)
+	field := ""
+	if k := topLevelKey(data); k != "" {
+		field = fmt.Sprintf(" in field %s", k)
+	}
+	return fmt.Sprintf("%s at line %d, column %d (%q)", field, line, len(before)-start+1, text)
+}
+
+// topLevelKey is the last key of the top-level object that data's tokens
+// reach before they stop being valid JSON.
+func topLevelKey(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	depth, key, wantKey := 0, "", false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return key
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+			if depth == 1 {
+				wantKey = d == '{' || d == '}' || d == ']'
+			}
+			continue
+		}
+		if depth == 1 {
+			if s, ok := tok.(string); ok && wantKey {
+				key = s
+				wantKey = false
+			} else {
+				wantKey = true
+			}
+		}
+	}
 }
 
 // encodeManifest is the stored form: indented for people, newline-terminated.
