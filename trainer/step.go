@@ -8,7 +8,6 @@ import (
 
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // TrainShards is how many shards a training batch is split into. Each shard
@@ -58,7 +57,9 @@ type StepStats struct {
 // Step trains on one batch of B samples: x holds the normalised images,
 // plans one plan for the batch or one per sample, all over the model's own
 // blocks. With a non-finite loss nothing is updated and the error wraps
-// ErrNonFinite.
+// ErrNonFinite. When an operator of the training graph fails, in forward or
+// in backward, nothing is updated either and the error is its *vit.OpError
+// (errors.Is(err, vit.ErrOperator)), naming the operator.
 func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr float64) (StepStats, error) {
 	shards := shardBounds(B)
 	size := s.Model.Config.ImageSize()
@@ -91,7 +92,9 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 		stats[k] = StepStats{Loss: float64(st.ClassLoss()), SlotLoss: float64(st.SlotLoss()),
 			Correct: countCorrect(st.Logits(), labels[lo:hi], m.Config.Classes)}
 		if isFinite(stats[k]) {
-			errs[k] = ag.Backward(st.Loss)
+			// An operator that fails in backward (an error or a panic) is
+			// recorded on the step, not fatal: Backward returns it.
+			errs[k] = st.Backward()
 		}
 	}
 	if len(shards) == 1 {
@@ -115,7 +118,7 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 	for k := 1; k < len(shards); k++ {
 		s.shadows[k-1].AddGradsInto(s.Model)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := joinDistinct(errs); err != nil {
 		s.zeroGrads()
 		return total, err
 	}
@@ -127,6 +130,20 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 	s.Opt.Step(lr)
 	s.zeroGrads()
 	return total, nil
+}
+
+// joinDistinct joins the shards' errors, each message once: shards that
+// fail alike (the same operator, the same bad size) make one line.
+func joinDistinct(errs []error) error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 func (s *Stepper) zeroGrads() {

@@ -128,25 +128,25 @@ func TestFusedOpGradients(t *testing.T) {
 	}
 	T := tinyConfig(Baseline).Tokens()
 	cases := map[string]opCase{
-		"attention": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor { return run(&attnOp{h: h, bl: m.Blocks[0], B: B, T: T}) },
+		"attention": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor { return run(nil, &attnOp{h: h, bl: m.Blocks[0], B: B, T: T}) },
 			func(m *Model) []*Param { return m.Blocks[0].params }},
-		"mlp": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor { return run(&mlpOp{h: h, bl: m.Blocks[0], rows: B * T}) },
+		"mlp": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor { return run(nil, &mlpOp{h: h, bl: m.Blocks[0], rows: B * T}) },
 			func(m *Model) []*Param { return m.Blocks[0].params }},
 		"slot projection": {ShufflePosition, func(m *Model, h mat.Tensor) mat.Tensor {
-			return run(&posProjOp{h: h, bl: m.Blocks[1], stem: m.Stem, slot: 2, rows: B * T})
+			return run(nil, &posProjOp{h: h, bl: m.Blocks[1], stem: m.Stem, slot: 2, rows: B * T})
 		}, func(m *Model) []*Param { return append([]*Param{m.Stem.LayerPos}, m.Blocks[1].params...) }},
 		"slot head loss": {ShufflePredict, func(m *Model, h mat.Tensor) mat.Tensor {
-			return run(&posHeadLossOp{h: h, bl: m.Blocks[2], B: B, T: T, ce: crossEntropy{targets: []int32{1, 0, 2}, scale: 0.7}})
+			return run(nil, &posHeadLossOp{h: h, bl: m.Blocks[2], B: B, T: T, ce: crossEntropy{targets: []int32{1, 0, 2}, scale: 0.7}})
 		}, func(m *Model) []*Param { return m.Blocks[2].params }},
 		"class head loss": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor {
-			return run(&headLossOp{h: h, head: m.Head, cfg: m.Config, B: B, ce: crossEntropy{targets: []int32{4, 0, 2}, scale: 1.0 / B}})
+			return run(nil, &headLossOp{h: h, head: m.Head, cfg: m.Config, B: B, ce: crossEntropy{targets: []int32{4, 0, 2}, scale: 1.0 / B}})
 		}, func(m *Model) []*Param { return m.Head.params }},
 		"gather and scatter": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor {
 			c := m.Config
-			a := run(&gatherOp{h: h, samples: []int{2, 0}, B: B, T: T, D: c.Dim})
-			b := run(&gatherOp{h: h, samples: []int{1}, B: B, T: T, D: c.Dim})
-			a = run(&mlpOp{h: a, bl: m.Blocks[0], rows: 2 * T})
-			return run(&scatterOp{parts: []mat.Tensor{a, b}, groups: [][]int{{2, 0}, {1}}, B: B, T: T, D: c.Dim})
+			a := run(nil, &gatherOp{h: h, samples: []int{2, 0}, B: B, T: T, D: c.Dim})
+			b := run(nil, &gatherOp{h: h, samples: []int{1}, B: B, T: T, D: c.Dim})
+			a = run(nil, &mlpOp{h: a, bl: m.Blocks[0], rows: 2 * T})
+			return run(nil, &scatterOp{parts: []mat.Tensor{a, b}, groups: [][]int{{2, 0}, {1}}, B: B, T: T, D: c.Dim})
 		}, func(m *Model) []*Param { return m.Blocks[0].params }},
 	}
 	for name, tc := range cases {
@@ -162,7 +162,7 @@ func TestFusedOpGradients(t *testing.T) {
 				if g == nil {
 					g = randomUpstream(out.Size(), 13)
 				}
-				return run(&dotOp{x: out, g: g})
+				return ag.NewOperator(&dotOp{x: out, g: g}).Run()
 			}
 			zeroGrads(m.Params())
 			gradCheck(t, loss, append([]variable{inputVar("h", h)}, paramVars(tc.params(m))...), 4)
@@ -173,11 +173,11 @@ func TestFusedOpGradients(t *testing.T) {
 		x := randomImages(m.Config, B, 14)
 		var g []float32
 		loss := func() mat.Tensor {
-			out := run(&patchEmbedOp{stem: m.Stem, cfg: m.Config, x: x, B: B})
+			out := run(nil, &patchEmbedOp{stem: m.Stem, cfg: m.Config, x: x, B: B})
 			if g == nil {
 				g = randomUpstream(out.Size(), 15)
 			}
-			return run(&dotOp{x: out, g: g})
+			return ag.NewOperator(&dotOp{x: out, g: g}).Run()
 		}
 		zeroGrads(m.Params())
 		gradCheck(t, loss, paramVars(m.Stem.params), 6)

@@ -1,8 +1,11 @@
 package vit
 
 import (
+	"errors"
 	"fmt"
+	"sync/atomic"
 
+	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/mat"
 )
 
@@ -16,6 +19,63 @@ type Step struct {
 	posProjs  []*posProjOp
 	posWeight float32
 	ar        *Arena
+	failure   atomic.Pointer[OpError] // the first operator failure
+}
+
+// ErrOperator is matched (errors.Is) by every error of a failed operator of
+// the training graph.
+var ErrOperator = errors.New("a training-graph operator failed")
+
+// OpError is the failure of one operator of the training graph: the error
+// it met or the panic it recovered from. The operator gave zeros instead,
+// so the step's loss and gradients are meaningless.
+type OpError struct {
+	Op    string // the operator, e.g. "attention (block a[2])"
+	Phase string // "forward" or "backward"
+	Err   error  // the operator's error, or the recovered panic
+	Stack []byte // where a panic happened (nil for an error)
+}
+
+func (e *OpError) Error() string {
+	return fmt.Sprintf("vit: operator %s failed in %s: %v", e.Op, e.Phase, e.Err)
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Is makes every OpError match ErrOperator.
+func (e *OpError) Is(target error) bool { return target == ErrOperator }
+
+// Err is the first operator failure of the step (forward or backward), or
+// nil. It is an *OpError.
+func (s *Step) Err() error {
+	if e := s.failure.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// Backward runs the backward pass of the step's loss and returns the first
+// operator failure, if any, after it; the parameters' Grad are then
+// meaningless.
+func (s *Step) Backward() error {
+	if err := ag.Backward(s.Loss); err != nil {
+		return err
+	}
+	return s.Err()
+}
+
+// fail records a failure of operator f in phase: the error it met, with
+// the stack of a recovered panic. The first failure wins. An operator built
+// without a step (tests) panics instead.
+func (s *Step) fail(f fusedOp, phase string, err error, stack []byte) {
+	e := &OpError{Op: f.name(), Phase: phase, Err: err, Stack: stack}
+	if b, ok := f.(interface{ block() *Block }); ok && b.block() != nil {
+		e.Op = fmt.Sprintf("%s (block %s[%d])", e.Op, b.block().Source, b.block().Index)
+	}
+	if s == nil {
+		panic(e)
+	}
+	s.failure.CompareAndSwap(nil, e)
 }
 
 // SlotLogits are the slot-head logits [n, slots] of the i-th slot head run
@@ -54,7 +114,9 @@ func (m *Model) Forward(x []float32, labels []int32, B int, plans []Plan, posWei
 // gradients of a batch's shards add up to the gradient of the whole batch.
 // With an arena, every buffer of the step comes from it: the arena is reset
 // first, so the Step of the previous call on the same arena must no longer
-// be used.
+// be used. An operator that fails (an error or a panic inside it) does not
+// end the process: ForwardShard returns its *OpError, and a failure in the
+// backward pass comes back from Step.Backward (or Step.Err).
 func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []Plan, posWeight float32, ar *Arena) (*Step, error) {
 	if total < B || B <= 0 {
 		return nil, fmt.Errorf("a shard of %d samples from a batch of %d", B, total)
@@ -74,7 +136,7 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 	T, D := c.Tokens(), c.Dim
 	ar.Reset()
 	st := &Step{posWeight: posWeight, ar: ar}
-	h := run(&patchEmbedOp{ar: ar, stem: m.Stem, cfg: c, x: x, B: B})
+	h := run(st, &patchEmbedOp{ar: ar, stem: m.Stem, cfg: c, x: x, B: B})
 	slots := len(plans[0])
 	for slot := 0; slot < slots; slot++ {
 		groups, blocks := groupBySlot(plans, slot, B)
@@ -84,16 +146,19 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 		}
 		parts := make([]mat.Tensor, len(groups))
 		for g, samples := range groups {
-			hg := run(&gatherOp{ar: ar, h: h, samples: samples, B: B, T: T, D: D})
+			hg := run(st, &gatherOp{ar: ar, h: h, samples: samples, B: B, T: T, D: D})
 			parts[g] = m.blockGraph(st, hg, blocks[g], slot, len(samples), slots, posWeight, total)
 		}
-		h = run(&scatterOp{ar: ar, parts: parts, groups: groups, B: B, T: T, D: D})
+		h = run(st, &scatterOp{ar: ar, parts: parts, groups: groups, B: B, T: T, D: D})
 	}
 	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total)}}
-	st.classLoss = run(st.head)
+	st.classLoss = run(st, st.head)
 	st.Loss = st.classLoss
 	if len(st.posLosses) > 0 {
-		st.Loss = run(&sumOp{xs: append([]mat.Tensor{st.classLoss}, st.posLosses...)})
+		st.Loss = run(st, &sumOp{xs: append([]mat.Tensor{st.classLoss}, st.posLosses...)})
+	}
+	if err := st.Err(); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -143,10 +208,10 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 			}
 		}
 		st.posProjs = append(st.posProjs, op)
-		h = run(op)
+		h = run(st, op)
 	}
-	h = run(&attnOp{ar: st.ar, h: h, bl: bl, B: n, T: T})
-	h = run(&mlpOp{ar: st.ar, h: h, bl: bl, rows: rows})
+	h = run(st, &attnOp{ar: st.ar, h: h, bl: bl, B: n, T: T})
+	h = run(st, &mlpOp{ar: st.ar, h: h, bl: bl, rows: rows})
 	if bl.PosHead != nil && posWeight != 0 && slot < bl.Slots {
 		targets := make([]int32, n)
 		for i := range targets {
@@ -161,7 +226,7 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 			}
 		}
 		st.posHeads = append(st.posHeads, op)
-		st.posLosses = append(st.posLosses, run(op))
+		st.posLosses = append(st.posLosses, run(st, op))
 	}
 	return h
 }

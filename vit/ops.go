@@ -1,22 +1,141 @@
 package vit
 
 import (
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"sync"
+
 	"github.com/frankenvit/frankenvit/vit/kernels"
 	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/mat"
 )
 
-// The fused spago operators of the training graph, one per sub-layer. Each
-// implements ag.AutoGradFunction over the forward/backward pairs of
-// layers.go. Parameters are listed among the operands so spago knows the
-// graph needs gradients; their gradients go straight into Param.Grad.
+// The fused spago operators of the training graph, one per sub-layer, over
+// the forward/backward pairs of layers.go. Parameters are listed among the
+// operands so spago knows the graph needs gradients; their gradients go
+// straight into Param.Grad.
+//
+// Each operator implements fusedOp, and guardedOp adapts it to spago's
+// ag.AutoGradFunction. spago ends the process (log.Fatalf) when an operator
+// returns an error, and runs Backward on goroutines where a panic ends it
+// too; so guardedOp never returns an error and lets no panic escape: a
+// failure is recorded on the Step (see Step.Err) and the operator yields a
+// harmless value, zeros of the right shape.
 //
 // spago counts one pending gradient per (consumer, operand) edge, so every
-// Backward must call AccGrad exactly once on each activation operand, even
-// when that gradient is zero; otherwise the backward pass waits forever.
+// backward must give each activation input exactly one gradient, even a zero
+// one, even when it fails; otherwise the backward pass waits forever.
+// guardedOp does the handing over, so an operator's backward only returns
+// its inputs' gradients.
+
+// fusedOp is one fused operator.
+type fusedOp interface {
+	// name is the operator's kind, e.g. "attention"; errors and the test hook use it.
+	name() string
+	// inputs are the activation operands, params the parameter nodes.
+	inputs() []mat.Tensor
+	params() []mat.Tensor
+	// forward computes the value; zero is a harmless value of the same shape.
+	forward() mat.Tensor
+	zero() mat.Tensor
+	// backward adds the parameters' gradients into Param.Grad and returns
+	// one gradient per input (nil: zero).
+	backward(gy mat.Tensor) []mat.Tensor
+}
+
+// guardedOp adapts a fusedOp to spago: failures go to st instead of spago.
+type guardedOp struct {
+	f  fusedOp
+	st *Step
+}
+
+// failHook, set by tests only, makes an operator fail: it runs before each
+// operator's forward and backward, and an error it returns (or a panic in
+// it) counts as that operator's failure.
+var failHook func(op fusedOp, phase string) error
+
+func run(st *Step, f fusedOp) mat.Tensor { return ag.NewOperator(&guardedOp{f: f, st: st}).Run() }
+
+func (g *guardedOp) Operands() []mat.Tensor {
+	ins, ps := g.f.inputs(), g.f.params()
+	return append(append(make([]mat.Tensor, 0, len(ins)+len(ps)), ins...), ps...)
+}
+
+func (g *guardedOp) Forward() (value mat.Tensor, _ error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.st.fail(g.f, "forward", fmt.Errorf("panic: %v", r), debug.Stack())
+			value = g.f.zero()
+		}
+	}()
+	if failHook != nil {
+		if err := failHook(g.f, "forward"); err != nil {
+			g.st.fail(g.f, "forward", err, nil)
+			return g.f.zero(), nil
+		}
+	}
+	return g.f.forward(), nil
+}
+
+func (g *guardedOp) Backward(gy mat.Tensor) error {
+	ins := g.f.inputs()
+	grads := g.backward(gy)
+	for i, in := range ins {
+		var d mat.Tensor
+		if i < len(grads) {
+			d = grads[i]
+		}
+		if d == nil || !slices.Equal(d.Shape(), in.Shape()) {
+			if d != nil {
+				g.st.fail(g.f, "backward", fmt.Errorf("gradient of input %d has shape %v, the input %v", i, d.Shape(), in.Shape()), nil)
+			}
+			d = zeroGrad(in)
+		}
+		in.AccGrad(d)
+	}
+	return nil
+}
+
+// backward runs the operator's backward; nil after a failure.
+func (g *guardedOp) backward(gy mat.Tensor) (grads []mat.Tensor) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.st.fail(g.f, "backward", fmt.Errorf("panic: %v", r), debug.Stack())
+			grads = nil
+		}
+		if t, ok := g.f.(interface{ gradTurn() *gradTurn }); ok {
+			t.gradTurn().end() // a no-op when the operator ended its turn; else later turns would wait forever
+		}
+	}()
+	if failHook != nil {
+		if err := failHook(g.f, "backward"); err != nil {
+			g.st.fail(g.f, "backward", err, nil)
+			return nil
+		}
+	}
+	return g.f.backward(gy)
+}
+
+// locked runs fn holding mu, which a panic in fn releases.
+func locked(mu *sync.Mutex, fn func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	fn()
+}
 
 func wrap(data []float32, rows, cols int) *mat.Dense[float32] {
 	return mat.NewDense[float32](mat.WithShape(rows, cols), mat.WithBacking(data))
+}
+
+// zeroGrad is a zero gradient of x's shape (every tensor of the graph is a matrix).
+func zeroGrad(x mat.Tensor) mat.Tensor {
+	shape := x.Shape()
+	return wrap(make([]float32, x.Size()), shape[0], shape[1])
+}
+
+func zeroActivation(rows, cols int) mat.Tensor {
+	return newActivation(make([]float32, rows*cols), rows, cols)
 }
 
 func f32(t mat.Tensor) []float32 { return t.Value().Data().F32() }
@@ -29,8 +148,6 @@ func nodes(params []*Param) []mat.Tensor {
 	return out
 }
 
-func run(fn ag.AutoGradFunction) mat.Tensor { return ag.NewOperator(fn).Run() }
-
 // patchEmbedOp: images -> h [B*T, D].
 type patchEmbedOp struct {
 	ar   *Arena
@@ -41,19 +158,19 @@ type patchEmbedOp struct {
 	acts patchActs
 }
 
-func (o *patchEmbedOp) Operands() []mat.Tensor { return nodes(o.stem.params) }
-
-func (o *patchEmbedOp) Forward() (mat.Tensor, error) {
+func (o *patchEmbedOp) name() string         { return "patch embedding" }
+func (o *patchEmbedOp) inputs() []mat.Tensor { return nil }
+func (o *patchEmbedOp) params() []mat.Tensor { return nodes(o.stem.params) }
+func (o *patchEmbedOp) zero() mat.Tensor     { return zeroActivation(o.B*o.cfg.Tokens(), o.cfg.Dim) }
+func (o *patchEmbedOp) forward() mat.Tensor {
 	T, D := o.cfg.Tokens(), o.cfg.Dim
 	h := o.ar.Take(o.B * T * D)
 	patchForward(o.ar, h, o.x, &o.acts, o.stem, o.cfg, o.B)
-	return newActivation(h, o.B*T, D), nil
+	return newActivation(h, o.B*T, D)
 }
 
-func (o *patchEmbedOp) Backward(gy mat.Tensor) error {
-	o.stem.mu.Lock()
-	defer o.stem.mu.Unlock()
-	patchBackward(o.ar, f32(gy), &o.acts, o.stem, o.cfg, o.B)
+func (o *patchEmbedOp) backward(gy mat.Tensor) []mat.Tensor {
+	locked(&o.stem.mu, func() { patchBackward(o.ar, f32(gy), &o.acts, o.stem, o.cfg, o.B) })
 	return nil
 }
 
@@ -66,21 +183,22 @@ type attnOp struct {
 	acts attnActs
 }
 
-func (o *attnOp) Operands() []mat.Tensor { return append([]mat.Tensor{o.h}, nodes(o.bl.params)...) }
+func (o *attnOp) name() string         { return "attention" }
+func (o *attnOp) block() *Block        { return o.bl }
+func (o *attnOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
+func (o *attnOp) params() []mat.Tensor { return nodes(o.bl.params) }
+func (o *attnOp) zero() mat.Tensor     { return zeroActivation(o.B*o.T, o.bl.Dim) }
 
-func (o *attnOp) Forward() (mat.Tensor, error) {
+func (o *attnOp) forward() mat.Tensor {
 	out := o.ar.Take(o.B * o.T * o.bl.Dim)
 	attnForward(o.ar, out, f32(o.h), &o.acts, o.bl, o.B, o.T)
-	return newActivation(out, o.B*o.T, o.bl.Dim), nil
+	return newActivation(out, o.B*o.T, o.bl.Dim)
 }
 
-func (o *attnOp) Backward(gy mat.Tensor) error {
+func (o *attnOp) backward(gy mat.Tensor) []mat.Tensor {
 	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
-	o.bl.mu.Lock()
-	attnBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T)
-	o.bl.mu.Unlock()
-	o.h.AccGrad(wrap(dh, o.B*o.T, o.bl.Dim))
-	return nil
+	locked(&o.bl.mu, func() { attnBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T) })
+	return []mat.Tensor{wrap(dh, o.B*o.T, o.bl.Dim)}
 }
 
 // mlpOp: h -> h + MLP(h).
@@ -92,21 +210,22 @@ type mlpOp struct {
 	acts mlpActs
 }
 
-func (o *mlpOp) Operands() []mat.Tensor { return append([]mat.Tensor{o.h}, nodes(o.bl.params)...) }
+func (o *mlpOp) name() string         { return "mlp" }
+func (o *mlpOp) block() *Block        { return o.bl }
+func (o *mlpOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
+func (o *mlpOp) params() []mat.Tensor { return nodes(o.bl.params) }
+func (o *mlpOp) zero() mat.Tensor     { return zeroActivation(o.rows, o.bl.Dim) }
 
-func (o *mlpOp) Forward() (mat.Tensor, error) {
+func (o *mlpOp) forward() mat.Tensor {
 	out := o.ar.Take(o.rows * o.bl.Dim)
 	mlpForward(o.ar, out, f32(o.h), &o.acts, o.bl, o.rows)
-	return newActivation(out, o.rows, o.bl.Dim), nil
+	return newActivation(out, o.rows, o.bl.Dim)
 }
 
-func (o *mlpOp) Backward(gy mat.Tensor) error {
+func (o *mlpOp) backward(gy mat.Tensor) []mat.Tensor {
 	dh := o.ar.Zeros(o.rows * o.bl.Dim)
-	o.bl.mu.Lock()
-	mlpBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows)
-	o.bl.mu.Unlock()
-	o.h.AccGrad(wrap(dh, o.rows, o.bl.Dim))
-	return nil
+	locked(&o.bl.mu, func() { mlpBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows) })
+	return []mat.Tensor{wrap(dh, o.rows, o.bl.Dim)}
 }
 
 // posProjOp: h -> h + GELU(fc(LN(concat(h, E[slot])))), E from the stem.
@@ -121,43 +240,47 @@ type posProjOp struct {
 	turn gradTurn // after the previous group's op at the same slot: the slot-embedding row is shared
 }
 
-func (o *posProjOp) Operands() []mat.Tensor {
-	return append([]mat.Tensor{o.h, o.stem.LayerPos.Node}, nodes(o.bl.params)...)
+func (o *posProjOp) name() string        { return "slot projection" }
+func (o *posProjOp) block() *Block       { return o.bl }
+func (o *posProjOp) gradTurn() *gradTurn { return &o.turn }
+func (o *posProjOp) inputs() []mat.Tensor {
+	return []mat.Tensor{o.h}
 }
+func (o *posProjOp) params() []mat.Tensor {
+	return append([]mat.Tensor{o.stem.LayerPos.Node}, nodes(o.bl.params)...)
+}
+func (o *posProjOp) zero() mat.Tensor { return zeroActivation(o.rows, o.bl.Dim) }
 
 func (o *posProjOp) slotRow(x []float32) []float32 {
 	P := o.bl.PosDim
 	return x[o.slot*P : (o.slot+1)*P]
 }
 
-func (o *posProjOp) Forward() (mat.Tensor, error) {
+func (o *posProjOp) forward() mat.Tensor {
 	out := o.ar.Take(o.rows * o.bl.Dim)
 	posProjForward(o.ar, out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
-	return newActivation(out, o.rows, o.bl.Dim), nil
+	return newActivation(out, o.rows, o.bl.Dim)
 }
 
-func (o *posProjOp) Backward(gy mat.Tensor) error {
+func (o *posProjOp) backward(gy mat.Tensor) []mat.Tensor {
 	dh := o.ar.Zeros(o.rows * o.bl.Dim)
 	dE := o.ar.Zeros(o.bl.PosDim)
-	o.bl.mu.Lock()
-	posProjBackward(o.ar, dh, dE, f32(gy), &o.acts, o.bl, o.rows)
-	o.bl.mu.Unlock()
+	locked(&o.bl.mu, func() { posProjBackward(o.ar, dh, dE, f32(gy), &o.acts, o.bl, o.rows) })
 	o.turn.wait()
-	o.stem.mu.Lock()
-	kernels.AddInPlace(o.slotRow(o.stem.LayerPos.Grad), dE)
-	o.stem.mu.Unlock()
+	locked(&o.stem.mu, func() { kernels.AddInPlace(o.slotRow(o.stem.LayerPos.Grad), dE) })
 	o.turn.end()
-	o.h.AccGrad(wrap(dh, o.rows, o.bl.Dim))
-	return nil
+	return []mat.Tensor{wrap(dh, o.rows, o.bl.Dim)}
 }
 
 // gradTurn makes operators that add into one shared gradient take turns in
 // a fixed order, so the sum does not depend on how spago schedules backward.
 // The zero gradTurn (an operator built alone, as in tests) neither waits nor
-// can be waited for.
+// can be waited for. Only the goroutine running its operator's backward
+// ends a turn; ending it twice is a no-op.
 type gradTurn struct {
 	after *gradTurn     // the turn that goes first, if any
 	done  chan struct{} // closed once this turn's addition is in
+	ended bool
 }
 
 func newGradTurn() gradTurn { return gradTurn{done: make(chan struct{})} }
@@ -169,7 +292,8 @@ func (t *gradTurn) wait() {
 }
 
 func (t *gradTurn) end() {
-	if t.done != nil {
+	if t.done != nil && !t.ended {
+		t.ended = true
 		close(t.done)
 	}
 }
@@ -210,25 +334,25 @@ type headLossOp struct {
 	acts headActs
 }
 
-func (o *headLossOp) Operands() []mat.Tensor {
-	return append([]mat.Tensor{o.h}, nodes(o.head.params)...)
-}
+func (o *headLossOp) name() string         { return "class head loss" }
+func (o *headLossOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
+func (o *headLossOp) params() []mat.Tensor { return nodes(o.head.params) }
+func (o *headLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
-func (o *headLossOp) Forward() (mat.Tensor, error) {
+func (o *headLossOp) forward() mat.Tensor {
 	c := o.cfg
 	headForward(o.ar, f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
-	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, c.Classes)), nil
+	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, c.Classes))
 }
 
-func (o *headLossOp) Backward(gy mat.Tensor) error {
+func (o *headLossOp) backward(gy mat.Tensor) []mat.Tensor {
 	c := o.cfg
 	dlogits := o.ce.backward(f32(gy)[0], o.B, c.Classes)
 	dh := o.ar.Zeros(o.B * c.Tokens() * c.Dim)
-	o.head.mu.Lock()
-	headBackward(o.ar, dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
-	o.head.mu.Unlock()
-	o.h.AccGrad(wrap(dh, o.B*c.Tokens(), c.Dim))
-	return nil
+	locked(&o.head.mu, func() {
+		headBackward(o.ar, dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+	})
+	return []mat.Tensor{wrap(dh, o.B*c.Tokens(), c.Dim)}
 }
 
 // posHeadLossOp: h -> scale * sum_b CE(pos_head(mean_t h[b,t]), slot).
@@ -248,25 +372,25 @@ type posHeadLossOp struct {
 	turn gradTurn // after the same block's slot head at a later slot, if any
 }
 
-func (o *posHeadLossOp) Operands() []mat.Tensor {
-	return append([]mat.Tensor{o.h}, nodes(o.bl.params)...)
-}
+func (o *posHeadLossOp) name() string         { return "slot head loss" }
+func (o *posHeadLossOp) block() *Block        { return o.bl }
+func (o *posHeadLossOp) gradTurn() *gradTurn  { return &o.turn }
+func (o *posHeadLossOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
+func (o *posHeadLossOp) params() []mat.Tensor { return nodes(o.bl.params) }
+func (o *posHeadLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
-func (o *posHeadLossOp) Forward() (mat.Tensor, error) {
+func (o *posHeadLossOp) forward() mat.Tensor {
 	posHeadForward(o.ar, f32(o.h), &o.acts, o.bl, o.B, o.T)
-	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, o.bl.Slots)), nil
+	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, o.bl.Slots))
 }
 
-func (o *posHeadLossOp) Backward(gy mat.Tensor) error {
+func (o *posHeadLossOp) backward(gy mat.Tensor) []mat.Tensor {
 	dlogits := o.ce.backward(f32(gy)[0], o.B, o.bl.Slots)
 	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
 	o.turn.wait()
-	o.bl.mu.Lock()
-	posHeadBackward(o.ar, dh, dlogits, &o.acts, o.bl, o.B, o.T)
-	o.bl.mu.Unlock()
+	locked(&o.bl.mu, func() { posHeadBackward(o.ar, dh, dlogits, &o.acts, o.bl, o.B, o.T) })
 	o.turn.end()
-	o.h.AccGrad(wrap(dh, o.B*o.T, o.bl.Dim))
-	return nil
+	return []mat.Tensor{wrap(dh, o.B*o.T, o.bl.Dim)}
 }
 
 // gatherOp takes the token rows of some samples: [B*T, D] -> [len(samples)*T, D].
@@ -277,27 +401,29 @@ type gatherOp struct {
 	B, T, D int
 }
 
-func (o *gatherOp) Operands() []mat.Tensor { return []mat.Tensor{o.h} }
+func (o *gatherOp) name() string         { return "gather" }
+func (o *gatherOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
+func (o *gatherOp) params() []mat.Tensor { return nil }
+func (o *gatherOp) zero() mat.Tensor     { return zeroActivation(len(o.samples)*o.T, o.D) }
 
-func (o *gatherOp) Forward() (mat.Tensor, error) {
+func (o *gatherOp) forward() mat.Tensor {
 	n := o.T * o.D
 	src := f32(o.h)
 	out := o.ar.Take(len(o.samples) * n)
 	for i, s := range o.samples {
 		copy(out[i*n:(i+1)*n], src[s*n:(s+1)*n])
 	}
-	return newActivation(out, len(o.samples)*o.T, o.D), nil
+	return newActivation(out, len(o.samples)*o.T, o.D)
 }
 
-func (o *gatherOp) Backward(gy mat.Tensor) error {
+func (o *gatherOp) backward(gy mat.Tensor) []mat.Tensor {
 	n := o.T * o.D
 	g := f32(gy)
 	dh := o.ar.Zeros(o.B * n)
 	for i, s := range o.samples {
 		kernels.AddInPlace(dh[s*n:(s+1)*n], g[i*n:(i+1)*n])
 	}
-	o.h.AccGrad(wrap(dh, o.B*o.T, o.D))
-	return nil
+	return []mat.Tensor{wrap(dh, o.B*o.T, o.D)}
 }
 
 // scatterOp reassembles a batch from the outputs of sample groups (the inverse of gatherOp).
@@ -308,9 +434,12 @@ type scatterOp struct {
 	B, T, D int
 }
 
-func (o *scatterOp) Operands() []mat.Tensor { return o.parts }
+func (o *scatterOp) name() string         { return "scatter" }
+func (o *scatterOp) inputs() []mat.Tensor { return o.parts }
+func (o *scatterOp) params() []mat.Tensor { return nil }
+func (o *scatterOp) zero() mat.Tensor     { return zeroActivation(o.B*o.T, o.D) }
 
-func (o *scatterOp) Forward() (mat.Tensor, error) {
+func (o *scatterOp) forward() mat.Tensor {
 	n := o.T * o.D
 	out := o.ar.Take(o.B * n) // the groups cover every sample
 	for g, part := range o.parts {
@@ -319,38 +448,43 @@ func (o *scatterOp) Forward() (mat.Tensor, error) {
 			copy(out[s*n:(s+1)*n], src[i*n:(i+1)*n])
 		}
 	}
-	return newActivation(out, o.B*o.T, o.D), nil
+	return newActivation(out, o.B*o.T, o.D)
 }
 
-func (o *scatterOp) Backward(gy mat.Tensor) error {
+func (o *scatterOp) backward(gy mat.Tensor) []mat.Tensor {
 	n := o.T * o.D
 	g := f32(gy)
-	for gi, part := range o.parts {
+	grads := make([]mat.Tensor, len(o.parts))
+	for gi := range o.parts {
 		d := o.ar.Take(len(o.groups[gi]) * n)
 		for i, s := range o.groups[gi] {
 			copy(d[i*n:(i+1)*n], g[s*n:(s+1)*n])
 		}
-		part.AccGrad(wrap(d, len(o.groups[gi])*o.T, o.D))
+		grads[gi] = wrap(d, len(o.groups[gi])*o.T, o.D)
 	}
-	return nil
+	return grads
 }
 
 // sumOp adds scalar losses.
 type sumOp struct{ xs []mat.Tensor }
 
-func (o *sumOp) Operands() []mat.Tensor { return o.xs }
+func (o *sumOp) name() string         { return "loss sum" }
+func (o *sumOp) inputs() []mat.Tensor { return o.xs }
+func (o *sumOp) params() []mat.Tensor { return nil }
+func (o *sumOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
-func (o *sumOp) Forward() (mat.Tensor, error) {
+func (o *sumOp) forward() mat.Tensor {
 	var s float32
 	for _, x := range o.xs {
 		s += f32(x)[0]
 	}
-	return mat.Scalar(s), nil
+	return mat.Scalar(s)
 }
 
-func (o *sumOp) Backward(gy mat.Tensor) error {
-	for _, x := range o.xs {
-		x.AccGrad(mat.Scalar(f32(gy)[0]))
+func (o *sumOp) backward(gy mat.Tensor) []mat.Tensor {
+	grads := make([]mat.Tensor, len(o.xs))
+	for i := range o.xs {
+		grads[i] = mat.Scalar(f32(gy)[0])
 	}
-	return nil
+	return grads
 }
