@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -130,15 +131,51 @@ func DecodeDocument(raw []byte, path string) (*Document, error) {
 	if d.Sweep != Orders && d.Sweep != Depth && d.Sweep != Merge {
 		return nil, fmt.Errorf("%s: not a sweep result: sweep is %q, want orders, depth or merge", path, d.Sweep)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: not a sweep result: more after the document", path)
+	}
 	if d.Shard != nil && (d.Shard.Count < 1 || d.Shard.Index < 0 || d.Shard.Index >= d.Shard.Count) {
 		return nil, fmt.Errorf("%s: bad shard %d/%d", path, d.Shard.Index, d.Shard.Count)
 	}
-	for _, s := range d.Samples {
+	if d.Units < 0 {
+		return nil, fmt.Errorf("%s: a sweep of %d units", path, d.Units)
+	}
+	for i, s := range d.Samples {
 		if s.Unit < 0 || s.Unit >= d.Units {
 			return nil, fmt.Errorf("%s: a sample of unit %d in a sweep of %d units", path, s.Unit, d.Units)
 		}
+		if err := s.check(); err != nil {
+			return nil, fmt.Errorf("%s: sample %d (unit %d, model %q): %v", path, i, s.Unit, s.Model, err)
+		}
 	}
 	return &d, nil
+}
+
+// MaxBlocks bounds the blocks a sample may run, remove or mix sources of:
+// far more than any model here has, and few enough that a table or figure
+// with a column or point per number of blocks stays small.
+const MaxBlocks = 4096
+
+// check refuses what no sweep writes and what the summaries cannot show: a
+// count of blocks or sources below 0 or above MaxBlocks, a block position
+// below 0, an accuracy outside [0, 1].
+func (s Sample) check() error {
+	switch {
+	case s.Removed < 0 || s.Removed > MaxBlocks:
+		return fmt.Errorf("%d blocks removed (want 0..%d)", s.Removed, MaxBlocks)
+	case s.Sources < 0 || s.Sources > MaxBlocks:
+		return fmt.Errorf("%d sources (want 0..%d)", s.Sources, MaxBlocks)
+	case len(s.Plan) > MaxBlocks:
+		return fmt.Errorf("a plan of %d blocks (want at most %d)", len(s.Plan), MaxBlocks)
+	case !(s.Acc >= 0 && s.Acc <= 1):
+		return fmt.Errorf("accuracy %v (want 0..1)", s.Acc)
+	}
+	for _, k := range s.Plan {
+		if k < 0 {
+			return fmt.Errorf("block position %d in its plan", k)
+		}
+	}
+	return nil
 }
 
 // MergeShards joins the documents of every shard of one sweep into the document

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +19,7 @@ import (
 
 var testNorm = dataset.Normalization{Mean: []float32{0.5}, Std: []float32{0.3}}
 
-func tinyModel(t *testing.T, name string, depth int, seed uint64) *vit.Model {
+func tinyModel(t testing.TB, name string, depth int, seed uint64) *vit.Model {
 	t.Helper()
 	c := vit.Config{ImageHeight: 8, ImageWidth: 8, Channels: 1, Patch: 4, Dim: 16, Heads: 2, MLP: 24, Depth: depth,
 		Classes: 4, Variant: vit.Shuffle}
@@ -97,7 +99,7 @@ func TestOrdersPerGroup(t *testing.T) {
 	}
 }
 
-func subjects(t *testing.T, groups map[string][]string, order []string) []Subject {
+func subjects(t testing.TB, groups map[string][]string, order []string) []Subject {
 	var out []Subject
 	seed := uint64(10)
 	for _, g := range order {
@@ -112,7 +114,7 @@ func subjects(t *testing.T, groups map[string][]string, order []string) []Subjec
 	return out
 }
 
-func encode(t *testing.T, d *Document) []byte {
+func encode(t testing.TB, d *Document) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
@@ -203,17 +205,23 @@ func TestDepthSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld, _ := subs[1].Load()
-	plan, _ := ld.Model.PlanOf([]int{0, 1})
+	ld, err := subs[1].Load()
+	if err != nil || subs[1].Name != "pop-1" {
+		t.Fatalf("subject 1 is %s: %v", subs[1].Name, err)
+	}
+	plan, err := ld.Model.PlanOf([]int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want, _ := trainer.NewEvaluator(ld.Model, ld.Test, ld.Norm).Accuracy(plan)
-	found := false
+	var got []Sample
 	for _, s := range doc.Samples {
 		if s.Model == "pop-1" && s.Kind == "last" && s.Removed == 2 {
-			found = s.Acc == want
+			got = append(got, s)
 		}
 	}
-	if !found {
-		t.Errorf("no sample of pop-1 with its last 2 blocks removed at accuracy %v", want)
+	if len(got) != 1 || got[0].Acc != want || !slices.Equal(got[0].Plan, []int{0, 1}) {
+		t.Errorf("pop-1 with its last 2 blocks removed: samples %+v, want one of plan [0 1] at accuracy %v", got, want)
 	}
 	rows := Summarize(doc, false)
 	// last: 4 depths; random: 1 + 3 depths; each pooled over 2 members.
@@ -234,16 +242,23 @@ func TestRunRefusesBadOptions(t *testing.T) {
 	for _, tc := range []struct {
 		kind string
 		opt  Options
+		want string // the refusal names what is wrong
 	}{
-		{Orders, Options{Orders: 0, OrderBatch: 1}},
-		{Orders, Options{Orders: 2, OrderBatch: 0}},
-		{Depth, Options{Seeds: 1}},
-		{Depth, Options{Seeds: 1, Strategies: []string{"sideways"}}},
-		{"width", Options{}},
+		{Orders, Options{Orders: 0, OrderBatch: 1}, "orders sweep needs --orders >= 1, --repeats >= 0 and --order-batch >= 1, got 0, 0, 1"},
+		{Orders, Options{Orders: 2, OrderBatch: 0}, "got 2, 0, 0"},
+		{Orders, Options{Orders: 2, OrderBatch: 1, Repeats: -1}, "got 2, -1, 1"},
+		{Depth, Options{Seeds: 1}, "depth sweep needs strategies and --seeds >= 1, got [] and 1"},
+		{Depth, Options{Seeds: 0, Strategies: []string{"last"}}, "got [last] and 0"},
+		{Depth, Options{Seeds: 1, Strategies: []string{"sideways"}}, "sideways"},
+		{Merge, Options{Draws: 0}, "merge sweep needs --draws >= 1, got 0"},
+		{"width", Options{}, `unknown sweep "width"`},
 	} {
-		if _, err := Run(tc.kind, subs, nil, tc.opt, nil, nil); err == nil {
-			t.Errorf("%s %+v accepted", tc.kind, tc.opt)
+		if _, err := Run(tc.kind, subs, nil, tc.opt, nil, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %+v: error %v, want one containing %q", tc.kind, tc.opt, err, tc.want)
 		}
+	}
+	if _, err := Run(Orders, nil, nil, Options{Orders: 1, OrderBatch: 1}, nil, nil); err == nil || err.Error() != "no models to sweep" {
+		t.Errorf("no subjects: %v", err)
 	}
 }
 
@@ -270,27 +285,109 @@ func FuzzParseShard(f *testing.F) {
 	})
 }
 
+// The decoder refuses what no sweep writes and what would crash or swamp
+// the summaries (a negative number of blocks removed indexed DepthGrid out
+// of range; a billion gave it a billion columns).
+func TestDecodeDocumentRefuses(t *testing.T) {
+	sample := func(extra string) string {
+		return `{"sweep":"depth","units":1,"samples":[{"unit":0,"index":0,"group":"a","model":"a","variant":"shuffle","kind":"last",` +
+			extra + `}],"summary":[]}`
+	}
+	good := sample(`"removed":1,"plan":[0,1],"accuracy":0.5,"loss":1`)
+	if _, err := DecodeDocument([]byte(good), "good.json"); err != nil {
+		t.Fatalf("a good document: %v", err)
+	}
+	for _, tc := range []struct{ raw, want string }{
+		{sample(`"removed":-5,"accuracy":0.5,"loss":1`), "bad.json: sample 0 (unit 0, model \"a\"): -5 blocks removed (want 0..4096)"},
+		{sample(`"removed":1000000000,"accuracy":0.5,"loss":1`), "1000000000 blocks removed"},
+		{sample(`"sources":-1,"accuracy":0.5,"loss":1`), "-1 sources"},
+		{sample(`"plan":[0,-1],"accuracy":0.5,"loss":1`), "block position -1"},
+		{sample(`"accuracy":1.5,"loss":1`), "accuracy 1.5 (want 0..1)"},
+		{`{"sweep":"merge","units":-1,"samples":[]}`, "a sweep of -1 units"},
+		{good + `{"sweep":"depth"}`, "more after the document"},
+		{good[:len(good)-10], "not a sweep result"},
+		{`{"sweep":"width","units":0,"samples":[]}`, `sweep is "width"`},
+		{`{"sweep":"orders","units":1,"samples":[{"unit":1}]}`, "a sample of unit 1 in a sweep of 1 units"},
+	} {
+		if _, err := DecodeDocument([]byte(tc.raw), "bad.json"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s\n  error %v, want one containing %q", tc.raw, err, tc.want)
+		}
+	}
+}
+
+// sweepSeeds are documents real sweeps of every kind write, whole and as a
+// shard, for the fuzz corpus.
+func sweepSeeds(t testing.TB) [][]byte {
+	subs := subjects(t, map[string][]string{"pop": {"pop-0", "pop-1"}, "solo": {"solo"}}, []string{"pop", "solo"})
+	refs := subjects(t, map[string][]string{"ref": {"ref"}}, []string{"ref"})
+	var out [][]byte
+	for _, tc := range []struct {
+		kind string
+		opt  Options
+		refs []Subject
+	}{
+		{Orders, Options{Names: []string{"pop", "solo"}, Split: "test", Seed: 3, Orders: 2, Repeats: 1, OrderBatch: 16}, nil},
+		{Depth, Options{Names: []string{"pop"}, Split: "test", Seed: 3, Seeds: 2, Strategies: []string{"last", "random"},
+			References: []string{"ref"}}, refs},
+		{Merge, Options{Names: []string{"pop", "solo"}, Split: "test", Seed: 3, Draws: 2}, nil},
+	} {
+		for _, shard := range []*Shard{nil, {Index: 1, Count: 2}} {
+			d, err := Run(tc.kind, subs, tc.refs, tc.opt, shard, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Summary = Summarize(d, false)
+			out = append(out, encode(t, d))
+		}
+	}
+	return out
+}
+
+// Whatever the decoder accepts, of every sweep kind, round-trips (encoded
+// and decoded again it is the same document) and goes through everything
+// `bench merge-results` does with it without a panic.
 func FuzzDecodeDocument(f *testing.F) {
 	f.Add([]byte(`{"sweep":"orders","options":{"names":["a"],"split":"test","seed":0},"units":2,"samples":[{"unit":1,"index":0,"group":"a","model":"a","variant":"shuffle","kind":"sequential","removed":0,"accuracy":0.5,"loss":1}],"summary":[]}`))
 	f.Add([]byte(`{"sweep":"depth","shard":{"index":0,"count":2},"units":1,"samples":[]}`))
+	f.Add([]byte(`{"sweep":"depth","options":{"names":["p"],"split":"test","seed":1,"strategies":["last"],"seeds":1},"units":1,"samples":[{"unit":0,"index":1,"group":"p","model":"p-0","variant":"shuffle","kind":"last","removed":1,"plan":[0,1,2],"accuracy":0.25,"loss":1.5}],"summary":[]}`))
+	f.Add([]byte(`{"sweep":"merge","options":{"names":["pop"],"split":"test","seed":1,"draws":2},"shard":{"index":1,"count":2},"units":2,"samples":[{"unit":1,"index":0,"group":"pop","model":"pop-1","variant":"shuffle","kind":"random-merge","removed":0,"sources":2,"splice":"pop-1[0] pop-0[1] pop-1[2] pop-0[3]","accuracy":0.75,"loss":0.6},{"unit":1,"index":1,"group":"pop","model":"pop-0","variant":"shuffle","kind":"random-merge","removed":0,"sources":2,"seed":1,"splice":"pop-0[0] pop-0[1] pop-1[2] pop-1[3]","accuracy":0.5,"loss":0.9}],"summary":[]}`))
 	f.Add([]byte(`[]`))
+	for _, raw := range sweepSeeds(f) {
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		d, err := DecodeDocument(raw, "fuzz.json")
 		if err != nil {
 			return
 		}
-		if d.Sweep != Orders && d.Sweep != Depth {
-			t.Fatalf("accepted sweep %q", d.Sweep)
+		again, err := json.Marshal(d)
+		if err != nil {
+			t.Fatalf("an accepted document does not encode: %v", err)
 		}
-		for _, s := range d.Samples {
-			if s.Unit < 0 || s.Unit >= d.Units {
-				t.Fatalf("accepted unit %d of %d", s.Unit, d.Units)
+		back, err := DecodeDocument(again, "again.json")
+		if err != nil {
+			t.Fatalf("an accepted %s document, encoded, is refused: %v\n%s", d.Sweep, err, again)
+		}
+		// Equal as documents: the same encoding (an empty list and a
+		// missing one are the same document), and a second round trip
+		// changes nothing at all.
+		if twice, _ := json.Marshal(back); !bytes.Equal(twice, again) {
+			t.Fatalf("a %s document changed in a round trip:\n%s\n%s", d.Sweep, again, twice)
+		}
+		if third, _ := DecodeDocument(again, "third.json"); !reflect.DeepEqual(third, back) {
+			t.Fatalf("decoding one encoding twice gave two documents: %+v, %+v", back, third)
+		}
+		for _, perModel := range []bool{false, true} {
+			rows := Summarize(d, perModel)
+			Tables(d, rows)
+			if d.Sweep == Depth {
+				DepthGrid(d, rows)
 			}
+			Figure(d, rows)
 		}
-		Summarize(d, false)
 		if d.Shard != nil {
-			if _, err := MergeShards([]*Document{d}, []string{"fuzz.json"}); err != nil {
-				return
+			if m, err := MergeShards([]*Document{d}, []string{"fuzz.json"}); err == nil && d.Shard.Count != 1 {
+				t.Fatalf("shard %d/%d alone merged into %+v", d.Shard.Index, d.Shard.Count, m)
 			}
 		}
 	})
@@ -307,7 +404,7 @@ func TestMergeSweep(t *testing.T) {
 	if len(doc.Samples) != 18 || doc.Units != 3 {
 		t.Fatalf("%d samples in %d units, want 18 in 3", len(doc.Samples), doc.Units)
 	}
-	mixed := 0
+	mixed, one := 0, 0
 	for _, s := range doc.Samples {
 		var ld *Loaded
 		for _, sub := range subs {
@@ -315,7 +412,11 @@ func TestMergeSweep(t *testing.T) {
 				ld, _ = sub.Load()
 			}
 		}
+		if ld == nil {
+			t.Fatalf("sample of model %q, not a member", s.Model)
+		}
 		if s.Sources == 1 {
+			one++
 			want, _ := trainer.NewEvaluator(ld.Model, ld.Test, ld.Norm).Accuracy(ld.Model.Sequential())
 			if s.Acc != want || strings.Count(s.Splice, s.Model+"[") != 4 {
 				t.Errorf("one source: %s scores %v, its model %v", s.Splice, s.Acc, want)
@@ -324,6 +425,9 @@ func TestMergeSweep(t *testing.T) {
 		if s.Sources == 3 && strings.Count(s.Splice, s.Model+"[") < 4 {
 			mixed++
 		}
+	}
+	if one != 6 {
+		t.Errorf("%d draws of one source, want 6", one)
 	}
 	if mixed == 0 {
 		t.Error("no draw of three sources mixed blocks of several models")
