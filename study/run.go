@@ -28,8 +28,10 @@ type Result struct {
 }
 
 // Run executes a checked study: trains the populations (finished members are
-// skipped), builds the merges that are not in the store yet, runs the sweeps
-// and analyses whose results are not in out with the same options, and
+// skipped), builds the merges that are not in the store yet or whose entry
+// or sources changed since the study built them (see runMerge), runs the
+// sweeps and analyses whose results are not in out with the same options
+// and the same weights of the models they measure, and
 // writes every table as CSV, every sweep as JSON, CSV, SVG and PNG, every
 // analysis into out/analysis-MODEL/ (analysis.json, a CSV per table, each
 // figure as SVG and PNG), and out/report.html.
@@ -117,47 +119,28 @@ func populationTable(sum *workflow.PopulationSummary) *table.Table {
 	return t
 }
 
-// runMerge builds a merge unless its models are in the store already; the
-// outcome is kept beside the report so a rerun can show it again.
-func runMerge(s *checkpoint.Store, req workflow.MergeRequest, record string, log io.Writer) (*workflow.MergeOutcome, error) {
-	first := req.Out
-	if req.Count > 1 {
-		first = fmt.Sprintf("%s-0", req.Out)
-	}
-	if s.Exists(first) {
-		if raw, err := os.ReadFile(record); err == nil {
-			var o workflow.MergeOutcome
-			if json.Unmarshal(raw, &o) == nil {
-				fmt.Fprintf(log, "merge %s: already in the store\n", req.Out)
-				return &o, nil
-			}
-		}
-		return nil, fmt.Errorf("model %s is in the store but this study did not build it (no %s): remove it or rename the merge", first, record)
-	}
-	fmt.Fprintf(log, "merge %s (%s from %v)\n", req.Out, req.Method, req.From)
-	o, err := workflow.Merge(s, req)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := json.MarshalIndent(o, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return o, durable.WriteFile(record, raw)
-}
-
-// runSweep runs a sweep unless out holds its results with the same options.
+// runSweep runs a sweep unless out holds its results with the same options,
+// of the same weights (sweepkey.go).
 func runSweep(s *checkpoint.Store, job SweepJob, out string, log io.Writer) (*report.Section, *table.Table, error) {
 	stem := filepath.Join(out, "sweep-"+job.ID)
 	job.Req.Log = log
+	weights, err := sweepWeights(s, job.Req.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	weightsPath := stem + ".weights.json"
 	var doc *sweep.Document
-	if old, err := sweep.ReadDocument(stem + ".json"); err == nil && sameOptions(old.Options, job.Req.Options) && old.Shard == nil {
+	if old, err := sweep.ReadDocument(stem + ".json"); err == nil && sameOptions(old.Options, job.Req.Options) && old.Shard == nil &&
+		sameSweepWeights(weightsPath, weights) {
 		fmt.Fprintf(log, "sweep %s: results in %s.json\n", job.ID, stem)
 		doc = old
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err
 	} else {
 		fmt.Fprintf(log, "sweep %s: %s of %v\n", job.ID, job.Req.Kind, job.Req.Options.Names)
+		if err := removeSweepWeights(weightsPath); err != nil {
+			return nil, nil, err
+		}
 		if doc, err = workflow.Sweep(s, job.Req); err != nil {
 			return nil, nil, err
 		}
@@ -188,6 +171,9 @@ func runSweep(s *checkpoint.Store, job SweepJob, out string, log io.Writer) (*re
 		return nil, nil, err
 	}
 	if err := doc.WriteFile(stem + ".json"); err != nil {
+		return nil, nil, err
+	}
+	if err := writeSweepWeights(weightsPath, weights); err != nil {
 		return nil, nil, err
 	}
 	sec := &report.Section{Heading: fmt.Sprintf("Sweep %s: %s", job.ID, doc.Sweep), Text: sweepText(doc),
