@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -25,8 +24,9 @@ type AnalyzeRequest struct {
 }
 
 // Analyze loads a stored model and its data and measures what each block does
-// at each slot (package analysis). The validation split is carved with the
-// seed and fraction the model was trained with, so it holds no training image.
+// at each slot (package analysis). The validation split is carved as the
+// model's training carved it, so it holds no training image; the test split
+// is whole, and only the request's Limit shortens the split analysed.
 func Analyze(s *checkpoint.Store, req AnalyzeRequest) (*analysis.Report, error) {
 	if req.Split == "" {
 		req.Split = "val"
@@ -40,24 +40,16 @@ func Analyze(s *checkpoint.Store, req AnalyzeRequest) (*analysis.Report, error) 
 	if _, err := analysis.ParseFeature(string(req.Options.Feature)); req.Options.Feature != "" && err != nil {
 		return nil, fmt.Errorf("--feature: %v", err)
 	}
-	m, man, err := LoadModel(s, req.Name)
+	m, _, recs, err := loadModel(s, req.Name)
 	if err != nil {
 		return nil, err
 	}
-	var rec TrainingRecord
-	_ = json.Unmarshal(man.Training, &rec)
-	dataOpt := rec.Data
-	if dataOpt.Spec == "" {
-		dataOpt.Spec = man.Data
-	}
+	dataOpt := recs.Training.Data
 	if req.Data != "" {
 		dataOpt.Spec = req.Data
 	}
-	norm, err := Normalization(man)
-	if err != nil {
-		return nil, err
-	}
-	data, err := LoadData(dataOpt)
+	norm := recs.Normalization
+	data, err := LoadTrainedData(dataOpt)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,10 @@
 package workflow
 
 import (
-	"os"
 	"testing"
 
 	"github.com/frankenvit/frankenvit/analysis"
+	"github.com/frankenvit/frankenvit/internal/testenv"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -15,9 +15,7 @@ func TestAnalyzeRealData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on Fashion-MNIST for about 20 s")
 	}
-	if _, err := os.Stat("/usr/share/datasets/fashion-mnist"); err != nil {
-		t.Skip("needs Debian package dataset-fashion-mnist")
-	}
+	testenv.NeedFashionMNIST(t)
 	s := openStore(t)
 	req := tinyRequest("fm", "", vit.Shuffle)
 	req.Config = vit.DefaultConfig()
@@ -34,14 +32,17 @@ func TestAnalyzeRealData(t *testing.T) {
 	c := rep.Contribution
 	t.Logf("accuracy %.3f sequential, %.3f over %d random orders; probe %.3f; mean skip drop %.4f",
 		rep.Accuracy, c.OrderAccuracy, len(rep.Orders), rep.Probe.Accuracy, analyzeMean(c.SlotAccuracy))
-	if c.OrderAccuracy < 0.5 {
-		t.Errorf("a shuffle-trained model scores %.3f in random orders", c.OrderAccuracy)
+	// Measured (deterministic per seed): accuracy 0.720 sequential, 0.724
+	// over 12 random orders, probe 0.751 (chance 0.167), mean skip drop
+	// 0.0232; the thresholds are these less a small margin.
+	if c.OrderAccuracy < 0.69 {
+		t.Errorf("a shuffle-trained model scores %.3f in random orders, want >= 0.69 (measured 0.724)", c.OrderAccuracy)
 	}
-	if rep.Probe.Accuracy < 0.5 {
-		t.Errorf("the slot probe reads the slot with accuracy %.3f, chance is 0.167", rep.Probe.Accuracy)
+	if rep.Probe.Accuracy < 0.70 {
+		t.Errorf("the slot probe reads the slot with accuracy %.3f, want >= 0.70 (measured 0.751; chance is 0.167)", rep.Probe.Accuracy)
 	}
-	if analyzeMean(c.SlotLoss) <= 0 {
-		t.Errorf("skipping a block lowers the loss on average (%.4f)", analyzeMean(c.SlotLoss))
+	if d := analyzeMean(c.SlotLoss); d < 0.015 {
+		t.Errorf("skipping a block raises the loss by %.4f on average, want >= 0.015 (measured 0.0232)", d)
 	}
 }
 

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/frankenvit/frankenvit/dataset"
 )
@@ -20,21 +21,34 @@ type Data struct {
 	Train, Val, Test *dataset.Split
 }
 
-// LoadData reads the data set and carves the validation split. Limit, when
-// positive, keeps the first Limit training images (before the split) and the
-// first Limit test images.
-func LoadData(o DataOptions) (*Data, error) {
-	if o.ValFrac < 0 || o.ValFrac >= 1 {
+// LoadData reads the data set and carves the splits as a training with
+// options o does: Limit, when positive, keeps the first Limit training
+// images (before the validation split is carved) and the first Limit test
+// images.
+func LoadData(o DataOptions) (*Data, error) { return loadData(o, o.Limit) }
+
+// LoadTrainedData carves the data of a stored model (o is its training's
+// options) for measuring it: the training and validation splits exactly as
+// its training carved them (the same limit, fraction and seed, so the
+// validation split holds the very images validated on during training), and
+// the test split whole. A training's --limit is no limit on measuring the
+// model: a command limits the test split with its own --limit.
+func LoadTrainedData(o DataOptions) (*Data, error) { return loadData(o, 0) }
+
+// loadData carves o's training and validation splits, and keeps the first
+// testLimit test images (all for testLimit <= 0).
+func loadData(o DataOptions, testLimit int) (*Data, error) {
+	if math.IsNaN(o.ValFrac) || o.ValFrac < 0 || o.ValFrac >= 1 {
 		return nil, fmt.Errorf("--val-frac must be in [0, 1), got %g", o.ValFrac)
+	}
+	if o.Limit < 0 {
+		return nil, fmt.Errorf("--limit must not be negative, got %d", o.Limit)
 	}
 	set, err := dataset.Load(o.Spec)
 	if err != nil {
 		return nil, err
 	}
-	train, test := set.Train, set.Test
-	if o.Limit > 0 {
-		train, test = train.Limit(o.Limit), test.Limit(o.Limit)
-	}
+	train, test := set.Train.Limit(o.Limit), set.Test.Limit(testLimit)
 	rest, val, err := dataset.SplitValidation(train, o.ValFrac, o.ValSeed)
 	if err != nil {
 		return nil, err

@@ -1,14 +1,13 @@
 package workflow
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
-	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -26,13 +25,20 @@ type ModelSummary struct {
 }
 
 // ListModels summarises every readable manifest; broken ones are reported
-// in the error without hiding the others.
+// in the error without hiding the others (a manifest whose records do not
+// decode is listed, its width left 0, and named in the error).
 func ListModels(s *checkpoint.Store) ([]ModelSummary, error) {
 	mans, err := s.List()
+	errs := []error{err}
 	var out []ModelSummary
 	for _, m := range mans {
-		var cfg vit.Config
-		_ = json.Unmarshal(m.Config, &cfg)
+		cfg, cerr := ManifestConfig(m)
+		if _, rerr := DecodeRecords(m); rerr != nil {
+			errs = append(errs, rerr)
+		}
+		if cerr != nil {
+			cfg = vit.Config{}
+		}
 		row := ModelSummary{Name: m.Name, Variant: m.Variant, Status: m.Status, Data: m.Data, Blocks: len(m.Blocks),
 			Dim: cfg.Dim, Created: m.CreatedAt.Format("2006-01-02 15:04")}
 		if v, ok := m.Metrics["val_accuracy"]; ok {
@@ -43,23 +49,36 @@ func ListModels(s *checkpoint.Store) ([]ModelSummary, error) {
 		}
 		out = append(out, row)
 	}
-	return out, err
+	return out, errors.Join(errs...)
+}
+
+// CheckManifest reports the first of a manifest's JSON fields that does not
+// decode or does not fit (DecodeRecords), as one line naming the model and
+// the field; nil when every field is usable.
+func CheckManifest(m *checkpoint.Manifest) error {
+	_, err := DecodeRecords(m)
+	return err
 }
 
 // DescribeManifest renders a manifest as tables: the model, its plan, the
-// recipe that built it (if any) and its training history.
+// recipe that built it (if any) and its training history. A field that does
+// not decode is shown as the problem it is (row "problem", the error of
+// CheckManifest), never as zeros.
 func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
-	var cfg vit.Config
-	_ = json.Unmarshal(m.Config, &cfg)
 	info := &table.Table{Title: "model " + m.Name, Header: []string{"field", "value"}}
 	info.Add("status", m.Status)
+	if err := CheckManifest(m); err != nil {
+		info.Add("problem", err.Error())
+	}
 	info.Add("variant", m.Variant)
 	info.Add("data", m.Data)
 	info.Add("created", m.CreatedAt.Format("2006-01-02 15:04:05 MST"))
-	info.Add("image", fmt.Sprintf("%dx%dx%d, patch %d", cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Patch))
-	info.Add("sizes", fmt.Sprintf("dim %d, heads %d, mlp %d, depth %d, classes %d", cfg.Dim, cfg.Heads, cfg.MLP, cfg.Depth, cfg.Classes))
-	if cfg.PosDim > 0 {
-		info.Add("slot embedding", fmt.Sprint(cfg.PosDim))
+	if cfg, err := ManifestConfig(m); err == nil {
+		info.Add("image", fmt.Sprintf("%dx%dx%d, patch %d", cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Patch))
+		info.Add("sizes", fmt.Sprintf("dim %d, heads %d, mlp %d, depth %d, classes %d", cfg.Dim, cfg.Heads, cfg.MLP, cfg.Depth, cfg.Classes))
+		if cfg.PosDim > 0 {
+			info.Add("slot embedding", fmt.Sprint(cfg.PosDim))
+		}
 	}
 	info.Add("seed", fmt.Sprint(m.Seed))
 	if m.Parent != "" {
@@ -81,8 +100,7 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 	if r := DescribeRecipe(m.Recipe); r != nil {
 		tables = append(tables, r)
 	}
-	var history []trainer.EpochRecord
-	if json.Unmarshal(m.History, &history) == nil && len(history) > 0 {
+	if history, err := ManifestHistory(m); err == nil && len(history) > 0 {
 		h := &table.Table{Title: "training history", Header: []string{"epoch", "train loss", "train acc", "val loss", "val acc", "img/s", "best"}}
 		for _, r := range history {
 			best := ""

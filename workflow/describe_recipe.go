@@ -19,9 +19,8 @@ func DescribeRecipe(raw json.RawMessage) *table.Table {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil
 	}
-	var rec merge.Record
-	if json.Unmarshal(raw, &rec) == nil && rec.Method != "" {
-		return describeMergeRecord(&rec)
+	if r, err := decodeRecipe(raw); err == nil && r.Merge != nil {
+		return describeMergeRecord(r.Merge)
 	}
 	return describeOtherRecipe(raw)
 }

@@ -1,7 +1,7 @@
 package workflow
 
 import (
-	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
@@ -15,7 +15,7 @@ type EvalRequest struct {
 	Split string    // test, val or train
 	Order string    // sequential | reversed | random[:K] | i,j,k
 	Seed  uint64    // for random orders
-	Limit int       // evaluate on the first Limit images only
+	Limit int       // evaluate on the first Limit images of the split only (0 = all)
 	Log   io.Writer // progress over the orders; nil for none
 }
 
@@ -27,23 +27,24 @@ type EvalOutcome struct {
 	trainer.OrderResult
 }
 
-// Eval loads a model and measures it. The validation split is carved with
-// the seed and fraction the model was trained with.
+// Eval loads a model and measures it. The validation split is carved as the
+// model's training carved it (its limit, fraction and seed: the very images
+// it was validated on); the test split is whole. Only the request's own
+// Limit shortens the split measured, and the outcome says how many images
+// it measured.
 func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	order, err := trainer.ParseOrder(req.Order)
 	if err != nil {
 		return nil, err
 	}
-	m, man, err := LoadModel(s, req.Name)
+	if req.Limit < 0 {
+		return nil, fmt.Errorf("--limit must not be negative, got %d", req.Limit)
+	}
+	m, _, recs, err := loadModel(s, req.Name)
 	if err != nil {
 		return nil, err
 	}
-	var rec TrainingRecord
-	_ = json.Unmarshal(man.Training, &rec)
-	dataOpt := rec.Data
-	if dataOpt.Spec == "" {
-		dataOpt.Spec = man.Data
-	}
+	dataOpt := recs.Training.Data
 	if req.Data != "" {
 		dataOpt.Spec = req.Data
 	}
@@ -52,11 +53,8 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 			return nil, err
 		}
 	}
-	norm, err := Normalization(man)
-	if err != nil {
-		return nil, err
-	}
-	data, err := LoadData(dataOpt)
+	norm := recs.Normalization
+	data, err := LoadTrainedData(dataOpt)
 	if err != nil {
 		return nil, err
 	}

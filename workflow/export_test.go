@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/internal/testenv"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -34,9 +35,7 @@ func storeRandomModel(t *testing.T, s *checkpoint.Store, name string, c vit.Conf
 // TestExportLoadsInPyTorch exports a model and a Frankenstein model, loads
 // the files in PyTorch by timm's names, and compares the logits.
 func TestExportLoadsInPyTorch(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
-		t.Skip("needs Debian package python3-torch (apt-get install python3-torch)")
-	}
+	testenv.NeedTorch(t)
 	s := openStore(t)
 	c := vit.Config{ImageHeight: 8, ImageWidth: 8, Channels: 1, Patch: 4, Dim: 16, Heads: 2, MLP: 24, Depth: 3, Classes: 4,
 		Variant: vit.ShufflePosition, PosDim: 4}
@@ -66,7 +65,7 @@ func TestExportLoadsInPyTorch(t *testing.T) {
 			t.Fatal(err)
 		}
 		in, _ := json.Marshal(images)
-		cmd := exec.Command("/usr/bin/python3", "testdata/load_export.py", file)
+		cmd := exec.Command(testenv.Python, "testdata/load_export.py", file)
 		cmd.Stdin = bytes.NewReader(in)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

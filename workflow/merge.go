@@ -48,12 +48,16 @@ type MergedModel struct {
 
 // MergeOutcome is what a merge stored and measured.
 type MergeOutcome struct {
-	Method  string        `json:"method"`
-	Out     string        `json:"out"`
-	Data    string        `json:"data,omitempty"`
-	Orders  string        `json:"orders,omitempty"`
-	Sources []MergedModel `json:"sources"`
-	Merged  []MergedModel `json:"merged"`
+	Method string `json:"method"`
+	Out    string `json:"out"`
+	Data   string `json:"data,omitempty"`
+	Orders string `json:"orders,omitempty"`
+	// ValImages and TestImages are how many images of each split every
+	// evaluated row was measured on.
+	ValImages  int           `json:"val_images,omitempty"`
+	TestImages int           `json:"test_images,omitempty"`
+	Sources    []MergedModel `json:"sources"`
+	Merged     []MergedModel `json:"merged"`
 	// Search and Soup carry the method's own report.
 	Search *merge.SearchResult `json:"search,omitempty"`
 	Soup   *merge.SoupResult   `json:"soup,omitempty"`

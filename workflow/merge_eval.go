@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
@@ -11,18 +10,18 @@ import (
 )
 
 // mergeData loads the data the sources were trained on, with the same
-// validation split; the sources must agree on it (a population does).
+// validation split (carved as their training carved it) and the whole test
+// split; the sources must agree on it (a population does). The request's
+// Limit shortens both.
 func mergeData(req MergeRequest, src *sources) (*Data, error) {
 	var opt DataOptions
 	var first string
 	for _, m := range src.pool.Models {
-		var rec TrainingRecord
-		man := src.mans[m.Name]
-		_ = json.Unmarshal(man.Training, &rec)
-		d := rec.Data
-		if d.Spec == "" {
-			d.Spec = man.Data
+		rec, err := ManifestTraining(src.mans[m.Name])
+		if err != nil {
+			return nil, err
 		}
+		d := rec.Data
 		if first == "" {
 			opt, first = d, m.Name
 			continue
@@ -35,7 +34,7 @@ func mergeData(req MergeRequest, src *sources) (*Data, error) {
 	if req.Data != "" {
 		opt.Spec = req.Data
 	}
-	data, err := LoadData(opt)
+	data, err := LoadTrainedData(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +51,11 @@ type modelEval struct {
 	seed   uint64
 }
 
-// normOf is the normalisation stored with a manifest.
-func normOf(man *checkpoint.Manifest) (dataset.Normalization, error) { return Normalization(man) }
+// normOf is the normalisation in m's manifest, checked against m's
+// channels (a merge's new manifest gets its config only when stored).
+func normOf(man *checkpoint.Manifest, m *vit.Model) (dataset.Normalization, error) {
+	return ManifestNormalization(man, m.Config.Channels)
+}
 
 // check refuses data the model cannot read.
 func (e *modelEval) check(m *vit.Model) error {
@@ -98,13 +100,14 @@ func evaluateAll(req MergeRequest, src *sources, plans []*planned, out *MergeOut
 
 func evaluateWith(e *modelEval, req MergeRequest, src *sources, plans []*planned, out *MergeOutcome) error {
 	out.Data = e.data.Set.Name
+	out.ValImages, out.TestImages = e.data.Val.N, e.data.Test.N
 	if e.orders > 0 {
 		out.Orders = fmt.Sprintf("random:%d", e.orders)
 	}
 	tick := trainer.NewCounter(req.Log, "evaluating sources and merged models", len(out.Sources)+len(plans))
 	done := 0
 	for i, m := range src.pool.Models {
-		norm, err := normOf(src.mans[m.Name])
+		norm, err := normOf(src.mans[m.Name], m)
 		if err != nil {
 			return err
 		}
@@ -115,7 +118,7 @@ func evaluateWith(e *modelEval, req MergeRequest, src *sources, plans []*planned
 		tick(done)
 	}
 	for _, p := range plans {
-		norm, err := normOf(p.man)
+		norm, err := normOf(p.man, p.model)
 		if err != nil {
 			return err
 		}

@@ -34,8 +34,17 @@ func TestMergeOnMNIST(t *testing.T) {
 	}
 	cm, _ := MeanStd(children)
 	mm, ms := MeanStd(merged)
-	t.Logf("MNIST (2500 images): children %.3f, Frankenstein models %.3f ± %.3f", cm, mm, ms)
-	if mm < 0.25 || mm < cm-0.1 { // chance is 0.1; a ViT learns slowly from 2000 images
-		t.Errorf("Frankenstein models of one parent's children: %.3f, the children %.3f", mm, cm)
+	t.Logf("MNIST (trained on 2500 images, measured on all %d test images): children %.3f, Frankenstein models %.3f ± %.3f",
+		out.TestImages, cm, mm, ms)
+	// Measured (deterministic per seed): children 0.470, Frankenstein models
+	// 0.453 ± 0.015 on the 10,000 test images. Chance is 0.1, and a ViT
+	// learns slowly from 2,000 images; the thresholds are the measured
+	// figures less 0.03, and the Frankenstein models may trail the children
+	// by 0.05 (they trail by 0.017).
+	if out.TestImages != 10000 {
+		t.Errorf("merge evaluation measured %d test images, want MNIST's 10000 (the training's --limit is not the test's)", out.TestImages)
+	}
+	if cm < 0.44 || mm < 0.42 || mm < cm-0.05 {
+		t.Errorf("Frankenstein models of one parent's children: %.3f, the children %.3f; want >= 0.42, >= 0.44 and within 0.05", mm, cm)
 	}
 }

@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
@@ -49,9 +50,18 @@ func PutWeights(s *checkpoint.Store, m *vit.Model, man *checkpoint.Manifest) err
 }
 
 // LoadModel reads a model and its plan from the store. The model's Blocks
-// are the manifest's plan, in execution order.
+// are the manifest's plan, in execution order. The manifest's JSON fields
+// are decoded and checked (DecodeRecords) before any blob is read, so a
+// manifest that cannot be used is one error naming the model and the field.
 func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manifest, error) {
+	m, man, _, err := loadModel(s, name)
+	return m, man, err
+}
+
+// loadModel is LoadModel that also returns the manifest's decoded records.
+func loadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manifest, *ModelRecords, error) {
 	var man *checkpoint.Manifest
+	var recs *ModelRecords
 	var stem, head checkpoint.Tensors
 	var blocks []checkpoint.Tensors
 	// The manifest and its blobs under one shared lock: a concurrent Replace
@@ -61,19 +71,22 @@ func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manife
 		if man, err = s.Get(name); err != nil {
 			return err
 		}
+		if recs, err = DecodeRecords(man); err != nil {
+			return err
+		}
 		stem, blocks, head, err = s.LoadParts(man)
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var cfg vit.Config
-	if err := json.Unmarshal(man.Config, &cfg); err != nil {
-		return nil, nil, fmt.Errorf("model %s: bad config in manifest: %v", name, err)
+	cfg := recs.Config
+	if err := configFits(cfg, stem, head); err != nil {
+		return nil, nil, nil, fieldError(man, "config", err)
 	}
 	m, err := vit.NewModel(name, cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("model %s: %v", name, err)
+		return nil, nil, nil, fmt.Errorf("model %s: %v", name, err)
 	}
 	problems := fillExact("stem", m.Stem.Params(), stem)
 	problems = append(problems, fillExact("head", m.Head.Params(), head)...)
@@ -85,9 +98,44 @@ func LoadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manife
 		m.Blocks = append(m.Blocks, b)
 	}
 	if len(problems) > 0 {
-		return nil, nil, fmt.Errorf("model %s: %s", name, strings.Join(problems, "; "))
+		return nil, nil, nil, fmt.Errorf("model %s: %s", name, strings.Join(problems, "; "))
 	}
-	return m, man, nil
+	return m, man, recs, nil
+}
+
+// configFits checks the config's sizes against the stored stem and head
+// before a model of that config is allocated, so a config that does not
+// describe the stored weights says so in its own terms. Blocks are checked
+// by fillExact.
+func configFits(cfg vit.Config, stem, head checkpoint.Tensors) error {
+	want := []struct {
+		part, name string
+		shape      []int
+	}{
+		{"stem", "patch_embed.proj.weight", []int{cfg.Dim, cfg.Channels, cfg.Patch, cfg.Patch}},
+		{"stem", "pos_embed", []int{1, cfg.Tokens(), cfg.Dim}},
+		{"head", "head.weight", []int{cfg.Classes, cfg.Dim}},
+	}
+	if cfg.Variant.HasPositionProjection() {
+		want = append(want, struct {
+			part, name string
+			shape      []int
+		}{"stem", "layer_pos_embed", []int{cfg.Depth, cfg.PosDim}})
+	}
+	for _, w := range want {
+		ts := stem
+		if w.part == "head" {
+			ts = head
+		}
+		t, ok := ts[w.name]
+		if !ok {
+			return fmt.Errorf("the stored %s has no %s", w.part, w.name)
+		}
+		if !slices.Equal(t.Shape, w.shape) {
+			return fmt.Errorf("%s is %v in the stored %s, but the config gives %v (%s)", w.name, t.Shape, w.part, w.shape, describeConfig(cfg))
+		}
+	}
+	return nil
 }
 
 // blockSpec reads a stored block's optional parts from its tensor shapes;
@@ -106,11 +154,11 @@ func blockSpec(cfg vit.Config, ts checkpoint.Tensors) vit.BlockSpec {
 	return spec
 }
 
-// Normalization reads the normalisation stored with a model.
+// Normalization reads and checks the normalisation stored with a model.
 func Normalization(man *checkpoint.Manifest) (dataset.Normalization, error) {
-	var n dataset.Normalization
-	if err := json.Unmarshal(man.Normalization, &n); err != nil || len(n.Mean) == 0 {
-		return n, fmt.Errorf("model %s: manifest has no valid normalization", man.Name)
+	cfg, err := ManifestConfig(man)
+	if err != nil {
+		return dataset.Normalization{}, err
 	}
-	return n, nil
+	return ManifestNormalization(man, cfg.Channels)
 }

@@ -38,7 +38,8 @@ type PruneOutcome struct {
 	Plan               string      `json:"plan"` // source[index] of every kept block
 	Recipe             PruneRecipe `json:"recipe"`
 	TestAccuracy       float64     `json:"test_accuracy"`
-	SourceTestAccuracy float64     `json:"source_test_accuracy"`
+	TestImages         int         `json:"test_images"`          // the whole test split of the model's data
+	SourceTestAccuracy float64     `json:"source_test_accuracy"` // on the same TestImages
 }
 
 // Prune removes Remove blocks from a stored model's plan and stores the rest
@@ -90,6 +91,9 @@ func Prune(s *checkpoint.Store, req PruneRequest) (*PruneOutcome, error) {
 	plan := p.Plan(recipe.Result)
 	test := trainer.NewEvaluator(md.Model, md.Data.Test, md.Norm)
 	acc, _ := test.Accuracy(plan)
+	// The source on the same images: its stored test accuracy may have been
+	// measured on fewer (a training's --limit shortens its own test split).
+	srcAcc, _ := test.Accuracy(md.Model.Sequential())
 	src := md.Manifest
 	raw, err := json.Marshal(recipe)
 	if err != nil {
@@ -105,6 +109,6 @@ func Prune(s *checkpoint.Store, req PruneRequest) (*PruneOutcome, error) {
 	if err := s.Create(man); err != nil {
 		return nil, err
 	}
-	return &PruneOutcome{Model: req.Out, Plan: plan.String(), Recipe: recipe, TestAccuracy: acc,
-		SourceTestAccuracy: src.Metrics["test_accuracy"]}, nil
+	return &PruneOutcome{Model: req.Out, Plan: plan.String(), Recipe: recipe, TestAccuracy: acc, TestImages: md.Data.Test.N,
+		SourceTestAccuracy: srcAcc}, nil
 }

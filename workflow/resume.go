@@ -42,18 +42,25 @@ func saveState(s *checkpoint.Store, m *vit.Model, st *trainer.State) error {
 }
 
 // loadState puts the saved current weights into m and returns the state to
-// resume from, or nil when the store has none.
+// resume from, or nil when the store has none. The store verifies the
+// state's checksum; a state that fails it, or does not fit m, is an error:
+// the training refuses to resume (rather than resume from garbage or
+// silently start over) and says how to start over.
 func loadState(s *checkpoint.Store, m *vit.Model) (*trainer.State, error) {
 	ts, meta, err := s.LoadState(m.Name)
 	if errors.Is(err, checkpoint.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("model %s: cannot resume: %w; pass --overwrite to start the training over", m.Name, err)
 	}
 	var sm stateMeta
-	if err := json.Unmarshal([]byte(meta["frankenvit_state"]), &sm); err != nil {
-		return nil, fmt.Errorf("resume state of %s: %v", m.Name, err)
+	raw, ok := meta["frankenvit_state"]
+	if !ok {
+		return nil, fmt.Errorf("model %s: cannot resume: the resume state has no frankenvit_state metadata; pass --overwrite to start the training over", m.Name)
+	}
+	if err := decodeStrict(json.RawMessage(raw), &sm); err != nil {
+		return nil, fmt.Errorf("model %s: cannot resume: the resume state's frankenvit_state metadata: %v", m.Name, err)
 	}
 	params := m.Params()
 	st := &trainer.State{Epoch: sm.Epoch, Steps: sm.Steps, BestEpoch: sm.BestEpoch, BestVal: sm.BestVal, History: sm.History,
@@ -62,7 +69,7 @@ func loadState(s *checkpoint.Store, m *vit.Model) (*trainer.State, error) {
 		get := func(group string) ([]float32, error) {
 			t, ok := ts[stateTensorName(group, i)]
 			if !ok || len(t.Data) != p.Size() {
-				return nil, fmt.Errorf("resume state of %s: %s of %s is missing or mis-sized", m.Name, group, p.Name)
+				return nil, fmt.Errorf("model %s: cannot resume: the resume state's %s of %s is missing or mis-sized; pass --overwrite to start the training over", m.Name, group, p.Name)
 			}
 			return t.Data, nil
 		}

@@ -1,15 +1,14 @@
 package workflow
 
 import (
-	"encoding/json"
-
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
-// ModelData is a stored model with the data it was trained on, split as it
-// was (the same validation fraction and seed), and its normalisation.
+// ModelData is a stored model with the data it was trained on, its training
+// and validation splits carved as its training carved them (the same limit,
+// fraction and seed), the test split whole, and its normalisation.
 type ModelData struct {
 	Model    *vit.Model
 	Manifest *checkpoint.Manifest
@@ -22,26 +21,18 @@ type ModelData struct {
 // empty, replaces the data set (same fraction and seed for validation).
 // A cache, when not nil, shares data sets loaded for earlier models.
 func LoadModelData(s *checkpoint.Store, name, data string, cache map[DataOptions]*Data) (*ModelData, error) {
-	m, man, err := LoadModel(s, name)
+	m, man, recs, err := loadModel(s, name)
 	if err != nil {
 		return nil, err
 	}
-	var rec TrainingRecord
-	_ = json.Unmarshal(man.Training, &rec)
-	opt := rec.Data
-	if opt.Spec == "" {
-		opt.Spec = man.Data
-	}
+	opt := recs.Training.Data
 	if data != "" {
 		opt.Spec = data
 	}
-	norm, err := Normalization(man)
-	if err != nil {
-		return nil, err
-	}
+	norm := recs.Normalization
 	d := cache[opt]
 	if d == nil {
-		if d, err = LoadData(opt); err != nil {
+		if d, err = LoadTrainedData(opt); err != nil {
 			return nil, err
 		}
 		if cache != nil {

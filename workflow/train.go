@@ -37,6 +37,9 @@ type TrainingRecord struct {
 	Data    DataOptions     `json:"data"`
 	Init    string          `json:"init,omitempty"`
 	Params  int             `json:"params"`
+	// ImportedFrom is the file an imported model came from; such a model
+	// has no options and trained on no split of ours.
+	ImportedFrom string `json:"imported_from,omitempty"`
 }
 
 // TrainOutcome is a finished training.
@@ -88,9 +91,10 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	}
 	var parent *vit.Model
 	var parentMan *checkpoint.Manifest
+	var parentRecs *ModelRecords
 	if req.Init != "" {
 		var err error
-		if parent, parentMan, err = LoadModel(s, req.Init); err != nil {
+		if parent, parentMan, parentRecs, err = loadModel(s, req.Init); err != nil {
 			return nil, fmt.Errorf("--init: %w", err)
 		}
 	}
@@ -111,8 +115,8 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		if err := m.CopyWeightsFrom(parent); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", req.Init, err)
 		}
-		if pn, err := Normalization(parentMan); err == nil && parentMan.Data == req.Data.Spec {
-			norm = pn // children keep their parent's input scale
+		if parentMan.Data == req.Data.Spec {
+			norm = parentRecs.Normalization // children keep their parent's input scale
 		}
 	}
 	normJSON, _ := json.Marshal(norm)

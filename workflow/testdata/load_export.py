@@ -15,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "vit", "testdata"))
-from torch_reference import forward  # noqa: E402
+from torch_reference import run  # noqa: E402
 
 
 def read_safetensors(path):
@@ -49,10 +49,13 @@ def main():
         else:
             stem[name] = values
     images = json.load(sys.stdin)
+    n = len(images) // (config["channels"] * config["image_height"] * config["image_width"])
+    # The file's blocks are the plan, in order; the reference also computes
+    # a training loss, for which the labels are placeholders.
     case = {"config": config, "stem": stem, "head": head, "images": images,
-            "blocks": [blocks[i] for i in range(len(blocks))]}
-    logits, _ = forward(case)
-    json.dump({"logits": logits, "metadata": meta}, sys.stdout)
+            "blocks": [blocks[i] for i in range(len(blocks))], "plans": [list(range(len(blocks)))],
+            "labels": [0] * n, "pos_weight": 0.0}
+    json.dump({"logits": run(case)["logits"], "metadata": meta}, sys.stdout)
 
 
 if __name__ == "__main__":
