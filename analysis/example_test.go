@@ -28,6 +28,10 @@ func ExampleLinearCKA() {
 }
 
 // Every block visits every slot equally often over depth orders.
+//
+// This is a change detector: the output pins the draw of seed 1. Any rows
+// of a Latin square are as correct; what must hold for every seed is that
+// each block takes each slot once over the 3 orders.
 func ExampleBalancedOrders() {
 	for _, order := range analysis.BalancedOrders(3, 3, 1) {
 		fmt.Println(order)

@@ -29,6 +29,12 @@ slices:
 	// 3 problems: line 1: stem must name one model, got a list of 2: a model has one stem; line 2: layer_range [3, 3] is empty: the end is excluded, so [3, 4] means block 3 alone; line 3: unknown field "colour" (a recipe has stem, head and slices)
 }
 
+// Random draws Frankenstein models: slot i takes block i of a source drawn
+// at random, and the stem and head come from one source.
+//
+// This is a change detector: the output pins the draw of seed 1. Any
+// sources are as correct; what must hold for every seed is that slot i
+// holds a block i and the stem and head come from one model.
 func ExampleRandom() {
 	var models []*vit.Model
 	for _, name := range []string{"a", "b", "c"} {
