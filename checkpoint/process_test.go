@@ -209,7 +209,12 @@ func TestProcessesWriteWhileGCRuns(t *testing.T) {
 	if err := gc.Wait(); err != nil {
 		t.Fatalf("gc: %v\n%s", err, gcErr.String())
 	}
-	t.Logf("gc runs, blobs freed: %s", strings.TrimSpace(gcOut.String()))
+	var runs, freed int
+	if _, err := fmt.Sscan(gcOut.String(), &runs, &freed); err != nil || runs < 2 || freed == 0 {
+		// One run would be the run after the stop: no gc ran beside the writers.
+		t.Errorf("gc ran %d times and freed %d blobs (%q, %v): it did not run beside the writers", runs, freed, gcOut.String(), err)
+	}
+	t.Logf("gc runs %d, blobs freed %d", runs, freed)
 	ms, err := s.List()
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +268,15 @@ func TestKillDuringSaveLeavesTheStoreValid(t *testing.T) {
 		}
 		return d
 	}
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	seed := time.Now().UnixNano()
+	if v := os.Getenv("FRANKENVIT_KILL_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseInt(v, 10, 64); err != nil {
+			t.Fatalf("FRANKENVIT_KILL_SEED=%q: %v", v, err)
+		}
+	}
+	t.Logf("kill times drawn with seed %d (reproduce with FRANKENVIT_KILL_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
 	last, progressed, leftovers := uint64(0), 0, 0
 	const kills = 30
 	for k := 0; k < kills; k++ {
@@ -276,7 +289,7 @@ func TestKillDuringSaveLeavesTheStoreValid(t *testing.T) {
 		time.Sleep(time.Duration(20+rng.Intn(100)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 			t.Fatalf("kill %d: the saver was not killed but ended: %v\n%s", k, err, stderr.String())
 		}
 		r, err := s.Check()

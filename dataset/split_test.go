@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -85,7 +86,7 @@ func TestSplitValidationEdges(t *testing.T) {
 	if err != nil || rest.N != 10 || val.N != 0 || val.C != 1 || val.W != 2 || len(val.Pixels) != 0 {
 		t.Errorf("frac 0: rest %d val %+v err %v", rest.N, val, err)
 	}
-	for _, frac := range []float64{-0.1, 1, 1.5} {
+	for _, frac := range []float64{-0.1, 1, 1.5, math.NaN()} {
 		if _, _, err := SplitValidation(s, frac, 1); err == nil {
 			t.Errorf("frac %v accepted", frac)
 		}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,6 +72,31 @@ func TestImport(t *testing.T) {
 	_, err = Import(s, ImportRequest{File: broken, Name: "d"})
 	if err == nil || !strings.Contains(err.Error(), "block 1: mlp.fc1.weight has shape [32 16], want [24 16]") {
 		t.Errorf("mismatched shapes: %v", err)
+	}
+	// A normalisation that does not fit (the flags' or the metadata's).
+	for _, c := range []struct {
+		mean, std []float32
+		want      string
+	}{
+		{[]float32{0.13}, []float32{0}, "channel 0 has std 0"},
+		{[]float32{0.13, 0.2}, []float32{0.3, 0.3}, "2 mean(s) and 2 std(s) for images of 1 channel(s)"},
+		{[]float32{float32(math.NaN())}, []float32{0.3}, "channel 0 has mean NaN"},
+	} {
+		_, err := Import(s, ImportRequest{File: bare, Name: "e", Heads: 2, Mean: c.mean, Std: c.std})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("import with mean %v std %v: %v, want %q", c.mean, c.std, err, c.want)
+		}
+	}
+	badMeta := map[string]string{}
+	for k, v := range meta {
+		badMeta[k] = v
+	}
+	badMeta[checkpoint.MetaNormalization] = `{"mean":[0.1],"std":[-1]}`
+	withBadNorm := filepath.Join(t.TempDir(), "badnorm.safetensors")
+	tsGood, _, _ := checkpoint.ReadSafetensorsFile(file)
+	writeSafetensors(t, withBadNorm, tsGood, badMeta)
+	if _, err := Import(s, ImportRequest{File: withBadNorm, Name: "e"}); err == nil || !strings.Contains(err.Error(), "channel 0 has std -1") {
+		t.Errorf("import of a file whose normalization metadata has std -1: %v", err)
 	}
 	if _, err := Import(s, ImportRequest{File: file, Name: "a"}); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("importing over an existing model: %v", err)

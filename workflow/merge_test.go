@@ -150,9 +150,11 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 	if !slices.Equal(man.Blocks, want) || man.Stem != p1.Stem || man.Head != p1.Head {
 		t.Errorf("stored plan %v, want %v", man.Blocks, want)
 	}
-	var rec merge.Record
-	json.Unmarshal(man.Recipe, &rec)
-	if rec.Method != "recipe" || !strings.Contains(rec.RecipeText, "layer_range: [0, 2]") {
+	recipe, err := ManifestRecipe(man)
+	if err != nil || recipe == nil || recipe.Merge == nil {
+		t.Fatalf("the recipe is not kept beside the model: %+v, %v", recipe, err)
+	}
+	if rec := recipe.Merge; rec.Method != "recipe" || !strings.Contains(rec.RecipeText, "layer_range: [0, 2]") {
 		t.Errorf("the recipe is not kept beside the model: %+v", rec)
 	}
 	if out.Merged[0].TestSequential <= 0 {
@@ -285,8 +287,11 @@ func TestMergeSoups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rec merge.Record
-		json.Unmarshal(man.Recipe, &rec)
+		recipe, err := ManifestRecipe(man)
+		if err != nil || recipe == nil || recipe.Merge == nil || recipe.Merge.Soup == nil {
+			t.Fatalf("%s: recipe %+v, %v", name, recipe, err)
+		}
+		rec := recipe.Merge
 		var ms []*vit.Model
 		for _, n := range rec.Soup.Ingredients {
 			m, _, err := LoadModel(s, n)
