@@ -36,6 +36,9 @@ func TestEvalLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	best := out.History[out.BestEpoch-1]
+	if out.TestImages != limit || out.ValImages != limit/4 {
+		t.Errorf("the training measured %d test and %d validation images, want its --limit %d and %d", out.TestImages, out.ValImages, limit, limit/4)
+	}
 
 	// The test split is whole; the request's Limit shortens it.
 	ev, err := Eval(s, EvalRequest{Name: "lim", Split: "test", Order: "sequential"})

@@ -44,15 +44,20 @@ type TrainingRecord struct {
 
 // TrainOutcome is a finished training.
 type TrainOutcome struct {
-	Model        string                `json:"model"`
-	Variant      vit.Variant           `json:"variant"`
-	Data         string                `json:"data"`
-	Params       int                   `json:"params"`
-	BestEpoch    int                   `json:"best_epoch"`
-	ValAccuracy  float64               `json:"val_accuracy"`
-	TestAccuracy float64               `json:"test_accuracy"`
-	History      []trainer.EpochRecord `json:"history"`
-	Manifest     *checkpoint.Manifest  `json:"-"`
+	Model        string      `json:"model"`
+	Variant      vit.Variant `json:"variant"`
+	Data         string      `json:"data"`
+	Params       int         `json:"params"`
+	BestEpoch    int         `json:"best_epoch"`
+	ValAccuracy  float64     `json:"val_accuracy"`
+	TestAccuracy float64     `json:"test_accuracy"`
+	// ValImages and TestImages are how many images the two accuracies were
+	// measured on (the training's --limit shortens its test split; eval
+	// measures the whole one).
+	ValImages  int                   `json:"val_images"`
+	TestImages int                   `json:"test_images"`
+	History    []trainer.EpochRecord `json:"history"`
+	Manifest   *checkpoint.Manifest  `json:"-"`
 }
 
 // trainGCPercent is the garbage collector's target during training (unless
@@ -206,5 +211,6 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		fmt.Fprintf(req.Log, "note: store gc after training: %v\n", err)
 	}
 	return &TrainOutcome{Model: req.Name, Variant: cfg.Variant, Data: req.Data.Spec, Params: m.NumParams(),
-		BestEpoch: res.BestEpoch, ValAccuracy: res.BestVal, TestAccuracy: testAcc, History: res.History, Manifest: man}, nil
+		BestEpoch: res.BestEpoch, ValAccuracy: res.BestVal, TestAccuracy: testAcc, ValImages: data.Val.N, TestImages: data.Test.N,
+		History: res.History, Manifest: man}, nil
 }
