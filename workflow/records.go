@@ -104,7 +104,7 @@ func ManifestConfig(man *checkpoint.Manifest) (vit.Config, error) {
 }
 
 // maxConfigFloats bounds the weights a stored config may describe (4 GB of
-// float32, ten times a ViT-L), so that a hand-edited size of 10^9 is an
+// float32, three and a half ViT-Ls of 304 M), so that a hand-edited size of 10^9 is an
 // error rather than an allocation that cannot succeed.
 const maxConfigFloats = 1 << 30
 
