@@ -202,10 +202,13 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 			}
 			lr = sched.LR((epoch-1)*stepsPerEpoch + step)
 			st, err := stepper.Step(x[:B*size], labels[:B], B, plans, lr)
-			if errors.Is(err, ErrNonFinite) {
+			if errors.Is(err, ErrNonFinite) || errors.Is(err, vit.ErrOperator) {
 				kept := "no epoch finished, nothing was stored"
 				if res.BestEpoch > 0 {
 					kept = fmt.Sprintf("keeping the checkpoint of epoch %d", res.BestEpoch)
+				}
+				if errors.Is(err, vit.ErrOperator) {
+					return res, fmt.Errorf("%w at epoch %d step %d; %s", err, epoch, step+1, kept)
 				}
 				return res, fmt.Errorf("%w: loss %v at epoch %d step %d (lr %.3g); %s", ErrNonFinite, st.Loss, epoch, step+1, lr, kept)
 			}

@@ -189,7 +189,7 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	hooks.OnState = func(st *trainer.State) error { return saveState(s, m, st) }
 	res, err := trainer.Train(m, tr, data.Val, norm, req.Options, hooks)
 	if err != nil {
-		if stored && errors.Is(err, trainer.ErrNonFinite) {
+		if stored && (errors.Is(err, trainer.ErrNonFinite) || errors.Is(err, vit.ErrOperator)) {
 			man.Status = "stopped: " + err.Error()
 			if serr := s.Replace(man); serr != nil {
 				return nil, fmt.Errorf("%v (and updating the manifest failed: %v)", err, serr)

@@ -167,6 +167,40 @@ func TestNaNLossKeepsLastGoodCheckpoint(t *testing.T) {
 	}
 }
 
+// TestOperatorFailureKeepsLastGoodCheckpoint: a training-graph operator that
+// fails (here a kernel meeting a weight gradient of the wrong size, in
+// backward on spago's goroutines) stops the training like a NaN loss: an
+// error naming the operator, epoch and step, the store's status "stopped:",
+// and epoch 1's checkpoint kept; the process lives on.
+func TestOperatorFailureKeepsLastGoodCheckpoint(t *testing.T) {
+	dir := stripesDir(t)
+	s := openStore(t)
+	req := tinyRequest("op", dir, vit.Shuffle)
+	var epoch1 float64
+	req.AfterEpoch = func(m *vit.Model, rec trainer.EpochRecord) {
+		if rec.Epoch == 1 {
+			epoch1 = rec.ValAcc
+			m.Blocks[1].Fc1W.Grad = m.Blocks[1].Fc1W.Grad[:2]
+		}
+	}
+	_, err := Train(s, req)
+	if !errors.Is(err, vit.ErrOperator) || !strings.Contains(err.Error(), "at epoch 2 step 1") ||
+		!strings.Contains(err.Error(), "keeping the checkpoint of epoch 1") {
+		t.Fatalf("want the operator's error at epoch 2 step 1, got %v", err)
+	}
+	man, err := s.Get("op")
+	if err != nil || !strings.HasPrefix(man.Status, "stopped: ") || !strings.Contains(man.Status, "mlp (block op[1])") {
+		t.Fatalf("manifest after the failure: status %q, %v", man.Status, err)
+	}
+	ev, err := Eval(s, EvalRequest{Name: "op", Split: "val", Order: "sequential"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Accuracy != epoch1 {
+		t.Errorf("stored model scores %v on val, epoch 1 scored %v", ev.Accuracy, epoch1)
+	}
+}
+
 // snapshotDir concatenates every file's path and contents, to compare a store before and after.
 func snapshotDir(t *testing.T, dir string) []byte {
 	t.Helper()
