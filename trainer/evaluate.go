@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/gopanic"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
@@ -107,12 +108,14 @@ func (e *Evaluator) forBatches(progress bool, fn func(w *evalWorker, batch, B in
 		}
 	}
 	var wg sync.WaitGroup
+	var p gopanic.First
 	for _, w := range e.workers[1:W] {
 		wg.Add(1)
-		go func() { defer wg.Done(); work(w) }()
+		go func() { defer wg.Done(); p.Run(func() { work(w) }) }()
 	}
-	work(e.workers[0])
+	p.Run(func() { work(e.workers[0]) })
 	wg.Wait()
+	p.Repanic()
 }
 
 // fillBatch loads the evaluation batch starting at image start into the

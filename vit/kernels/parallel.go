@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/frankenvit/frankenvit/internal/gopanic"
 )
 
 // workerLimit caps the goroutines of one kernel call; 0 means GOMAXPROCS.
@@ -63,46 +65,18 @@ func parallelN(n, w int, fn func(lo, hi int)) {
 		w = n
 	}
 	var wg sync.WaitGroup
-	var p firstPanic
+	var p gopanic.First
 	wg.Add(w - 1)
 	for i := 1; i < w; i++ {
 		lo, hi := i*n/w, (i+1)*n/w
 		go func() {
 			defer wg.Done()
-			p.run(fn, lo, hi)
+			p.Run(func() { fn(lo, hi) })
 		}()
 	}
-	p.run(fn, 0, n/w)
+	p.Run(func() { fn(0, n/w) })
 	wg.Wait()
-	p.repanic()
-}
-
-// firstPanic carries a panic of a helper goroutine back to the caller: a
-// panic on a goroutine of its own would end the process, while on the
-// caller's goroutine the training graph's operators recover it and report an
-// error (vit.OpError).
-// The fields are read after the helpers' WaitGroup, which orders them.
-type firstPanic struct {
-	once     sync.Once
-	value    any
-	panicked bool
-}
-
-// run calls fn(lo, hi), keeping the first panic instead of letting it go.
-func (p *firstPanic) run(fn func(lo, hi int), lo, hi int) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.once.Do(func() { p.value, p.panicked = r, true })
-		}
-	}()
-	fn(lo, hi)
-}
-
-// repanic panics on the calling goroutine with the first kept panic, if any.
-func (p *firstPanic) repanic() {
-	if p.panicked {
-		panic(p.value)
-	}
+	p.Repanic()
 }
 
 // parallelChunks runs fn over [0,n) in chunks of the given size (the last
@@ -130,7 +104,7 @@ func parallelChunks(n, chunk int, fn func(lo, hi int)) {
 	}
 	st.work()
 	st.wg.Wait()
-	st.panicked.repanic()
+	st.panicked.Repanic()
 }
 
 type chunkState struct {
@@ -139,7 +113,7 @@ type chunkState struct {
 	chunk    int
 	fn       func(lo, hi int)
 	wg       sync.WaitGroup
-	panicked firstPanic
+	panicked gopanic.First
 }
 
 func (s *chunkState) work() {
@@ -148,7 +122,7 @@ func (s *chunkState) work() {
 		if lo >= s.n {
 			return
 		}
-		s.panicked.run(s.fn, lo, min(lo+s.chunk, s.n))
+		s.panicked.Run(func() { s.fn(lo, min(lo+s.chunk, s.n)) })
 		s.wg.Done()
 	}
 }
