@@ -22,6 +22,9 @@ import (
 // from so few steps (340), and the spread over PyTorch's seeds is wider than
 // that, but a change that costs frankenvit's training 3 points fails here.
 func TestRealData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on MNIST and Fashion-MNIST for about 15 s (-short)")
+	}
 	want := map[string]float64{"mnist": 0.58, "fashion-mnist": 0.69}
 	for _, spec := range []string{"mnist", "fashion-mnist"} {
 		t.Run(spec, func(t *testing.T) {
