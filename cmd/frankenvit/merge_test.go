@@ -19,19 +19,22 @@ func tinyPopulationArgs(store, data, prefix string, extra ...string) []string {
 	return append(a, extra...)
 }
 
-// storeFiles snapshots the models and records of a store.
+// storeFiles snapshots every file of a store (path and content), to compare
+// it before and after.
 func storeFiles(t *testing.T, store string) string {
 	t.Helper()
 	var b strings.Builder
-	for _, sub := range []string{"models", "records", "blobs"} {
-		filepath.Walk(filepath.Join(store, sub), func(path string, info os.FileInfo, err error) error {
-			if err == nil && !info.IsDir() {
-				data, _ := os.ReadFile(path)
-				b.WriteString(path)
-				b.Write(data)
-			}
-			return nil
-		})
+	err := filepath.WalkDir(store, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		b.WriteString(path)
+		b.Write(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return b.String()
 }
