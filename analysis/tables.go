@@ -5,7 +5,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/table"
 )
 
 // NamedTable is one table of a report with a short name for its file.

@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"github.com/frankenvit/frankenvit/analysis"
-	"github.com/frankenvit/frankenvit/bench/report"
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/durable"
+	"github.com/frankenvit/frankenvit/report"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 

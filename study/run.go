@@ -12,11 +12,11 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/frankenvit/frankenvit/bench/report"
-	"github.com/frankenvit/frankenvit/bench/sweep"
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/durable"
+	"github.com/frankenvit/frankenvit/report"
+	"github.com/frankenvit/frankenvit/sweep"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 

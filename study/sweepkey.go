@@ -6,9 +6,9 @@ import (
 	"os"
 	"slices"
 
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/durable"
+	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 

@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"github.com/frankenvit/frankenvit/analysis"
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/prune"
+	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/workflow"

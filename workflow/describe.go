@@ -6,8 +6,8 @@ import (
 	"math"
 	"strings"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/vit"
 )
 

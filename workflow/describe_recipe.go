@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/table"
 )
 
 // DescribeRecipe renders the recipe stored with a model: a merge's record

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/table"
 )
 
 // rowsOf maps a field/value table's fields to their values.

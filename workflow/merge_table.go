@@ -5,8 +5,8 @@ import (
 	"math"
 	"strings"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/table"
 )
 
 // MergeTables renders a merge: one row per source and per merged model,

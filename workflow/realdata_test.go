@@ -13,7 +13,7 @@ import (
 // The figures, test accuracy on the first 6,000 test images after 2 epochs
 // on 5,400 images (batch 32, lr 2e-3, the default AdamW, warm-up and
 // cosine schedule); PyTorch's are Debian's torch 1.13 over seeds 1-5
-// (testdata/torch_realdata.py, the model of bench/torch_speed.py):
+// (testdata/torch_realdata.py, the model of speed/torch_speed.py):
 //
 //	mnist          PyTorch 0.575 0.638 0.678 0.620 0.631 (mean 0.628); frankenvit 0.609 (seed 1, deterministic)
 //	fashion-mnist  PyTorch 0.737 0.736 0.723 0.715 0.719 (mean 0.726); frankenvit 0.720

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )

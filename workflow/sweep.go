@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/sweep"
 )
 
 // SweepRequest is everything `frankenvit bench orders|depth` needs.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/frankenvit/frankenvit/bench"
+	"github.com/frankenvit/frankenvit/speed"
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +19,7 @@ func newBenchCmd() *cobra.Command {
 }
 
 func newBenchSpeedCmd() *cobra.Command {
-	o := bench.DefaultSpeedOptions()
+	o := speed.DefaultSpeedOptions()
 	var asJSON bool
 	var child string
 	cmd := &cobra.Command{
@@ -39,9 +39,9 @@ reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration.`
 			if err != nil {
 				return err
 			}
-			o.Measure = bench.ExecMeasurer(exe, "bench", "speed")
+			o.Measure = speed.ExecMeasurer(exe, "bench", "speed")
 			o.Log = os.Stderr
-			rep, err := bench.Speed(o)
+			rep, err := speed.Speed(o)
 			if err != nil {
 				return err
 			}
@@ -60,18 +60,18 @@ reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration.`
 	fl.StringSliceVar(&o.PeerBLAS, "peer-blas", o.PeerBLAS, "BLAS libraries to try under torch: reference, openblas")
 	fl.DurationVar(&o.PeerBudget, "peer-budget", o.PeerBudget, "time cap of each timed phase of one peer configuration (0: none)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
-	fl.StringVar(&child, bench.ChildFlag, "", "measure one run given as JSON and print it (used by the parent process)")
-	fl.MarkHidden(bench.ChildFlag)
+	fl.StringVar(&child, speed.ChildFlag, "", "measure one run given as JSON and print it (used by the parent process)")
+	fl.MarkHidden(speed.ChildFlag)
 	return cmd
 }
 
 // runSpeedChild measures one model in this (fresh) process for the parent.
 func runSpeedChild(spec string) error {
-	var run bench.SpeedRun
+	var run speed.SpeedRun
 	if err := json.Unmarshal([]byte(spec), &run); err != nil {
-		return fmt.Errorf("--%s: %v", bench.ChildFlag, err)
+		return fmt.Errorf("--%s: %v", speed.ChildFlag, err)
 	}
-	m, err := bench.MeasureFrankenvit(run)
+	m, err := speed.MeasureFrankenvit(run)
 	if err != nil {
 		return err
 	}

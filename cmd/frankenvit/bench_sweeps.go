@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/frankenvit/frankenvit/bench/plot"
-	"github.com/frankenvit/frankenvit/bench/sweep"
 	"github.com/frankenvit/frankenvit/internal/durable"
+	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/prune"
+	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )

@@ -5,8 +5,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/prune"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )

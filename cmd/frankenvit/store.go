@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )

@@ -1,4 +1,4 @@
-package bench
+package speed
 
 import (
 	"bufio"
@@ -20,15 +20,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
 
-// TorchSpeedScript is bench/torch_speed.py, the PyTorch peer benchmark. It is
+// TorchSpeedScript is speed/torch_speed.py, the PyTorch peer benchmark. It is
 // embedded so that the peer runs from any working directory.
 //
 //go:embed torch_speed.py
@@ -971,7 +971,7 @@ func blasKind(path string) string {
 	return filepath.Base(path)
 }
 
-// torchPeer runs bench/torch_speed.py.
+// torchPeer runs speed/torch_speed.py.
 type torchPeer struct {
 	python string
 	dir    string // holds the script

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/frankenvit/frankenvit/bench/table"
+	"github.com/frankenvit/frankenvit/table"
 )
 
 // Row summarises the samples of one group, kind and depth.

@@ -3,7 +3,7 @@ package sweep
 import (
 	"fmt"
 
-	"github.com/frankenvit/frankenvit/bench/plot"
+	"github.com/frankenvit/frankenvit/plot"
 )
 
 // Figure draws the summary. A depth sweep gets one panel per model (or

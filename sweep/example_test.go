@@ -3,7 +3,7 @@ package sweep_test
 import (
 	"fmt"
 
-	"github.com/frankenvit/frankenvit/bench/sweep"
+	"github.com/frankenvit/frankenvit/sweep"
 )
 
 // Three accuracies: their mean, standard deviation and 95% interval.

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frankenvit/frankenvit/bench/plot"
-	"github.com/frankenvit/frankenvit/bench/table"
 	"github.com/frankenvit/frankenvit/internal/testenv"
+	"github.com/frankenvit/frankenvit/plot"
+	"github.com/frankenvit/frankenvit/table"
 )
 
 func sample(t *testing.T) *Report {
