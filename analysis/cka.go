@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/frankenvit/frankenvit/stats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -141,8 +142,8 @@ func linearCKA(cells [][]*mat.Dense, depth, images int) CKA {
 				}
 			}
 		}
-		res.SameBlock[x], _ = meanStd(block)
-		res.SameSlot[x], _ = meanStd(slot)
+		res.SameBlock[x], _ = stats.MeanStd(block)
+		res.SameSlot[x], _ = stats.MeanStd(slot)
 	}
 	return res
 }

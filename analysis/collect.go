@@ -1,9 +1,8 @@
 package analysis
 
 import (
-	"math"
-
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -147,35 +146,12 @@ func summarize(dst, h []float32, B, T, D int, feature Feature) {
 func score(logits []float32, labels []int32, classes int) (hit int, loss float64) {
 	for i, y := range labels {
 		row := logits[i*classes : (i+1)*classes]
-		if argmax(row) == int(y) {
+		if stats.Argmax(row) == int(y) {
 			hit++
 		}
-		loss += crossEntropy(row, int(y))
+		loss += stats.CrossEntropy(row, int(y))
 	}
 	return hit, loss
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// crossEntropy of one row of logits, in float64 and stable.
-func crossEntropy(row []float32, target int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range row {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range row {
-		s += math.Exp(float64(v) - mx)
-	}
-	return math.Log(s) + mx - float64(row[target])
 }
 
 func sequential(n int) []int {

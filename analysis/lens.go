@@ -1,6 +1,6 @@
 package analysis
 
-import "math"
+import "github.com/frankenvit/frankenvit/stats"
 
 // Lens is the logit lens: the model's final LayerNorm and classifier applied
 // to the class token after each slot, as accuracy.
@@ -32,7 +32,7 @@ func logitLens(sw *sweep) Lens {
 			sum[b][s] += accs[k]
 			count[b][s]++
 		}
-		ln.Random[s], ln.RandomStd[s] = meanStd(accs)
+		ln.Random[s], ln.RandomStd[s] = stats.MeanStd(accs)
 	}
 	fillMeans(ln.BlockSlot, sum, count)
 	return ln
@@ -47,23 +47,4 @@ func fillMeans(g Grid, sum [][]float64, count [][]int) {
 			}
 		}
 	}
-}
-
-// meanStd is the mean and the sample standard deviation (NaN, NaN for no
-// values; std 0 for one).
-func meanStd(xs []float64) (mean, std float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
 }

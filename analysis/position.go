@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
@@ -94,7 +95,7 @@ func (sh *slotHead) predict(h []float32, bl *vit.Block, B, T int) []int {
 	kernels.LinearForward(sh.logits, sh.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
 	sh.pred = sh.pred[:0]
 	for b := 0; b < B; b++ {
-		sh.pred = append(sh.pred, argmax(sh.logits[b*L:(b+1)*L]))
+		sh.pred = append(sh.pred, stats.Argmax(sh.logits[b*L:(b+1)*L]))
 	}
 	return sh.pred
 }

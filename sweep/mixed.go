@@ -2,10 +2,10 @@ package sweep
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -88,10 +88,10 @@ func MixedOrderAccuracy(m *vit.Model, split *dataset.Split, norm dataset.Normali
 		batchLoss := 0.0 // summed per batch, then over batches, as trainer.Evaluator does
 		for i := 0; i < nb; i++ {
 			r := logits[i*c.Classes : (i+1)*c.Classes]
-			if argmax(r) == int(labels[i]) {
+			if stats.Argmax(r) == int(labels[i]) {
 				correct++
 			}
-			batchLoss += crossEntropy(r, int(labels[i]))
+			batchLoss += stats.CrossEntropy(r, int(labels[i]))
 		}
 		loss += batchLoss
 		if onBatch != nil {
@@ -114,27 +114,4 @@ func OrdersPerGroup(n, depth, group int, rng *rand.Rand) [][]int {
 		}
 	}
 	return out
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// crossEntropy of one row of logits in float64, as the trainer computes it.
-func crossEntropy(row []float32, target int) float64 {
-	mx := float64(row[0])
-	for _, v := range row {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range row {
-		s += math.Exp(float64(v) - mx)
-	}
-	return math.Log(s) + mx - float64(row[target])
 }

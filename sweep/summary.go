@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/table"
 )
 
@@ -17,7 +18,7 @@ type Row struct {
 	Removed int    `json:"removed"`           // depth: blocks removed
 	Sources int    `json:"sources,omitempty"` // merge: source models mixed
 	Blocks  int    `json:"blocks"`            // blocks run
-	Summary
+	stats.Summary
 }
 
 // Summarize groups the samples by name given (or by model, when perModel),
@@ -72,7 +73,7 @@ func Summarize(d *Document, perModel bool) []Row {
 	rows := make([]Row, len(keys))
 	for i, k := range keys {
 		rows[i] = Row{Group: k.group, Variant: strings.Join(variants[k.group], "+"), Kind: k.kind, Removed: k.removed,
-			Blocks: blocks[k], Summary: Summarise(values[k])}
+			Blocks: blocks[k], Summary: stats.Summarise(values[k])}
 		if d.Sweep == Merge {
 			rows[i].Removed, rows[i].Sources = 0, k.removed
 		}

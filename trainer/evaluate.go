@@ -1,13 +1,13 @@
 package trainer
 
 import (
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/internal/gopanic"
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
@@ -137,10 +137,10 @@ func (e *Evaluator) score(w *evalWorker, logits []float32, B int) (correct int, 
 	classes := e.Model.Config.Classes
 	for i := 0; i < B; i++ {
 		row := logits[i*classes : (i+1)*classes]
-		if argmax(row) == int(w.labels[i]) {
+		if stats.Argmax(row) == int(w.labels[i]) {
 			correct++
 		}
-		loss += crossEntropy(row, int(w.labels[i]))
+		loss += stats.CrossEntropy(row, int(w.labels[i]))
 	}
 	return correct, loss
 }
@@ -157,29 +157,6 @@ func growInt32(b []int32, n int) []int32 {
 		return make([]int32, n)
 	}
 	return b[:n]
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// crossEntropy of one row of logits in float64 (stable).
-func crossEntropy(row []float32, target int) float64 {
-	mx := float64(row[0])
-	for _, v := range row {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range row {
-		s += math.Exp(float64(v) - mx)
-	}
-	return math.Log(s) + mx - float64(row[target])
 }
 
 // OrderResult is the accuracy of a model under an evaluation order.
@@ -215,22 +192,7 @@ func (e *Evaluator) EvaluateOrder(o Order, seed uint64) (OrderResult, error) {
 	for _, l := range losses {
 		lossSum += l
 	}
-	res.Accuracy, res.AccuracyStd = meanStd(res.PerOrder)
+	res.Accuracy, res.AccuracyStd = stats.MeanStd(res.PerOrder)
 	res.Loss = lossSum / float64(len(res.Orders))
 	return res, nil
-}
-
-// meanStd is the mean and the sample standard deviation (0 for one value).
-func meanStd(xs []float64) (mean, std float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -282,7 +283,7 @@ func resolvePlans(m *vit.Model, idx [][]int) ([]vit.Plan, error) {
 func countCorrect(logits []float32, labels []int32, classes int) int {
 	n := 0
 	for i, l := range labels {
-		if argmax(logits[i*classes:(i+1)*classes]) == int(l) {
+		if stats.Argmax(logits[i*classes:(i+1)*classes]) == int(l) {
 			n++
 		}
 	}

@@ -3,6 +3,7 @@ package workflow
 import (
 	"testing"
 
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -32,8 +33,8 @@ func TestMergeOnMNIST(t *testing.T) {
 	for _, m := range out.Merged {
 		merged = append(merged, m.TestSequential)
 	}
-	cm, _ := MeanStd(children)
-	mm, ms := MeanStd(merged)
+	cm, _ := stats.MeanStd(children)
+	mm, ms := stats.MeanStd(merged)
 	t.Logf("MNIST (trained on 2500 images, measured on all %d test images): children %.3f, Frankenstein models %.3f ± %.3f",
 		out.TestImages, cm, mm, ms)
 	// Measured (deterministic per seed): children 0.470, Frankenstein models

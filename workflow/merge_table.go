@@ -2,10 +2,10 @@ package workflow
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/table"
 )
 
@@ -111,26 +111,11 @@ func column(ms []MergedModel, f func(MergedModel) float64) []float64 {
 	return out
 }
 
-// MeanStd is the mean and sample standard deviation (0 for fewer than two).
-func MeanStd(xs []float64) (mean, std float64) {
-	if len(xs) == 0 {
-		return 0, 0
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
-}
-
 func meanStdCell(xs []float64) string {
-	m, s := MeanStd(xs)
+	if len(xs) == 0 {
+		return "-"
+	}
+	m, s := stats.MeanStd(xs)
 	return fmt.Sprintf("%.2f%% ± %.2f%%", 100*m, 100*s)
 }
 

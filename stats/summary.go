@@ -1,4 +1,4 @@
-package sweep
+package stats
 
 import (
 	"math"
