@@ -18,7 +18,7 @@ var allowedCreators = map[string]string{
 	"internal/durable/durable.go": "the writer itself",
 	"checkpoint/lock.go":          "lock files hold no data",
 	"internal/synth/idx.go":       "synthetic data sets for tests and benchmarks",
-	"speed/speed.go":              "the torch peer's script, in a temporary folder of its own",
+	"speed/peer.go":               "the torch peer's script, in a temporary folder of its own",
 }
 
 // TestOneDurableWriter keeps every file the program means to keep on the
