@@ -85,8 +85,8 @@ func (e *Evaluator) forBatches(progress bool, fn func(w *evalWorker, batch, B in
 	for len(e.workers) < W {
 		e.workers = append(e.workers, &evalWorker{runner: vit.NewRunner(e.Model)})
 	}
-	if W > 1 {
-		defer kernels.SetWorkers(kernels.SetWorkers(max(1, runtime.GOMAXPROCS(0)/W)))
+	for _, w := range e.workers[:W] {
+		w.runner.Workers = kernels.Share(W) // the workers' kernel calls share the cores
 	}
 	var next atomic.Int64
 	var mu sync.Mutex

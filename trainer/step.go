@@ -3,7 +3,6 @@ package trainer
 import (
 	"errors"
 	"math"
-	"runtime"
 	"sync"
 
 	"github.com/frankenvit/frankenvit/vit"
@@ -63,6 +62,9 @@ type StepStats struct {
 func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr float64) (StepStats, error) {
 	shards := shardBounds(B)
 	size := s.Model.Config.ImageSize()
+	for _, ar := range s.arenas {
+		ar.Workers = kernels.Share(len(shards)) // the shards' kernel calls share the cores
+	}
 	stats := make([]StepStats, len(shards))
 	errs := make([]error, len(shards))
 	run := func(k int) {
@@ -100,7 +102,6 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 	if len(shards) == 1 {
 		run(0)
 	} else {
-		defer kernels.SetWorkers(kernels.SetWorkers(max(1, runtime.GOMAXPROCS(0)/len(shards))))
 		var wg sync.WaitGroup
 		for k := 1; k < len(shards); k++ {
 			wg.Add(1)

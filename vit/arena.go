@@ -16,6 +16,11 @@ import (
 //
 // Backward runs operators on several goroutines, so Take and Zeros lock.
 type Arena struct {
+	// Workers is how many goroutines each kernel call of the step may use
+	// (the zero value: every core); a caller that runs several shards side
+	// by side gives each its share.
+	Workers kernels.Workers
+
 	mu    sync.Mutex
 	slabs [][]float32
 	cur   int // slab being carved
@@ -25,6 +30,14 @@ type Arena struct {
 
 // minSlab is the smallest slab the arena allocates, in elements.
 const minSlab = 1 << 20
+
+// workers is the arena's Workers; a nil arena uses every core.
+func (a *Arena) workers() kernels.Workers {
+	if a == nil {
+		return kernels.AllCores
+	}
+	return a.Workers
+}
 
 // Reset takes back every buffer handed out. If the last step needed more
 // than one slab, the slabs are replaced by one that holds it all.

@@ -1,17 +1,22 @@
 package vit
 
+import "github.com/frankenvit/frankenvit/vit/kernels"
+
 // Runner evaluates plans without a tape, reusing its buffers across calls.
-// It is not safe for concurrent use; the kernels already use every core.
+// It is not safe for concurrent use; its kernel calls use Workers goroutines
+// each (the zero value: every core), which a caller that runs several
+// runners side by side lowers.
 type Runner struct {
-	m      *Model
-	h, tmp []float32
-	pre    []float32 // after the slot projection
-	mid    []float32 // between attention and MLP
-	patch  patchActs
-	attn   attnActs
-	mlp    mlpActs
-	pos    posProjActs
-	head   headActs
+	Workers kernels.Workers
+	m       *Model
+	h, tmp  []float32
+	pre     []float32 // after the slot projection
+	mid     []float32 // between attention and MLP
+	patch   patchActs
+	attn    attnActs
+	mlp     mlpActs
+	pos     posProjActs
+	head    headActs
 }
 
 // NewRunner prepares tape-free inference with m's stem and head.
@@ -33,7 +38,7 @@ func (r *Runner) Logits(x []float32, B int, plan Plan) []float32 {
 
 // Embed runs the stem on B images: h is [B*T, D].
 func (r *Runner) Embed(h, x []float32, B int) {
-	patchForward(nil, h, x, &r.patch, r.m.Stem, r.m.Config, B)
+	patchForward(nil, r.Workers, h, x, &r.patch, r.m.Stem, r.m.Config, B)
 }
 
 // RunBlock runs block bl at a slot on h [B*T, D], writing out (which must
@@ -44,18 +49,18 @@ func (r *Runner) RunBlock(out, h []float32, B int, bl *Block, slot int) {
 	if bl.PosProj != nil {
 		P := bl.PosDim
 		r.pre = grow(r.pre, len(h))
-		posProjForward(nil, r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
+		posProjForward(nil, r.Workers, r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
 		h = r.pre
 	}
 	r.mid = grow(r.mid, len(out))
-	attnForward(nil, r.mid, h, &r.attn, bl, B, T)
-	mlpForward(nil, out, r.mid, &r.mlp, bl, rows)
+	attnForward(nil, r.Workers, r.mid, h, &r.attn, bl, B, T)
+	mlpForward(nil, r.Workers, out, r.mid, &r.mlp, bl, rows)
 }
 
 // HeadLogits applies the final LayerNorm and the classifier to the class
 // tokens of h; the slice is reused by the next call.
 func (r *Runner) HeadLogits(h []float32, B int) []float32 {
 	c := r.m.Config
-	headForward(nil, h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
+	headForward(nil, r.Workers, h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
 	return r.head.logits
 }

@@ -8,7 +8,9 @@ import (
 // buffers. Forward functions write their output and fill an activation cache;
 // backward functions ACCUMULATE into the input gradient and into the
 // parameters' Grad. The spago operators (ops.go) and the tape-free inference
-// path (infer.go) both call these.
+// path (infer.go) both call these; k is how many goroutines each kernel
+// call may use, decided by the caller (the arena of a training shard, the
+// runner of an evaluation worker).
 
 // ---- patch embedding ----
 
@@ -38,12 +40,12 @@ func im2col(dst, x []float32, c Config, B int) {
 
 // patchForward writes h [B*T, D]: row 0 of each image is cls + pos[0], row
 // 1+n is the embedded patch n + pos[1+n].
-func patchForward(ar *Arena, h, x []float32, a *patchActs, s *Stem, c Config, B int) {
+func patchForward(ar *Arena, k kernels.Workers, h, x []float32, a *patchActs, s *Stem, c Config, B int) {
 	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
 	a.patches = ar.grow(a.patches, B*N*ps)
 	a.tokens = ar.grow(a.tokens, B*N*D)
 	im2col(a.patches, x, c, B)
-	kernels.LinearForward(a.tokens, a.patches, s.PatchW.Data(), s.PatchB.Data(), B*N, ps, D)
+	k.LinearForward(a.tokens, a.patches, s.PatchW.Data(), s.PatchB.Data(), B*N, ps, D)
 	cls, pos := s.Cls.Data(), s.Pos.Data()
 	for b := 0; b < B; b++ {
 		hb := h[b*T*D : (b+1)*T*D]
@@ -52,7 +54,7 @@ func patchForward(ar *Arena, h, x []float32, a *patchActs, s *Stem, c Config, B 
 	}
 }
 
-func patchBackward(ar *Arena, dh []float32, a *patchActs, s *Stem, c Config, B int) {
+func patchBackward(ar *Arena, k kernels.Workers, dh []float32, a *patchActs, s *Stem, c Config, B int) {
 	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
 	dtok := ar.Take(B * N * D) // every row is written below
 	dcls, dpos := s.Cls.Grad, s.Pos.Grad
@@ -62,7 +64,7 @@ func patchBackward(ar *Arena, dh []float32, a *patchActs, s *Stem, c Config, B i
 		kernels.AddInPlace(dpos, hb)
 		copy(dtok[b*N*D:(b+1)*N*D], hb[D:])
 	}
-	kernels.LinearBackward(nil, s.PatchW.Grad, s.PatchB.Grad, dtok, a.patches, s.PatchW.Data(), B*N, ps, D)
+	k.LinearBackward(nil, s.PatchW.Grad, s.PatchB.Grad, dtok, a.patches, s.PatchW.Data(), B*N, ps, D)
 }
 
 // ---- attention sub-layer: out = h + proj(attn(qkv(LN1(h)))) ----
@@ -74,64 +76,64 @@ type attnActs struct {
 	noProbs                         bool
 }
 
-func attnForward(ar *Arena, out, h []float32, a *attnActs, bl *Block, B, T int) {
+func attnForward(ar *Arena, k kernels.Workers, out, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
 	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
 	a.qkv, a.att = ar.grow(a.qkv, rows*3*D), ar.grow(a.att, rows*D)
 	if !a.noProbs {
 		a.probs = ar.grow(a.probs, B*H*T*T)
 	}
-	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, LayerNormEps)
-	kernels.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
-	kernels.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)
-	kernels.LinearForward(out, a.att, bl.ProjW.Data(), bl.ProjB.Data(), rows, D, D)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, LayerNormEps)
+	k.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
+	k.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)
+	k.LinearForward(out, a.att, bl.ProjW.Data(), bl.ProjB.Data(), rows, D, D)
 	kernels.AddInPlace(out, h)
 }
 
-func attnBackward(ar *Arena, dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
+func attnBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
 	datt := ar.Zeros(rows * D)
 	dqkv := ar.Zeros(rows * 3 * D)
 	dln := ar.Zeros(rows * D)
 	kernels.AddInPlace(dh, dout) // the residual path
-	kernels.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
-	kernels.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
-	kernels.LinearBackward(dln, bl.QkvW.Grad, bl.QkvB.Grad, dqkv, a.ln, bl.QkvW.Data(), rows, D, 3*D)
-	kernels.LayerNormBackward(dh, bl.Norm1W.Grad, bl.Norm1B.Grad, dln, h, bl.Norm1W.Data(), a.mean, a.rstd, rows, D)
+	k.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
+	k.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
+	k.LinearBackward(dln, bl.QkvW.Grad, bl.QkvB.Grad, dqkv, a.ln, bl.QkvW.Data(), rows, D, 3*D)
+	k.LayerNormBackward(dh, bl.Norm1W.Grad, bl.Norm1B.Grad, dln, h, bl.Norm1W.Data(), a.mean, a.rstd, rows, D)
 }
 
 // ---- MLP sub-layer: out = h + fc2(GELU(fc1(LN2(h)))) ----
 
 type mlpActs struct{ ln, mean, rstd, pre, act []float32 }
 
-func mlpForward(ar *Arena, out, h []float32, a *mlpActs, bl *Block, rows int) {
+func mlpForward(ar *Arena, k kernels.Workers, out, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
 	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
 	a.pre, a.act = ar.grow(a.pre, rows*F), ar.grow(a.act, rows*F)
-	kernels.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, LayerNormEps)
-	kernels.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
-	kernels.GeluForward(a.act, a.pre)
-	kernels.LinearForward(out, a.act, bl.Fc2W.Data(), bl.Fc2B.Data(), rows, F, D)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, LayerNormEps)
+	k.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
+	k.GeluForward(a.act, a.pre)
+	k.LinearForward(out, a.act, bl.Fc2W.Data(), bl.Fc2B.Data(), rows, F, D)
 	kernels.AddInPlace(out, h)
 }
 
-func mlpBackward(ar *Arena, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
+func mlpBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
 	dact := ar.Zeros(rows * F)
 	dpre := ar.Zeros(rows * F)
 	dln := ar.Zeros(rows * D)
 	kernels.AddInPlace(dh, dout)
-	kernels.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
-	kernels.GeluBackward(dpre, a.pre, dact)
-	kernels.LinearBackward(dln, bl.Fc1W.Grad, bl.Fc1B.Grad, dpre, a.ln, bl.Fc1W.Data(), rows, D, F)
-	kernels.LayerNormBackward(dh, bl.Norm2W.Grad, bl.Norm2B.Grad, dln, h, bl.Norm2W.Data(), a.mean, a.rstd, rows, D)
+	k.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
+	k.GeluBackward(dpre, a.pre, dact)
+	k.LinearBackward(dln, bl.Fc1W.Grad, bl.Fc1B.Grad, dpre, a.ln, bl.Fc1W.Data(), rows, D, F)
+	k.LayerNormBackward(dh, bl.Norm2W.Grad, bl.Norm2B.Grad, dln, h, bl.Norm2W.Data(), a.mean, a.rstd, rows, D)
 }
 
 // ---- slot projection (shuffle-position): out = h + GELU(fc(LN(concat(h, E[slot])))) ----
 
 type posProjActs struct{ cat, ln, mean, rstd, pre, act []float32 }
 
-func posProjForward(ar *Arena, out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
+func posProjForward(ar *Arena, k kernels.Workers, out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
 	a.cat, a.ln, a.mean, a.rstd = ar.grow(a.cat, rows*W), ar.grow(a.ln, rows*W), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
@@ -141,14 +143,14 @@ func posProjForward(ar *Arena, out, h, slotEmb []float32, a *posProjActs, bl *Bl
 		copy(a.cat[r*W+D:(r+1)*W], slotEmb)
 	}
 	pp := bl.PosProj
-	kernels.LayerNormForward(a.ln, a.mean, a.rstd, a.cat, pp.NormW.Data(), pp.NormB.Data(), rows, W, LayerNormEps)
-	kernels.LinearForward(a.pre, a.ln, pp.FcW.Data(), pp.FcB.Data(), rows, W, D)
-	kernels.GeluForward(a.act, a.pre)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, a.cat, pp.NormW.Data(), pp.NormB.Data(), rows, W, LayerNormEps)
+	k.LinearForward(a.pre, a.ln, pp.FcW.Data(), pp.FcB.Data(), rows, W, D)
+	k.GeluForward(a.act, a.pre)
 	kernels.Add(out, h, a.act)
 }
 
 // posProjBackward also accumulates the slot embedding's gradient into dSlotEmb.
-func posProjBackward(ar *Arena, dh, dSlotEmb, dout []float32, a *posProjActs, bl *Block, rows int) {
+func posProjBackward(ar *Arena, k kernels.Workers, dh, dSlotEmb, dout []float32, a *posProjActs, bl *Block, rows int) {
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
 	pp := bl.PosProj
@@ -156,9 +158,9 @@ func posProjBackward(ar *Arena, dh, dSlotEmb, dout []float32, a *posProjActs, bl
 	dln := ar.Zeros(rows * W)
 	dcat := ar.Zeros(rows * W)
 	kernels.AddInPlace(dh, dout)
-	kernels.GeluBackward(dpre, a.pre, dout)
-	kernels.LinearBackward(dln, pp.FcW.Grad, pp.FcB.Grad, dpre, a.ln, pp.FcW.Data(), rows, W, D)
-	kernels.LayerNormBackward(dcat, pp.NormW.Grad, pp.NormB.Grad, dln, a.cat, pp.NormW.Data(), a.mean, a.rstd, rows, W)
+	k.GeluBackward(dpre, a.pre, dout)
+	k.LinearBackward(dln, pp.FcW.Grad, pp.FcB.Grad, dpre, a.ln, pp.FcW.Data(), rows, W, D)
+	k.LayerNormBackward(dcat, pp.NormW.Grad, pp.NormB.Grad, dln, a.cat, pp.NormW.Data(), a.mean, a.rstd, rows, W)
 	for r := 0; r < rows; r++ {
 		kernels.AddInPlace(dh[r*D:(r+1)*D], dcat[r*W:r*W+D])
 		kernels.AddInPlace(dSlotEmb, dcat[r*W+D:(r+1)*W])
@@ -169,21 +171,21 @@ func posProjBackward(ar *Arena, dh, dSlotEmb, dout []float32, a *posProjActs, bl
 
 type headActs struct{ cls, ln, mean, rstd, logits []float32 }
 
-func headForward(ar *Arena, h []float32, a *headActs, hd *Head, B, T, D, classes int) {
+func headForward(ar *Arena, k kernels.Workers, h []float32, a *headActs, hd *Head, B, T, D, classes int) {
 	a.cls, a.ln, a.mean, a.rstd = ar.grow(a.cls, B*D), ar.grow(a.ln, B*D), ar.grow(a.mean, B), ar.grow(a.rstd, B)
 	a.logits = ar.grow(a.logits, B*classes)
 	for b := 0; b < B; b++ {
 		copy(a.cls[b*D:(b+1)*D], h[b*T*D:b*T*D+D])
 	}
-	kernels.LayerNormForward(a.ln, a.mean, a.rstd, a.cls, hd.NormW.Data(), hd.NormB.Data(), B, D, LayerNormEps)
-	kernels.LinearForward(a.logits, a.ln, hd.W.Data(), hd.B.Data(), B, D, classes)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, a.cls, hd.NormW.Data(), hd.NormB.Data(), B, D, LayerNormEps)
+	k.LinearForward(a.logits, a.ln, hd.W.Data(), hd.B.Data(), B, D, classes)
 }
 
-func headBackward(ar *Arena, dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
+func headBackward(ar *Arena, k kernels.Workers, dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
 	dln := ar.Zeros(B * D)
 	dcls := ar.Zeros(B * D)
-	kernels.LinearBackward(dln, hd.W.Grad, hd.B.Grad, dlogits, a.ln, hd.W.Data(), B, D, classes)
-	kernels.LayerNormBackward(dcls, hd.NormW.Grad, hd.NormB.Grad, dln, a.cls, hd.NormW.Data(), a.mean, a.rstd, B, D)
+	k.LinearBackward(dln, hd.W.Grad, hd.B.Grad, dlogits, a.ln, hd.W.Data(), B, D, classes)
+	k.LayerNormBackward(dcls, hd.NormW.Grad, hd.NormB.Grad, dln, a.cls, hd.NormW.Data(), a.mean, a.rstd, B, D)
 	for b := 0; b < B; b++ {
 		kernels.AddInPlace(dh[b*T*D:b*T*D+D], dcls[b*D:(b+1)*D])
 	}
@@ -193,7 +195,7 @@ func headBackward(ar *Arena, dh, dlogits []float32, a *headActs, hd *Head, B, T,
 
 type posHeadActs struct{ avg, ln, mean, rstd, logits []float32 }
 
-func posHeadForward(ar *Arena, h []float32, a *posHeadActs, bl *Block, B, T int) {
+func posHeadForward(ar *Arena, k kernels.Workers, h []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
 	a.avg, a.ln, a.mean, a.rstd = ar.grow(a.avg, B*D), ar.grow(a.ln, B*D), ar.grow(a.mean, B), ar.grow(a.rstd, B)
 	a.logits = ar.grow(a.logits, B*L)
@@ -207,17 +209,17 @@ func posHeadForward(ar *Arena, h []float32, a *posHeadActs, bl *Block, B, T int)
 		kernels.Scale(avg, inv)
 	}
 	ph := bl.PosHead
-	kernels.LayerNormForward(a.ln, a.mean, a.rstd, a.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, LayerNormEps)
-	kernels.LinearForward(a.logits, a.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, a.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, LayerNormEps)
+	k.LinearForward(a.logits, a.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
 }
 
-func posHeadBackward(ar *Arena, dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
+func posHeadBackward(ar *Arena, k kernels.Workers, dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
 	ph := bl.PosHead
 	dln := ar.Zeros(B * D)
 	davg := ar.Zeros(B * D)
-	kernels.LinearBackward(dln, ph.FcW.Grad, ph.FcB.Grad, dlogits, a.ln, ph.FcW.Data(), B, D, L)
-	kernels.LayerNormBackward(davg, ph.NormW.Grad, ph.NormB.Grad, dln, a.avg, ph.NormW.Data(), a.mean, a.rstd, B, D)
+	k.LinearBackward(dln, ph.FcW.Grad, ph.FcB.Grad, dlogits, a.ln, ph.FcW.Data(), B, D, L)
+	k.LayerNormBackward(davg, ph.NormW.Grad, ph.NormB.Grad, dln, a.avg, ph.NormW.Data(), a.mean, a.rstd, B, D)
 	kernels.Scale(davg, 1/float32(T))
 	for b := 0; b < B; b++ {
 		for t := 0; t < T; t++ {

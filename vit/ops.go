@@ -165,12 +165,12 @@ func (o *patchEmbedOp) zero() mat.Tensor     { return zeroActivation(o.B*o.cfg.T
 func (o *patchEmbedOp) forward() mat.Tensor {
 	T, D := o.cfg.Tokens(), o.cfg.Dim
 	h := o.ar.Take(o.B * T * D)
-	patchForward(o.ar, h, o.x, &o.acts, o.stem, o.cfg, o.B)
+	patchForward(o.ar, o.ar.workers(), h, o.x, &o.acts, o.stem, o.cfg, o.B)
 	return newActivation(h, o.B*T, D)
 }
 
 func (o *patchEmbedOp) backward(gy mat.Tensor) []mat.Tensor {
-	locked(&o.stem.mu, func() { patchBackward(o.ar, f32(gy), &o.acts, o.stem, o.cfg, o.B) })
+	locked(&o.stem.mu, func() { patchBackward(o.ar, o.ar.workers(), f32(gy), &o.acts, o.stem, o.cfg, o.B) })
 	return nil
 }
 
@@ -191,13 +191,13 @@ func (o *attnOp) zero() mat.Tensor     { return zeroActivation(o.B*o.T, o.bl.Dim
 
 func (o *attnOp) forward() mat.Tensor {
 	out := o.ar.Take(o.B * o.T * o.bl.Dim)
-	attnForward(o.ar, out, f32(o.h), &o.acts, o.bl, o.B, o.T)
+	attnForward(o.ar, o.ar.workers(), out, f32(o.h), &o.acts, o.bl, o.B, o.T)
 	return newActivation(out, o.B*o.T, o.bl.Dim)
 }
 
 func (o *attnOp) backward(gy mat.Tensor) []mat.Tensor {
 	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
-	locked(&o.bl.mu, func() { attnBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T) })
+	locked(&o.bl.mu, func() { attnBackward(o.ar, o.ar.workers(), dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T) })
 	return []mat.Tensor{wrap(dh, o.B*o.T, o.bl.Dim)}
 }
 
@@ -218,13 +218,13 @@ func (o *mlpOp) zero() mat.Tensor     { return zeroActivation(o.rows, o.bl.Dim) 
 
 func (o *mlpOp) forward() mat.Tensor {
 	out := o.ar.Take(o.rows * o.bl.Dim)
-	mlpForward(o.ar, out, f32(o.h), &o.acts, o.bl, o.rows)
+	mlpForward(o.ar, o.ar.workers(), out, f32(o.h), &o.acts, o.bl, o.rows)
 	return newActivation(out, o.rows, o.bl.Dim)
 }
 
 func (o *mlpOp) backward(gy mat.Tensor) []mat.Tensor {
 	dh := o.ar.Zeros(o.rows * o.bl.Dim)
-	locked(&o.bl.mu, func() { mlpBackward(o.ar, dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows) })
+	locked(&o.bl.mu, func() { mlpBackward(o.ar, o.ar.workers(), dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows) })
 	return []mat.Tensor{wrap(dh, o.rows, o.bl.Dim)}
 }
 
@@ -258,14 +258,14 @@ func (o *posProjOp) slotRow(x []float32) []float32 {
 
 func (o *posProjOp) forward() mat.Tensor {
 	out := o.ar.Take(o.rows * o.bl.Dim)
-	posProjForward(o.ar, out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
+	posProjForward(o.ar, o.ar.workers(), out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
 	return newActivation(out, o.rows, o.bl.Dim)
 }
 
 func (o *posProjOp) backward(gy mat.Tensor) []mat.Tensor {
 	dh := o.ar.Zeros(o.rows * o.bl.Dim)
 	dE := o.ar.Zeros(o.bl.PosDim)
-	locked(&o.bl.mu, func() { posProjBackward(o.ar, dh, dE, f32(gy), &o.acts, o.bl, o.rows) })
+	locked(&o.bl.mu, func() { posProjBackward(o.ar, o.ar.workers(), dh, dE, f32(gy), &o.acts, o.bl, o.rows) })
 	o.turn.wait()
 	locked(&o.stem.mu, func() { kernels.AddInPlace(o.slotRow(o.stem.LayerPos.Grad), dE) })
 	o.turn.end()
@@ -341,7 +341,7 @@ func (o *headLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *headLossOp) forward() mat.Tensor {
 	c := o.cfg
-	headForward(o.ar, f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+	headForward(o.ar, o.ar.workers(), f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
 	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, c.Classes))
 }
 
@@ -350,7 +350,7 @@ func (o *headLossOp) backward(gy mat.Tensor) []mat.Tensor {
 	dlogits := o.ce.backward(f32(gy)[0], o.B, c.Classes)
 	dh := o.ar.Zeros(o.B * c.Tokens() * c.Dim)
 	locked(&o.head.mu, func() {
-		headBackward(o.ar, dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+		headBackward(o.ar, o.ar.workers(), dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
 	})
 	return []mat.Tensor{wrap(dh, o.B*c.Tokens(), c.Dim)}
 }
@@ -380,7 +380,7 @@ func (o *posHeadLossOp) params() []mat.Tensor { return nodes(o.bl.params) }
 func (o *posHeadLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *posHeadLossOp) forward() mat.Tensor {
-	posHeadForward(o.ar, f32(o.h), &o.acts, o.bl, o.B, o.T)
+	posHeadForward(o.ar, o.ar.workers(), f32(o.h), &o.acts, o.bl, o.B, o.T)
 	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, o.bl.Slots))
 }
 
@@ -388,7 +388,7 @@ func (o *posHeadLossOp) backward(gy mat.Tensor) []mat.Tensor {
 	dlogits := o.ce.backward(f32(gy)[0], o.B, o.bl.Slots)
 	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
 	o.turn.wait()
-	locked(&o.bl.mu, func() { posHeadBackward(o.ar, dh, dlogits, &o.acts, o.bl, o.B, o.T) })
+	locked(&o.bl.mu, func() { posHeadBackward(o.ar, o.ar.workers(), dh, dlogits, &o.acts, o.bl, o.B, o.T) })
 	o.turn.end()
 	return []mat.Tensor{wrap(dh, o.B*o.T, o.bl.Dim)}
 }

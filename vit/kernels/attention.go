@@ -13,6 +13,11 @@ import (
 // be nil when no backward pass follows (inference).
 // Work is split over (batch, head) pairs.
 func AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
+	AllCores.AttentionForward(out, probs, qkv, B, T, D, H)
+}
+
+// AttentionForward is [AttentionForward] on at most w goroutines.
+func (w Workers) AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 	hd := checkAttention("AttentionForward", qkv, B, T, D, H)
 	checkLen("AttentionForward", B*T*D, "out", out)
 	if probs != nil {
@@ -30,7 +35,7 @@ func AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 		}
 		putBuf(pw)
 	}
-	runPairs(B*H, T, hd, body)
+	runPairs(w, B*H, T, hd, body)
 }
 
 // attnWorkspace is the scratch one (batch, head) pair needs: a transposed
@@ -56,6 +61,11 @@ func AttentionScratchSize(B, T, D, H int) int {
 // holds at least AttentionScratchSize(B,T,D,H) floats, which are
 // overwritten; the result does not depend on which.
 func AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B, T, D, H int) {
+	AllCores.AttentionBackward(dqkv, dout, qkv, probs, scratch, B, T, D, H)
+}
+
+// AttentionBackward is [AttentionBackward] on at most w goroutines.
+func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B, T, D, H int) {
 	hd := checkAttention("AttentionBackward", qkv, B, T, D, H)
 	checkLen("AttentionBackward", B*T*3*D, "dqkv", dqkv)
 	checkLen("AttentionBackward", B*T*D, "dout", dout)
@@ -84,7 +94,7 @@ func AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B, T, D, H int
 			attnBackwardPair(dqkv, dout, qkv, probs, w, pair, T, D, H, hd, scale)
 		}
 	}
-	runPairs(B*H, T, hd, body)
+	runPairs(w, B*H, T, hd, body)
 }
 
 func checkAttention(fn string, qkv []float32, B, T, D, H int) int {
@@ -97,13 +107,13 @@ func checkAttention(fn string, qkv []float32, B, T, D, H int) int {
 
 // runPairs runs body over the (batch, head) pairs, in parallel when the
 // problem is big enough.
-func runPairs(pairs, T, hd int, body func(lo, hi int)) {
+func runPairs(w Workers, pairs, T, hd int, body func(lo, hi int)) {
 	if pairs*T*T*hd < 32*1024 {
 		body(0, pairs)
 		return
 	}
 	grain := max(1, 16*1024/(T*T*hd+1))
-	parallelChunks(pairs, grain, body)
+	parallelChunks(w, pairs, grain, body)
 }
 
 // transposeHead writes the T×hd head at src (row stride ld) transposed into

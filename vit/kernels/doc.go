@@ -29,8 +29,10 @@
 //     each call; small ones stay on the calling goroutine. Inside the kernels
 //     the chunks (fixed by the shapes) are handed out dynamically, so a
 //     helper goroutine that the OS schedules late does not stall the call.
-//     Calls may run concurrently on different buffers; [SetWorkers] caps
-//     the goroutines per call when the caller already runs calls side by side.
+//     Calls may run concurrently on different buffers. A caller that runs
+//     calls side by side caps the goroutines of each through the [Workers]
+//     methods (the package-level functions use every core); nothing in the
+//     package is a process-wide setting.
 //
 // # Implementations
 //

@@ -4,7 +4,10 @@ import "math"
 
 // GeluForward sets out = 0.5*x*(1+erf(x/sqrt2)) (exact GELU, as PyTorch's
 // nn.GELU()) over len(out) elements.
-func GeluForward(out, inp []float32) {
+func GeluForward(out, inp []float32) { AllCores.GeluForward(out, inp) }
+
+// GeluForward is [GeluForward] on at most w goroutines.
+func (w Workers) GeluForward(out, inp []float32) {
 	n := len(out)
 	checkLen("GeluForward", n, "inp", inp)
 	inp = inp[:n]
@@ -19,11 +22,14 @@ func GeluForward(out, inp []float32) {
 		body(0, n)
 		return
 	}
-	parallelChunks(n, geluParallelMin/2, body)
+	parallelChunks(w, n, geluParallelMin/2, body)
 }
 
 // GeluBackward accumulates dinp += dout * GELU'(inp) over len(dinp) elements.
-func GeluBackward(dinp, inp, dout []float32) {
+func GeluBackward(dinp, inp, dout []float32) { AllCores.GeluBackward(dinp, inp, dout) }
+
+// GeluBackward is [GeluBackward] on at most w goroutines.
+func (w Workers) GeluBackward(dinp, inp, dout []float32) {
 	n := len(dinp)
 	checkLen("GeluBackward", n, "inp", inp)
 	checkLen("GeluBackward", n, "dout", dout)
@@ -39,7 +45,7 @@ func GeluBackward(dinp, inp, dout []float32) {
 		body(0, n)
 		return
 	}
-	parallelChunks(n, geluParallelMin/2, body)
+	parallelChunks(w, n, geluParallelMin/2, body)
 }
 
 const geluParallelMin = 16 * 1024

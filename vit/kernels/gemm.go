@@ -14,7 +14,12 @@ import (
 // only on the shapes, never on the number of goroutines. Large problems are
 // split across GOMAXPROCS goroutines by tiles of C.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(activeGemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+	AllCores.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Gemm is [Gemm] on at most w goroutines.
+func (w Workers) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(activeGemm, w, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // microKernel computes tiles stacked down the rows of C. For each tile t <
@@ -77,7 +82,7 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 // Work is split into jobs, each an mc×nc tile of C computed over the whole
 // of k (in kc blocks, in order), and jobs are spread over goroutines; so
 // each element of C is summed in an order fixed by the shapes alone.
-func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
+func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels: Gemm: negative size m=%d n=%d k=%d", m, n, k))
 	}
@@ -146,7 +151,7 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 			}
 		}
 		if parallel && (nSliv-firstPacked)*k*nr >= 32*1024 {
-			parallelChunks(nSliv-firstPacked, 4, func(lo, hi int) { packB(lo+firstPacked, hi+firstPacked) })
+			parallelChunks(wk, nSliv-firstPacked, 4, func(lo, hi int) { packB(lo+firstPacked, hi+firstPacked) })
 		} else {
 			packB(firstPacked, nSliv)
 		}
@@ -260,7 +265,7 @@ func gemm(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []flo
 		putBuf(pa)
 	}
 	if parallel && units > 1 {
-		parallelChunks(units, mc/mr, runJobs)
+		parallelChunks(wk, units, mc/mr, runJobs)
 	} else {
 		runJobs(0, units)
 	}

@@ -73,7 +73,7 @@ func runGemmCase(t *testing.T, im *gemmImpl, rng *rand.Rand, g gemmCase) {
 		}
 	}
 	want := gemmRef(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc)
-	gemm(im, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc, nil)
+	gemm(im, AllCores, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc, nil)
 	tol := 1e-5 * math.Sqrt(float64(g.k)+1)
 	for i := range want {
 		if !closeTo(float64(c[i]), want[i], tol, tol*(1+math.Sqrt(float64(g.k)))) {
@@ -122,14 +122,14 @@ func TestGemmDegenerate(t *testing.T) {
 	for _, im := range impls() {
 		// k == 0: C = beta*C.
 		c := []float32{1, 2, float32(math.NaN()), 4}
-		gemm(im, false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2, nil)
+		gemm(im, AllCores, false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2, nil)
 		assertBits(t, "k0 beta0", c, []float32{0, 0, 0, 0})
 		c = []float32{1, 2, 3, 4}
-		gemm(im, false, false, 2, 2, 0, 1, nil, 1, nil, 2, 2, c, 2, nil)
+		gemm(im, AllCores, false, false, 2, 2, 0, 1, nil, 1, nil, 2, 2, c, 2, nil)
 		assertBits(t, "k0 beta2", c, []float32{2, 4, 6, 8})
 		// m == 0 or n == 0: nothing happens.
-		gemm(im, false, false, 0, 3, 3, 1, nil, 3, make([]float32, 9), 3, 0, nil, 3, nil)
-		gemm(im, false, false, 3, 0, 3, 1, make([]float32, 9), 3, nil, 1, 0, nil, 1, nil)
+		gemm(im, AllCores, false, false, 0, 3, 3, 1, nil, 3, make([]float32, 9), 3, 0, nil, 3, nil)
+		gemm(im, AllCores, false, false, 3, 0, 3, 1, make([]float32, 9), 3, nil, 1, 0, nil, 1, nil)
 	}
 	defer func() {
 		if recover() == nil {
@@ -159,8 +159,8 @@ func TestGemmSIMDMatchesGo(t *testing.T) {
 		a, b := randSlice(rng, ar*ac), randSlice(rng, br*bc)
 		c0 := randSlice(rng, m*n)
 		c1, c2 := clone(c0), clone(c0)
-		gemm(genericGemm, tA, tB, m, n, k, 1, a, ac, b, bc, 0.5, c1, n, nil)
-		gemm(simdGemm, tA, tB, m, n, k, 1, a, ac, b, bc, 0.5, c2, n, nil)
+		gemm(genericGemm, AllCores, tA, tB, m, n, k, 1, a, ac, b, bc, 0.5, c1, n, nil)
+		gemm(simdGemm, AllCores, tA, tB, m, n, k, 1, a, ac, b, bc, 0.5, c2, n, nil)
 		tol := 1e-5 * math.Sqrt(float64(k))
 		assertClose32(t, fmt.Sprintf("simd vs go m=%d n=%d k=%d", m, n, k), c2, c1, tol, tol*math.Sqrt(float64(k)))
 	}
@@ -188,7 +188,7 @@ func TestGemmDeterministicAcrossThreads(t *testing.T) {
 			for _, procs := range []int{1, 2, 3} {
 				c := clone(c0)
 				withProcs(procs, func() {
-					gemm(im, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, ac, b, bc, g.beta, c, g.n, nil)
+					gemm(im, AllCores, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, ac, b, bc, g.beta, c, g.n, nil)
 				})
 				outs = append(outs, c)
 			}
@@ -229,7 +229,7 @@ func TestGenericKernels(t *testing.T) {
 		}
 		c := make([]float32, 7*9)
 		a, b, bias := randSlice(rng, 7*5), randSlice(rng, 9*5), randSlice(rng, 9)
-		gemm(im, false, true, 7, 9, 5, 1, a, 5, b, 5, 0, c, 9, bias)
+		gemm(im, AllCores, false, true, 7, 9, 5, 1, a, 5, b, 5, 0, c, 9, bias)
 		assertClose(t, "generic bias", c, linearRef(a, b, bias, 7, 5, 9), 1e-5, 1e-5)
 	}
 }

@@ -147,7 +147,7 @@ func TestParallelCoversOnce(t *testing.T) {
 					}
 					// parallelChunks: chunk boundaries fixed by n and the chunk size.
 					hits2 := make([]int32, n)
-					parallelChunks(n, grain, func(lo, hi int) {
+					parallelChunks(AllCores, n, grain, func(lo, hi int) {
 						if lo%max(grain, 1) != 0 || (hi != n && hi-lo != max(grain, 1)) {
 							panic("unexpected chunk")
 						}

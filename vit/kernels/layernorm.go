@@ -7,6 +7,11 @@ import "math"
 // and the biased variance. It saves mean[r] and rstd[r] for the backward
 // pass. weight and bias may be nil (meaning 1 and 0).
 func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, rows, dim int, eps float32) {
+	AllCores.LayerNormForward(out, mean, rstd, inp, weight, bias, rows, dim, eps)
+}
+
+// LayerNormForward is [LayerNormForward] on at most w goroutines.
+func (w Workers) LayerNormForward(out, mean, rstd, inp, weight, bias []float32, rows, dim int, eps float32) {
 	checkLen("LayerNormForward", rows*dim, "out", out)
 	checkLen("LayerNormForward", rows*dim, "inp", inp)
 	checkLen("LayerNormForward", rows, "mean", mean)
@@ -69,7 +74,7 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, rows, dim in
 		body(0, rows)
 		return
 	}
-	parallelChunks(rows, 64, body)
+	parallelChunks(w, rows, 64, body)
 }
 
 // LayerNormBackward accumulates the gradients of LayerNormForward:
@@ -77,6 +82,11 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, rows, dim in
 // norm = (inp-mean)*rstd. Any of dinp, dweight, dbias may be nil to skip
 // it; weight may be nil (meaning 1).
 func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []float32, rows, dim int) {
+	AllCores.LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, dim)
+}
+
+// LayerNormBackward is [LayerNormBackward] on at most w goroutines.
+func (w Workers) LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []float32, rows, dim int) {
 	n := rows * dim
 	checkLen("LayerNormBackward", n, "dout", dout)
 	checkLen("LayerNormBackward", n, "inp", inp)
@@ -130,7 +140,7 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 			}
 		}
 		if big {
-			parallelChunks(rows, 64, body)
+			parallelChunks(w, rows, 64, body)
 		} else {
 			body(0, rows)
 		}
@@ -152,7 +162,7 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 			}
 		}
 		if big {
-			parallelChunks(dim/8, 2, chunks)
+			parallelChunks(w, dim/8, 2, chunks)
 		} else {
 			chunks(0, dim/8)
 		}
@@ -178,7 +188,7 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 		}
 	}
 	if big {
-		parallelChunks(dim, 16, cols)
+		parallelChunks(w, dim, 16, cols)
 	} else {
 		cols(0, dim)
 	}

@@ -6,36 +6,46 @@ import "fmt"
 // rows, o < outDim. w is [outDim, inDim] (PyTorch layout); bias may be nil.
 // out ([rows, outDim]) is overwritten.
 func LinearForward(out, inp, w, bias []float32, rows, inDim, outDim int) {
+	AllCores.LinearForward(out, inp, w, bias, rows, inDim, outDim)
+}
+
+// LinearForward is [LinearForward] on at most k goroutines.
+func (k Workers) LinearForward(out, inp, w, bias []float32, rows, inDim, outDim int) {
 	if bias != nil && len(bias) < outDim {
 		panic(fmt.Sprintf("kernels: LinearForward: len(bias)=%d < outDim %d", len(bias), outDim))
 	}
 	if bias == nil {
-		gemm(activeGemm, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, nil)
+		gemm(activeGemm, k, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, nil)
 		return
 	}
-	gemm(activeGemm, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, bias[:outDim])
+	gemm(activeGemm, k, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, bias[:outDim])
 }
 
 // LinearBackward accumulates the gradients of LinearForward:
 // dinp += dout·w, dw += doutᵀ·inp, dbias += column sums of dout.
 // Any of dinp, dw, dbias may be nil to skip it.
 func LinearBackward(dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
+	AllCores.LinearBackward(dinp, dw, dbias, dout, inp, w, rows, inDim, outDim)
+}
+
+// LinearBackward is [LinearBackward] on at most k goroutines.
+func (k Workers) LinearBackward(dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
 	if dinp != nil {
-		gemm(activeGemm, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, 1, dinp, inDim, nil)
+		gemm(activeGemm, k, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, 1, dinp, inDim, nil)
 	}
 	if dw != nil {
-		gemm(activeGemm, true, false, outDim, inDim, rows, 1, dout, outDim, inp, inDim, 1, dw, inDim, nil)
+		gemm(activeGemm, k, true, false, outDim, inDim, rows, 1, dout, outDim, inp, inDim, 1, dw, inDim, nil)
 	}
 	if dbias != nil {
 		checkLen("LinearBackward", outDim, "dbias", dbias)
 		checkLen("LinearBackward", rows*outDim, "dout", dout)
-		colSums(dbias[:outDim], dout, rows, outDim)
+		colSums(k, dbias[:outDim], dout, rows, outDim)
 	}
 }
 
 // colSums adds the column sums of the rows×cols matrix x to dst, each column
 // summed over rows in order (parallel over columns only).
-func colSums(dst, x []float32, rows, cols int) {
+func colSums(k Workers, dst, x []float32, rows, cols int) {
 	body := func(lo, hi int) {
 		d := dst[lo:hi]
 		for r := 0; r < rows; r++ {
@@ -51,5 +61,5 @@ func colSums(dst, x []float32, rows, cols int) {
 		body(0, cols)
 		return
 	}
-	parallelChunks(cols, 32, body)
+	parallelChunks(k, cols, 32, body)
 }

@@ -8,24 +8,35 @@ import (
 	"github.com/frankenvit/frankenvit/internal/gopanic"
 )
 
-// workerLimit caps the goroutines of one kernel call; 0 means GOMAXPROCS.
-var workerLimit atomic.Int32
+// Workers is the number of goroutines one kernel call may use: the kernels
+// that split their work across goroutines are also methods of Workers, and
+// the caller that owns the cores decides, call by call. A caller that runs
+// several kernel calls side by side (the data-parallel shards of a training
+// step, the batches of an evaluation) gives each call its share of the
+// cores. Workers <= 0 ([AllCores]) means GOMAXPROCS; a larger count than
+// GOMAXPROCS is capped at it. Results never depend on it. The package-level
+// functions are the AllCores methods.
+type Workers int
 
-// SetWorkers caps the goroutines one kernel call may use (n <= 0 lifts the
-// cap, leaving GOMAXPROCS) and returns the previous cap. Results never depend
-// on it. Callers that run several kernel calls at once, such as the
-// data-parallel shards of a training step, set it so that the calls do not
-// fight over the cores.
-func SetWorkers(n int) (previous int) {
-	return int(workerLimit.Swap(int32(max(n, 0))))
+// AllCores lets a kernel call use up to GOMAXPROCS goroutines.
+const AllCores Workers = 0
+
+// Share is the Workers of each of n kernel calls that run side by side:
+// GOMAXPROCS/n (at least 1), or AllCores for n <= 1.
+func Share(n int) Workers {
+	if n <= 1 {
+		return AllCores
+	}
+	return Workers(max(1, runtime.GOMAXPROCS(0)/n))
 }
 
-func maxWorkers() int {
-	w := runtime.GOMAXPROCS(0)
-	if l := int(workerLimit.Load()); l > 0 && l < w {
-		w = l
+// limit is the goroutine count w allows.
+func (w Workers) limit() int {
+	n := runtime.GOMAXPROCS(0)
+	if w > 0 && int(w) < n {
+		n = int(w)
 	}
-	return w
+	return n
 }
 
 // Parallel runs fn over [0,n) split into contiguous chunks across
@@ -33,26 +44,29 @@ func maxWorkers() int {
 // [i*n/w, (i+1)*n/w), so the split depends only on n, grain and the worker
 // count. The calling goroutine runs the first chunk; Parallel returns when
 // all chunks are done.
-func Parallel(n, grain int, fn func(lo, hi int)) {
+func Parallel(n, grain int, fn func(lo, hi int)) { AllCores.Parallel(n, grain, fn) }
+
+// Parallel is [Parallel] on at most w goroutines.
+func (w Workers) Parallel(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	parallelN(n, workers(n, grain), fn)
+	parallelN(n, w.workers(n, grain), fn)
 }
 
 // workers is the number of goroutines Parallel uses for n items of grain.
-func workers(n, grain int) int {
+func (w Workers) workers(n, grain int) int {
 	if grain < 1 {
 		grain = 1
 	}
-	w := maxWorkers()
-	if m := n / grain; m < w {
-		w = m
+	k := w.limit()
+	if m := n / grain; m < k {
+		k = m
 	}
-	if w < 1 {
-		w = 1
+	if k < 1 {
+		k = 1
 	}
-	return w
+	return k
 }
 
 // parallelN splits [0,n) into w contiguous chunks and runs them concurrently.
@@ -81,18 +95,18 @@ func parallelN(n, w int, fn func(lo, hi int)) {
 
 // parallelChunks runs fn over [0,n) in chunks of the given size (the last
 // may be shorter), handed out dynamically to the calling goroutine and up to
-// GOMAXPROCS-1 helpers. The chunk boundaries depend only on n and chunk, and
+// wk.limit()-1 helpers. The chunk boundaries depend only on n and chunk, and
 // fn must compute each chunk's outputs independently of the others, so the
 // results do not depend on which goroutine runs which chunk. The caller
 // waits only for chunks that were started: a helper the OS has not scheduled
 // yet costs nothing, which keeps a busy machine from stalling every call.
-func parallelChunks(n, chunk int, fn func(lo, hi int)) {
+func parallelChunks(wk Workers, n, chunk int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
 	chunk = max(chunk, 1)
 	chunks := (n + chunk - 1) / chunk
-	w := min(maxWorkers(), chunks)
+	w := min(wk.limit(), chunks)
 	if w <= 1 {
 		fn(0, n)
 		return

@@ -13,15 +13,13 @@ func TestHelperPanicReachesTheCaller(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("needs GOMAXPROCS >= 2 for helper goroutines")
 	}
-	prev := SetWorkers(4)
-	defer SetWorkers(prev)
 	for _, tc := range []struct {
 		name  string
 		chunk int // items per call of fn
 		run   func(fn func(lo, hi int))
 	}{
 		{"parallelN", 16, func(fn func(lo, hi int)) { parallelN(64, 4, fn) }},
-		{"parallelChunks", 8, func(fn func(lo, hi int)) { parallelChunks(64, 8, fn) }},
+		{"parallelChunks", 8, func(fn func(lo, hi int)) { parallelChunks(Workers(4), 64, 8, fn) }},
 	} {
 		for _, bad := range []int{0, 63} { // the caller's first chunk, a helper's last
 			t.Run(fmt.Sprintf("%s/item%d", tc.name, bad), func(t *testing.T) {
