@@ -1,12 +1,10 @@
 package analysis
 
 import (
-	"bytes"
 	"fmt"
-	"strings"
+	"strconv"
 
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/frankenvit/frankenvit/plot"
 )
 
 // Figure is one picture of a report, drawn on demand as PNG or SVG, so the
@@ -14,45 +12,33 @@ import (
 type Figure struct {
 	Name          string // file stem, e.g. "contribution-accuracy"
 	Caption       string
-	Width, Height vg.Length
-	draw          func(c draw.Canvas)
+	Width, Height plot.Length
+	Chart         plot.Chart
 }
 
 // Formats are the figure formats Render accepts.
-var Formats = []string{"png", "svg"}
+var Formats = plot.Formats
 
 // ParseFormat accepts png or svg, as typed on the command line.
-func ParseFormat(s string) (string, error) {
-	for _, f := range Formats {
-		if s == f {
-			return f, nil
-		}
-	}
-	return "", fmt.Errorf("unknown figure format %q: want %s", s, strings.Join(Formats, " or "))
-}
+func ParseFormat(s string) (string, error) { return plot.ParseFormat(s) }
 
 // Render draws the figure in a format of Formats.
-func (f Figure) Render(format string) (out []byte, err error) {
+func (f Figure) Render(format string) ([]byte, error) {
 	if _, err := ParseFormat(format); err != nil {
 		return nil, err
 	}
-	c, err := draw.NewFormattedCanvas(f.Width, f.Height, format)
+	out, err := plot.Render(f.Chart, f.Width, f.Height, format)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("analysis: drawing figure %s: %v", f.Name, err)
 	}
-	// The plotting library panics on data it cannot draw; a figure must not
-	// take the whole analysis down with it.
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("analysis: drawing figure %s: %v", f.Name, p)
-		}
-	}()
-	f.draw(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return out, nil
+}
+
+// heatMap is the heat map of a grid, row 0 at the top, its cell labels and
+// colour bar showing value*scale in unit.
+func heatMap(title string, g Grid, unit string, scale float64, verb string) *plot.HeatMap {
+	return &plot.HeatMap{Title: title, Rows: g.Rows, Cols: g.Cols, Values: g.Values, Unit: unit, Scale: scale,
+		Verb: verb}
 }
 
 // Figures lists the report's pictures: heat maps of the block-by-slot
@@ -60,21 +46,19 @@ func (f Figure) Render(format string) (out []byte, err error) {
 // the PCA planes.
 func (r *Report) Figures() []Figure {
 	L := r.Depth
-	side := vg.Length(max(4, L)) * 0.75 * vg.Inch // room for the cell labels
+	side := plot.Length(max(4, L)) * 0.75 * plot.Inch // room for the cell labels
 	heat := func(name, caption string, g Grid, unit string, scale float64, verb string, diverging bool) Figure {
-		return Figure{Name: name, Caption: caption, Width: side + 1.6*vg.Inch, Height: side + 0.6*vg.Inch,
-			draw: func(c draw.Canvas) {
-				heatMap(c, heatSpec{title: caption, grid: g, unit: unit, scale: scale, verb: verb, diverging: diverging,
-					xLabel: "slot", yLabel: "block", annotate: true})
-			}}
+		h := heatMap(caption, g, unit, scale, verb)
+		h.Diverging, h.XLabel, h.YLabel, h.Annotate = diverging, "slot", "block", true
+		return Figure{Name: name, Caption: caption, Width: side + 1.6*plot.Inch, Height: side + 0.6*plot.Inch, Chart: h}
 	}
 	c := r.Contribution
 	figs := []Figure{
 		heat("contribution-accuracy", r.Model+": accuracy drop when skipped (points)", c.Accuracy, "points", 100, "%+.1f", true),
 		heat("contribution-loss", r.Model+": loss rise when skipped (nats)", c.Loss, "nats", 1, "%+.2f", true),
 		heat("lens-blocks", r.Model+": logit lens after block at slot (%)", r.Lens.BlockSlot, "%", 100, "%.0f", false),
-		{Name: "lens", Caption: r.Model + ": logit lens, accuracy after each slot", Width: 6 * vg.Inch, Height: 4 * vg.Inch,
-			draw: func(cv draw.Canvas) { lensPlot(cv, r) }},
+		{Name: "lens", Caption: r.Model + ": logit lens, accuracy after each slot", Width: 6 * plot.Inch, Height: 4 * plot.Inch,
+			Chart: lensChart(r)},
 	}
 	for _, sp := range []*SlotPrediction{r.Head, r.Probe} {
 		if sp == nil {
@@ -84,36 +68,76 @@ func (r *Report) Figures() []Figure {
 		if sp == r.Head {
 			name = "head"
 		}
+		confusion := heatMap(fmt.Sprintf("%s: %s confusion (%% of row)", r.Model, sp.Method), rowShares(sp.Confusion), "%",
+			100, "%.0f")
+		confusion.XLabel, confusion.YLabel, confusion.Annotate = "predicted slot", "true slot", true
+		confusion.Fixed, confusion.Min, confusion.Max = true, 0, 1
 		figs = append(figs,
 			heat(name, fmt.Sprintf("%s: %s, slot accuracy (%%)", r.Model, sp.Method), sp.BlockSlot, "%", 100, "%.0f", false),
 			Figure{Name: name + "-confusion", Caption: fmt.Sprintf("%s: %s, true x predicted slot (%% of row)", r.Model, sp.Method),
-				Width: side + 1.6*vg.Inch, Height: side + 0.6*vg.Inch, draw: func(cv draw.Canvas) {
-					heatMap(cv, heatSpec{title: fmt.Sprintf("%s: %s confusion (%% of row)", r.Model, sp.Method),
-						grid: rowShares(sp.Confusion), unit: "%", scale: 100, verb: "%.0f", xLabel: "predicted slot",
-						yLabel: "true slot", annotate: true, min: 0, max: 1, fixed: true})
-				}})
+				Width: side + 1.6*plot.Inch, Height: side + 0.6*plot.Inch, Chart: confusion})
 	}
 	cells := len(r.CKA.Matrix.Rows)
-	ckaSide := vg.Length(max(6, cells/4)) * vg.Inch
+	ckaSide := plot.Length(max(6, cells/4)) * plot.Inch
+	cka := heatMap(r.Model+": linear CKA, cells b<block>@s<slot>", r.CKA.Matrix, "CKA", 1, "")
+	cka.Fixed, cka.Min, cka.Max, cka.RotateX = true, 0, 1, true
 	figs = append(figs, Figure{Name: "cka", Caption: r.Model + ": linear CKA between (block, slot) outputs, ordered by slot",
-		Width: ckaSide + 1.6*vg.Inch, Height: ckaSide + 0.4*vg.Inch, draw: func(cv draw.Canvas) {
-			heatMap(cv, heatSpec{title: r.Model + ": linear CKA, cells b<block>@s<slot>", grid: r.CKA.Matrix, unit: "CKA",
-				scale: 1, min: 0, max: 1, fixed: true, rotateX: true})
-		}})
+		Width: ckaSide + 1.6*plot.Inch, Height: ckaSide + 0.4*plot.Inch, Chart: cka})
 	if len(r.PCA) > 0 {
-		cols := min(3, len(r.PCA))
-		rows := (len(r.PCA) + cols - 1) / cols
 		for _, centred := range []bool{false, true} {
 			name, caption := "pca", r.Model+": 2-D PCA of each block's outputs, coloured by slot"
 			if centred {
 				name, caption = "pca-centred", r.Model+": 2-D PCA of each block's outputs minus the image's mean over slots"
 			}
+			g := pcaGrid(r, centred)
 			figs = append(figs, Figure{Name: name, Caption: caption,
-				Width: vg.Length(cols)*3.2*vg.Inch + 0.9*vg.Inch, Height: vg.Length(rows) * 3 * vg.Inch,
-				draw: func(cv draw.Canvas) { pcaTiles(cv, r, rows, cols, centred) }})
+				Width: plot.Length(g.Columns)*3.2*plot.Inch + 0.9*plot.Inch, Height: plot.Length(g.Rows()) * 3 * plot.Inch,
+				Chart: g})
 		}
 	}
 	return figs
+}
+
+// lensChart is the lens accuracy after the stem and after every slot, for
+// the sequential order and the mean of the random orders (± one std).
+func lensChart(r *Report) *plot.LineChart {
+	ticks := []plot.Tick{{Value: 0, Label: "stem"}}
+	x := []float64{0}
+	seq, rnd, std := []float64{100 * r.Lens.Stem}, []float64{100 * r.Lens.Stem}, []float64{0}
+	for s := 0; s < r.Depth; s++ {
+		ticks = append(ticks, plot.Tick{Value: float64(s + 1), Label: "slot " + strconv.Itoa(s)})
+		x = append(x, float64(s+1))
+		seq = append(seq, 100*r.Lens.Sequential[s])
+		rnd = append(rnd, 100*r.Lens.Random[s])
+		std = append(std, 100*r.Lens.RandomStd[s])
+	}
+	return &plot.LineChart{Title: r.Model + ": logit lens", XLabel: "after", YLabel: "accuracy %", Ticks: ticks,
+		YMin: 0, YMax: 100, Lines: []plot.Line{
+			{Name: "sequential order", X: x, Y: seq},
+			{Name: fmt.Sprintf("random orders (mean of %d, ± std)", len(r.Orders)), X: x, Y: rnd, Err: std},
+		}}
+}
+
+// pcaGrid is one scatter per block, its outputs coloured by slot, up to
+// three to a row.
+func pcaGrid(r *Report, centred bool) *plot.ScatterGrid {
+	g := &plot.ScatterGrid{Columns: min(3, len(r.PCA))}
+	for s := 0; s < r.Depth; s++ {
+		g.Classes = append(g.Classes, "slot "+strconv.Itoa(s))
+	}
+	for _, bp := range r.PCA {
+		pl := bp.Outputs
+		if centred {
+			pl = bp.Centred
+		}
+		sc := plot.Scatter{Title: fmt.Sprintf("block %d (axes %.0f%%, %.0f%%; slot share %.2f)", bp.Block,
+			100*pl.Explained[0], 100*pl.Explained[1], pl.SlotShare), XLabel: "first axis", YLabel: "second axis"}
+		for _, pt := range pl.Points {
+			sc.Points = append(sc.Points, plot.ClassPoint{X: pt.X, Y: pt.Y, Class: pt.Slot})
+		}
+		g.Plots = append(g.Plots, sc)
+	}
+	return g
 }
 
 // rowShares divides every row of counts by its sum.

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/vit"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 func TestFiguresRender(t *testing.T) {
@@ -46,10 +45,9 @@ func TestFiguresRender(t *testing.T) {
 // A grid without data (every cell NaN) still draws.
 func TestHeatMapOfEmptyGrid(t *testing.T) {
 	g := NewGrid(labels("block ", 2), labels("slot ", 2))
-	f := Figure{Name: "empty", Width: 300, Height: 300}
-	f.draw = func(c draw.Canvas) {
-		heatMap(c, heatSpec{title: "empty", grid: g, scale: 1, verb: "%.1f", annotate: true})
-	}
+	h := heatMap("empty", g, "", 1, "%.1f")
+	h.Annotate = true
+	f := Figure{Name: "empty", Width: 300, Height: 300, Chart: h}
 	if _, err := f.Render("png"); err != nil {
 		t.Fatal(err)
 	}

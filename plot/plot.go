@@ -36,7 +36,8 @@ type Panel struct {
 	YMin, YMax float64 // the Y range; both 0: fitted to the data
 }
 
-// Figure is one or more panels, two per row.
+// Figure is one or more panels, two per row: the sweeps' curves. A
+// *Figure is a Chart of its own Size.
 type Figure struct {
 	Panels []Panel
 	// PanelWidth and PanelHeight in centimetres; 0 gives 16 x 11.
@@ -68,8 +69,32 @@ func (f *Figure) Save(path string) error {
 	return durable.WriteFile(path, b.Bytes())
 }
 
+// Size is the page the figure takes: its panels two per row.
+func (f *Figure) Size() (width, height Length) {
+	pw, ph := f.PanelWidth, f.PanelHeight
+	if pw == 0 {
+		pw, ph = 16, 11
+	}
+	cols := max(1, min(2, len(f.Panels)))
+	rows := (len(f.Panels) + cols - 1) / cols
+	return Length(vg.Length(pw*float64(cols)) * vg.Centimeter), Length(vg.Length(ph*float64(rows)) * vg.Centimeter)
+}
+
 // Write renders the figure as "svg" or "png".
 func (f *Figure) Write(w io.Writer, format string) error {
+	if len(f.Panels) == 0 {
+		return fmt.Errorf("plot: nothing to draw")
+	}
+	width, height := f.Size()
+	b, err := Render(f, width, height, format)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+func (f *Figure) drawOn(dc draw.Canvas) error {
 	if len(f.Panels) == 0 {
 		return fmt.Errorf("plot: nothing to draw")
 	}
@@ -81,42 +106,32 @@ func (f *Figure) Write(w io.Writer, format string) error {
 		}
 		plots[i] = p
 	}
-	pw, ph := f.PanelWidth, f.PanelHeight
-	if pw == 0 {
-		pw, ph = 16, 11
+	if len(plots) == 1 {
+		plots[0].Draw(dc)
+		return nil
 	}
 	cols := min(2, len(plots))
 	rows := (len(plots) + cols - 1) / cols
-	c, err := draw.NewFormattedCanvas(vg.Length(pw*float64(cols))*vg.Centimeter, vg.Length(ph*float64(rows))*vg.Centimeter, format)
-	if err != nil {
-		return err
-	}
-	dc := draw.New(c)
-	if len(plots) == 1 {
-		plots[0].Draw(dc)
-	} else {
-		grid := make([][]*plot.Plot, rows)
-		for r := range grid {
-			grid[r] = make([]*plot.Plot, cols)
-			for col := range grid[r] {
-				if i := r*cols + col; i < len(plots) {
-					grid[r][col] = plots[i]
-				}
-			}
-		}
-		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Centimeter, PadY: vg.Centimeter,
-			PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
-		canvases := plot.Align(grid, tiles, dc)
-		for r := range grid {
-			for col, p := range grid[r] {
-				if p != nil {
-					p.Draw(canvases[r][col])
-				}
+	grid := make([][]*plot.Plot, rows)
+	for r := range grid {
+		grid[r] = make([]*plot.Plot, cols)
+		for col := range grid[r] {
+			if i := r*cols + col; i < len(plots) {
+				grid[r][col] = plots[i]
 			}
 		}
 	}
-	_, err = c.WriteTo(w)
-	return err
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Centimeter, PadY: vg.Centimeter,
+		PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
+	canvases := plot.Align(grid, tiles, dc)
+	for r := range grid {
+		for col, p := range grid[r] {
+			if p != nil {
+				p.Draw(canvases[r][col])
+			}
+		}
+	}
+	return nil
 }
 
 // errPoints are points with intervals, for plotter.NewYErrorBars.
