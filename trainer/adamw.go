@@ -64,7 +64,7 @@ func (o *AdamW) Step(lr float64) {
 	eps := float32(o.Eps)
 	fb1, fb2 := float32(b1), float32(b2)
 	for i, p := range o.params {
-		w, g, m, v := p.Data(), gradOf(p), o.m[i], o.v[i]
+		w, g, m, v := p.Data(), p.Grad, o.m[i], o.v[i]
 		if o.decay[i] && o.WeightDecay != 0 {
 			shrink := float32(1 - lr*o.WeightDecay)
 			for j := range w {
@@ -80,24 +80,12 @@ func (o *AdamW) Step(lr float64) {
 	}
 }
 
-// gradOf folds any gradient spago accumulated through built-in operators
-// into the fused operators' gradient and returns the sum.
-func gradOf(p *vit.Param) []float32 {
-	if sg := p.SpagoGrad(); sg != nil {
-		for j := range p.Grad {
-			p.Grad[j] += sg[j]
-		}
-		p.Node.ZeroGrad()
-	}
-	return p.Grad
-}
-
 // ClipGradNorm scales all gradients so their global L2 norm is at most
 // maxNorm (no-op if maxNorm <= 0) and returns the norm before clipping.
 func ClipGradNorm(params []*vit.Param, maxNorm float64) float64 {
 	var sq float64
 	for _, p := range params {
-		for _, g := range gradOf(p) {
+		for _, g := range p.Grad {
 			sq += float64(g) * float64(g)
 		}
 	}

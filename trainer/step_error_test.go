@@ -7,7 +7,6 @@ import (
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/vit"
-	"github.com/nlpodyssey/spago/mat"
 )
 
 // A failing operator of the training graph (here a kernel panicking on a
@@ -24,9 +23,9 @@ func TestStepperOperatorFailureIsAnError(t *testing.T) {
 		// Broken before the stepper shares the weights with its shard models:
 		// both shards fail.
 		{"forward", "class head loss", 16, func(m *vit.Model) func() {
-			node := m.Head.B.Node
-			m.Head.B.Node = mat.NewDense[float32](mat.WithShape(1, 1), mat.WithGrad(true)) // a bias too short
-			return func() { m.Head.B.Node = node }
+			value := m.Head.B.Value
+			m.Head.B.Value = make([]float32, 1) // a bias too short
+			return func() { m.Head.B.Value = value }
 		}},
 		// The weight gradient of the model, with one shard: the backward runs
 		// on spago's goroutines.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/vit"
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // stepBatch is a batch big enough to be split into shards.
@@ -82,7 +81,7 @@ func TestStepperEqualsOneBatchUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ag.Backward(st.Loss); err != nil {
+	if err := st.Backward(); err != nil {
 		t.Fatal(err)
 	}
 	if d := math.Abs(stats.Loss - float64(st.ClassLoss())); d > 1e-5 {

@@ -4,15 +4,14 @@ import (
 	"sync"
 
 	"github.com/frankenvit/frankenvit/vit/kernels"
-	"github.com/nlpodyssey/spago/mat"
 )
 
 // Arena hands out the float32 buffers of one training step (activations,
 // their gradients, backward temporaries) from a few large slabs and takes
 // them all back at the next Reset, so that after the first step a training
 // loop allocates next to nothing and the garbage collector has no work: the
-// llm.c way of keeping activations in preallocated memory, kept compatible
-// with spago's tape. A nil *Arena allocates every buffer with make.
+// llm.c way of keeping activations in preallocated memory. A nil *Arena
+// allocates every buffer with make.
 //
 // Backward runs operators on several goroutines, so Take and Zeros lock.
 type Arena struct {
@@ -101,58 +100,6 @@ func (a *Arena) grow(buf []float32, n int) []float32 {
 		return buf[:n]
 	}
 	return a.Take(n)
-}
-
-// activation is the value of a fused operator: a matrix whose gradient is
-// accumulated in place. spago's Dense clones the first gradient it receives
-// and adds later ones through generic code; the fused operators hand over a
-// freshly computed gradient buffer that nobody touches afterwards, so the
-// first one is adopted as it is and later ones are added with the SIMD kernel.
-type activation struct {
-	*mat.Dense[float32]
-	mu   sync.Mutex
-	grad *mat.Dense[float32]
-}
-
-func newActivation(data []float32, rows, cols int) *activation {
-	return &activation{Dense: wrap(data, rows, cols)}
-}
-
-func (a *activation) Value() mat.Tensor { return a }
-
-func (a *activation) Grad() mat.Tensor {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.grad == nil {
-		return nil
-	}
-	return a.grad
-}
-
-func (a *activation) HasGrad() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.grad != nil
-}
-
-func (a *activation) AccGrad(g mat.Tensor) {
-	d, ok := g.(*mat.Dense[float32])
-	if !ok {
-		d = wrap(append([]float32(nil), g.Data().F32()...), a.Dense.Shape()[0], a.Dense.Shape()[1])
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.grad == nil {
-		a.grad = d
-		return
-	}
-	kernels.AddInPlace(a.grad.Data().F32(), d.Data().F32())
-}
-
-func (a *activation) ZeroGrad() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.grad = nil
 }
 
 // grow returns buf resized to n, reallocating only when it is too small.

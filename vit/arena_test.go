@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // TestArenaStepEqualsFreshBuffers runs training steps whose buffers come
@@ -28,10 +26,10 @@ func TestArenaStepEqualsFreshBuffers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := ag.Backward(st.Loss); err != nil {
+				if err := st.Backward(); err != nil {
 					t.Fatal(err)
 				}
-				return f32(st.Loss)[0], snapshotGrads(m)
+				return f32(st.loss)[0], snapshotGrads(m)
 			}
 			wantLoss, want := step(nil)
 			ar := new(Arena)

@@ -209,7 +209,7 @@ func TestModelGradients(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					return st.Loss
+					return st.loss
 				}
 				zeroGrads(m.Params())
 				gradCheck(t, loss, paramVars(m.Params()), 2)

@@ -11,7 +11,7 @@ import (
 
 // Step is the tape of one training mini-batch.
 type Step struct {
-	Loss      mat.Tensor // scalar: class loss + weight * mean slot loss
+	loss      mat.Tensor // scalar: class loss + weight * mean slot loss
 	head      *headLossOp
 	classLoss mat.Tensor
 	posLosses []mat.Tensor
@@ -58,7 +58,7 @@ func (s *Step) Err() error {
 // operator failure, if any, after it; the parameters' Grad are then
 // meaningless.
 func (s *Step) Backward() error {
-	if err := ag.Backward(s.Loss); err != nil {
+	if err := ag.Backward(s.loss); err != nil {
 		return err
 	}
 	return s.Err()
@@ -81,6 +81,10 @@ func (s *Step) fail(f fusedOp, phase string, err error, stack []byte) {
 // SlotLogits are the slot-head logits [n, slots] of the i-th slot head run
 // in the graph (in execution order), for blocks that carry one.
 func (s *Step) SlotLogits(i int) []float32 { return s.posHeads[i].acts.logits }
+
+// Loss is the value the backward pass differentiates: the class loss plus
+// posWeight times the mean slot loss.
+func (s *Step) Loss() float32 { return f32(s.loss)[0] }
 
 // ClassLoss is the batch-mean cross-entropy of the classifier.
 func (s *Step) ClassLoss() float32 { return f32(s.classLoss)[0] }
@@ -153,9 +157,9 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 	}
 	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total)}}
 	st.classLoss = run(st, st.head)
-	st.Loss = st.classLoss
+	st.loss = st.classLoss
 	if len(st.posLosses) > 0 {
-		st.Loss = run(st, &sumOp{xs: append([]mat.Tensor{st.classLoss}, st.posLosses...)})
+		st.loss = run(st, &sumOp{xs: append([]mat.Tensor{st.classLoss}, st.posLosses...)})
 	}
 	if err := st.Err(); err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 // The sub-layers of the model as llm.c-style forward/backward pairs over flat
 // buffers. Forward functions write their output and fill an activation cache;
 // backward functions ACCUMULATE into the input gradient and into the
-// parameters' Grad. The spago operators (ops.go) and the tape-free inference
+// parameters' Grad. The training graph's operators (ops.go) and the tape-free inference
 // path (infer.go) both call these; k is how many goroutines each kernel
 // call may use, decided by the caller (the arena of a training shard, the
 // runner of an evaluation worker).

@@ -12,9 +12,11 @@ import (
 )
 
 // The fused spago operators of the training graph, one per sub-layer, over
-// the forward/backward pairs of layers.go. Parameters are listed among the
-// operands so spago knows the graph needs gradients; their gradients go
-// straight into Param.Grad.
+// the forward/backward pairs of layers.go. This file and graph.go are the
+// only ones that know spago: the rest of the package works on Param's
+// float32 slices. An operator with parameters lists one shared leaf that
+// requires gradients (needsGrad) among its operands so spago runs its
+// backward; the parameters' gradients go straight into Param.Grad.
 //
 // Each operator implements fusedOp, and guardedOp adapts it to spago's
 // ag.AutoGradFunction. spago ends the process (log.Fatalf) when an operator
@@ -33,9 +35,10 @@ import (
 type fusedOp interface {
 	// name is the operator's kind, e.g. "attention"; errors and the test hook use it.
 	name() string
-	// inputs are the activation operands, params the parameter nodes.
+	// inputs are the activation operands, params the parameters whose
+	// gradients the operator's backward adds into.
 	inputs() []mat.Tensor
-	params() []mat.Tensor
+	params() []*Param
 	// forward computes the value; zero is a harmless value of the same shape.
 	forward() mat.Tensor
 	zero() mat.Tensor
@@ -57,9 +60,20 @@ var failHook func(op fusedOp, phase string) error
 
 func run(st *Step, f fusedOp) mat.Tensor { return ag.NewOperator(&guardedOp{f: f, st: st}).Run() }
 
+// needsGrad is the operand that tells spago an operator with parameters
+// needs a backward pass. Parameters are not spago nodes: spago only asks an
+// operand whether it requires gradients (for an Operator it also waits for
+// its gradient), and the fused operators add the parameters' gradients
+// straight into Param.Grad, so one shared leaf that requires gradients
+// stands for all of them. It is only ever read.
+var needsGrad mat.Tensor = mat.NewDense[float32](mat.WithShape(1, 1), mat.WithGrad(true))
+
 func (g *guardedOp) Operands() []mat.Tensor {
-	ins, ps := g.f.inputs(), g.f.params()
-	return append(append(make([]mat.Tensor, 0, len(ins)+len(ps)), ins...), ps...)
+	ins := g.f.inputs()
+	if len(g.f.params()) == 0 {
+		return ins
+	}
+	return append(append(make([]mat.Tensor, 0, len(ins)+1), ins...), needsGrad)
 }
 
 func (g *guardedOp) Forward() (value mat.Tensor, _ error) {
@@ -117,6 +131,58 @@ func (g *guardedOp) backward(gy mat.Tensor) (grads []mat.Tensor) {
 	return g.f.backward(gy)
 }
 
+// activation is the value of a fused operator: a matrix whose gradient is
+// accumulated in place. spago's Dense clones the first gradient it receives
+// and adds later ones through generic code; the fused operators hand over a
+// freshly computed gradient buffer that nobody touches afterwards, so the
+// first one is adopted as it is and later ones are added with the SIMD kernel.
+type activation struct {
+	*mat.Dense[float32]
+	mu   sync.Mutex
+	grad *mat.Dense[float32]
+}
+
+func newActivation(data []float32, rows, cols int) *activation {
+	return &activation{Dense: wrap(data, rows, cols)}
+}
+
+func (a *activation) Value() mat.Tensor { return a }
+
+func (a *activation) Grad() mat.Tensor {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.grad == nil {
+		return nil
+	}
+	return a.grad
+}
+
+func (a *activation) HasGrad() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.grad != nil
+}
+
+func (a *activation) AccGrad(g mat.Tensor) {
+	d, ok := g.(*mat.Dense[float32])
+	if !ok {
+		d = wrap(append([]float32(nil), g.Data().F32()...), a.Dense.Shape()[0], a.Dense.Shape()[1])
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.grad == nil {
+		a.grad = d
+		return
+	}
+	kernels.AddInPlace(a.grad.Data().F32(), d.Data().F32())
+}
+
+func (a *activation) ZeroGrad() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.grad = nil
+}
+
 // locked runs fn holding mu, which a panic in fn releases.
 func locked(mu *sync.Mutex, fn func()) {
 	mu.Lock()
@@ -140,14 +206,6 @@ func zeroActivation(rows, cols int) mat.Tensor {
 
 func f32(t mat.Tensor) []float32 { return t.Value().Data().F32() }
 
-func nodes(params []*Param) []mat.Tensor {
-	out := make([]mat.Tensor, len(params))
-	for i, p := range params {
-		out[i] = p.Node
-	}
-	return out
-}
-
 // patchEmbedOp: images -> h [B*T, D].
 type patchEmbedOp struct {
 	ar   *Arena
@@ -160,7 +218,7 @@ type patchEmbedOp struct {
 
 func (o *patchEmbedOp) name() string         { return "patch embedding" }
 func (o *patchEmbedOp) inputs() []mat.Tensor { return nil }
-func (o *patchEmbedOp) params() []mat.Tensor { return nodes(o.stem.params) }
+func (o *patchEmbedOp) params() []*Param     { return o.stem.params }
 func (o *patchEmbedOp) zero() mat.Tensor     { return zeroActivation(o.B*o.cfg.Tokens(), o.cfg.Dim) }
 func (o *patchEmbedOp) forward() mat.Tensor {
 	T, D := o.cfg.Tokens(), o.cfg.Dim
@@ -186,7 +244,7 @@ type attnOp struct {
 func (o *attnOp) name() string         { return "attention" }
 func (o *attnOp) block() *Block        { return o.bl }
 func (o *attnOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
-func (o *attnOp) params() []mat.Tensor { return nodes(o.bl.params) }
+func (o *attnOp) params() []*Param     { return o.bl.params }
 func (o *attnOp) zero() mat.Tensor     { return zeroActivation(o.B*o.T, o.bl.Dim) }
 
 func (o *attnOp) forward() mat.Tensor {
@@ -213,7 +271,7 @@ type mlpOp struct {
 func (o *mlpOp) name() string         { return "mlp" }
 func (o *mlpOp) block() *Block        { return o.bl }
 func (o *mlpOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
-func (o *mlpOp) params() []mat.Tensor { return nodes(o.bl.params) }
+func (o *mlpOp) params() []*Param     { return o.bl.params }
 func (o *mlpOp) zero() mat.Tensor     { return zeroActivation(o.rows, o.bl.Dim) }
 
 func (o *mlpOp) forward() mat.Tensor {
@@ -246,8 +304,8 @@ func (o *posProjOp) gradTurn() *gradTurn { return &o.turn }
 func (o *posProjOp) inputs() []mat.Tensor {
 	return []mat.Tensor{o.h}
 }
-func (o *posProjOp) params() []mat.Tensor {
-	return append([]mat.Tensor{o.stem.LayerPos.Node}, nodes(o.bl.params)...)
+func (o *posProjOp) params() []*Param {
+	return append([]*Param{o.stem.LayerPos}, o.bl.params...)
 }
 func (o *posProjOp) zero() mat.Tensor { return zeroActivation(o.rows, o.bl.Dim) }
 
@@ -336,7 +394,7 @@ type headLossOp struct {
 
 func (o *headLossOp) name() string         { return "class head loss" }
 func (o *headLossOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
-func (o *headLossOp) params() []mat.Tensor { return nodes(o.head.params) }
+func (o *headLossOp) params() []*Param     { return o.head.params }
 func (o *headLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *headLossOp) forward() mat.Tensor {
@@ -376,7 +434,7 @@ func (o *posHeadLossOp) name() string         { return "slot head loss" }
 func (o *posHeadLossOp) block() *Block        { return o.bl }
 func (o *posHeadLossOp) gradTurn() *gradTurn  { return &o.turn }
 func (o *posHeadLossOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
-func (o *posHeadLossOp) params() []mat.Tensor { return nodes(o.bl.params) }
+func (o *posHeadLossOp) params() []*Param     { return o.bl.params }
 func (o *posHeadLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *posHeadLossOp) forward() mat.Tensor {
@@ -403,7 +461,7 @@ type gatherOp struct {
 
 func (o *gatherOp) name() string         { return "gather" }
 func (o *gatherOp) inputs() []mat.Tensor { return []mat.Tensor{o.h} }
-func (o *gatherOp) params() []mat.Tensor { return nil }
+func (o *gatherOp) params() []*Param     { return nil }
 func (o *gatherOp) zero() mat.Tensor     { return zeroActivation(len(o.samples)*o.T, o.D) }
 
 func (o *gatherOp) forward() mat.Tensor {
@@ -436,7 +494,7 @@ type scatterOp struct {
 
 func (o *scatterOp) name() string         { return "scatter" }
 func (o *scatterOp) inputs() []mat.Tensor { return o.parts }
-func (o *scatterOp) params() []mat.Tensor { return nil }
+func (o *scatterOp) params() []*Param     { return nil }
 func (o *scatterOp) zero() mat.Tensor     { return zeroActivation(o.B*o.T, o.D) }
 
 func (o *scatterOp) forward() mat.Tensor {
@@ -470,7 +528,7 @@ type sumOp struct{ xs []mat.Tensor }
 
 func (o *sumOp) name() string         { return "loss sum" }
 func (o *sumOp) inputs() []mat.Tensor { return o.xs }
-func (o *sumOp) params() []mat.Tensor { return nil }
+func (o *sumOp) params() []*Param     { return nil }
 func (o *sumOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *sumOp) forward() mat.Tensor {

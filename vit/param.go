@@ -1,19 +1,15 @@
 package vit
 
-import (
-	"sync"
+import "sync"
 
-	"github.com/nlpodyssey/spago/mat"
-)
-
-// Param is one trainable tensor. Its value is a spago leaf node, so it can be
-// an operand of any ag operator; the fused operators of this package add their
-// gradients straight into Grad (under the part's lock) instead of going
-// through spago's per-node accumulation, which would clone a tensor per step.
+// Param is one trainable tensor: its value and its gradient as flat
+// float32 slices (row-major, in the shape's order). The forward/backward
+// functions read Value and add into Grad (under the part's lock); only the
+// training graph (graph.go, ops.go) knows that a tape schedules them.
 type Param struct {
 	Name  string // timm name relative to its part, e.g. "attn.qkv.weight"
 	Shape []int
-	Node  *mat.Dense[float32]
+	Value []float32
 	Grad  []float32
 }
 
@@ -22,36 +18,17 @@ func newParam(name string, shape ...int) *Param {
 	for _, s := range shape {
 		n *= s
 	}
-	rows, cols := n, 1
-	if len(shape) == 2 {
-		rows, cols = shape[0], shape[1]
-	} else if len(shape) >= 1 {
-		rows, cols = 1, n
-	}
-	node := mat.NewDense[float32](mat.WithShape(rows, cols), mat.WithGrad(true))
-	return &Param{Name: name, Shape: append([]int(nil), shape...), Node: node, Grad: make([]float32, n)}
+	return &Param{Name: name, Shape: append([]int(nil), shape...), Value: make([]float32, n), Grad: make([]float32, n)}
 }
 
 // Data is the parameter's value as a flat slice (no copy).
-func (p *Param) Data() []float32 { return p.Node.Data().F32() }
+func (p *Param) Data() []float32 { return p.Value }
 
 // Size is the number of elements.
 func (p *Param) Size() int { return len(p.Grad) }
 
-// SpagoGrad returns the gradient spago accumulated on the node through
-// built-in ag operators, or nil. Optimizers add it to Grad.
-func (p *Param) SpagoGrad() []float32 {
-	if p.Node.HasGrad() { // Grad() is a typed nil otherwise
-		return p.Node.Grad().Data().F32()
-	}
-	return nil
-}
-
-// ZeroGrad clears both gradient stores.
-func (p *Param) ZeroGrad() {
-	clear(p.Grad)
-	p.Node.ZeroGrad()
-}
+// ZeroGrad clears the gradient.
+func (p *Param) ZeroGrad() { clear(p.Grad) }
 
 // part is what the stem, a block and the head have in common: named
 // parameters and a lock that serialises gradient accumulation when one part

@@ -292,7 +292,7 @@ func TestTorchParity(t *testing.T) {
 				}
 			}
 		}
-		loss := float64(f32(st.Loss)[0])
+		loss := float64(f32(st.loss)[0])
 		if d := math.Abs(loss - ref.Loss); d > 1e-5*math.Max(1, math.Abs(ref.Loss)) {
 			t.Errorf("%s: training loss %.7g, PyTorch %.7g", what, loss, ref.Loss)
 		}

@@ -1,7 +1,7 @@
 package vit
 
-// GradShadow returns a model that shares m's weights (the very same spago
-// nodes, so an update to m is seen by the shadow) but has gradient buffers of
+// GradShadow returns a model that shares m's weights (the very same Value
+// slices, so an update to m is seen by the shadow) but has gradient buffers of
 // its own. Two shards of a batch can then be differentiated at the same time,
 // one on m and one on its shadow, without their gradients mixing; the caller
 // adds the shadow's gradients into m's in a fixed order (AddGradsInto), so the
@@ -16,7 +16,7 @@ func (m *Model) GradShadow() *Model {
 	}
 	mine, theirs := s.Params(), m.Params()
 	for i := range mine {
-		mine[i].Node = theirs[i].Node
+		mine[i].Value = theirs[i].Value
 	}
 	return s
 }

@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/nlpodyssey/spago/ag"
 )
 
 // TestShardsAddUpToTheBatch differentiates a batch whole, then as two shards
@@ -23,7 +21,7 @@ func TestShardsAddUpToTheBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := ag.Backward(whole.Loss); err != nil {
+			if err := whole.Backward(); err != nil {
 				t.Fatal(err)
 			}
 			want := snapshotGrads(m)
@@ -53,7 +51,7 @@ func TestShardsAddUpToTheBatch(t *testing.T) {
 					done <- 0
 					return
 				}
-				if err := ag.Backward(st.Loss); err != nil {
+				if err := st.Backward(); err != nil {
 					t.Error(err)
 				}
 				done <- float64(st.ClassLoss() + st.SlotLoss()*0.7)
@@ -62,7 +60,7 @@ func TestShardsAddUpToTheBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := ag.Backward(st.Loss); err != nil {
+			if err := st.Backward(); err != nil {
 				t.Fatal(err)
 			}
 			loss := float64(st.ClassLoss()+st.SlotLoss()*0.7) + <-done
