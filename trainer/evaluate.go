@@ -35,6 +35,7 @@ type evalWorker struct {
 	labels []int32
 	idx    []int
 	levels [][]float32 // hidden state per depth of the plan trie
+	mixed  mixedBuffers
 }
 
 // NewEvaluator prepares evaluation of m's plans on split.
