@@ -8,6 +8,7 @@ import (
 	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/trainer"
@@ -163,7 +164,7 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		plan.Populations = append(plan.Populations, workflow.PopulationRequest{Prefix: p.Name, Size: p.Size,
 			ParentEpochs: parentEpochs, Member: -1, Independent: p.Independent, RandomOrders: orders,
 			Base: workflow.TrainRequest{Config: cfg, Options: opt,
-				Data: workflow.DataOptions{Spec: spec, ValFrac: valFrac, ValSeed: f.Seed, Limit: f.Limit}}})
+				Data: modelstore.DataOptions{Spec: spec, ValFrac: valFrac, ValSeed: f.Seed, Limit: f.Limit}}})
 	}
 	known := func(name string) bool {
 		if _, ok := defined[name]; ok {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 )
 
@@ -40,30 +41,18 @@ func Analyze(s *checkpoint.Store, req AnalyzeRequest) (*analysis.Report, error) 
 	if _, err := analysis.ParseFeature(string(req.Options.Feature)); req.Options.Feature != "" && err != nil {
 		return nil, fmt.Errorf("--feature: %v", err)
 	}
-	m, _, recs, err := loadModel(s, req.Name)
+	md, err := modelstore.LoadModelData(s, req.Name, req.Data, nil)
 	if err != nil {
 		return nil, err
 	}
-	dataOpt := recs.Training.Data
-	if req.Data != "" {
-		dataOpt.Spec = req.Data
-	}
-	norm := recs.Normalization
-	data, err := LoadTrainedData(dataOpt)
+	split, err := md.Data.Split(req.Split)
 	if err != nil {
-		return nil, err
-	}
-	split, err := data.Split(req.Split)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDataFits(m.Config, split, len(data.Set.Classes), req.Name, dataOpt.Spec); err != nil {
 		return nil, err
 	}
 	split = split.Limit(req.Limit)
 	if split.N < 2 {
 		return nil, fmt.Errorf("the %s split of %s has %d image(s) (--split %s, --limit %d); analyze needs at least 2",
-			req.Split, dataOpt.Spec, split.N, req.Split, req.Limit)
+			req.Split, md.Spec, split.N, req.Split, req.Limit)
 	}
 	o := req.Options
 	ticks := map[string]func(int){}
@@ -75,10 +64,10 @@ func Analyze(s *checkpoint.Store, req AnalyzeRequest) (*analysis.Report, error) 
 		}
 		ticks[stage](done)
 	}
-	rep, err := analysis.Run(m, split, norm, o)
+	rep, err := analysis.Run(md.Model, split, md.Norm, o)
 	if err != nil {
 		return nil, err
 	}
-	rep.Data, rep.Split = dataOpt.Spec, req.Split
+	rep.Data, rep.Split = md.Spec, req.Split
 	return rep, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/internal/testenv"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -20,7 +21,7 @@ func TestAnalyzeRealData(t *testing.T) {
 	req := tinyRequest("fm", "", vit.Shuffle)
 	req.Config = vit.DefaultConfig()
 	req.Config.Variant = vit.Shuffle
-	req.Data = DataOptions{Spec: "fashion-mnist", ValFrac: 0.1, Limit: 6000}
+	req.Data = modelstore.DataOptions{Spec: "fashion-mnist", ValFrac: 0.1, Limit: 6000}
 	req.Options.Epochs, req.Options.Batch, req.Options.LR = 2, 32, 2e-3
 	if _, err := Train(s, req); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,15 @@
 package workflow
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -32,8 +35,8 @@ func ListModels(s *checkpoint.Store) ([]ModelSummary, error) {
 	errs := []error{err}
 	var out []ModelSummary
 	for _, m := range mans {
-		cfg, cerr := ManifestConfig(m)
-		if _, rerr := DecodeRecords(m); rerr != nil {
+		cfg, cerr := modelstore.ManifestConfig(m)
+		if _, rerr := modelstore.DecodeRecords(m); rerr != nil {
 			errs = append(errs, rerr)
 		}
 		if cerr != nil {
@@ -56,7 +59,7 @@ func ListModels(s *checkpoint.Store) ([]ModelSummary, error) {
 // decode or does not fit (DecodeRecords), as one line naming the model and
 // the field; nil when every field is usable.
 func CheckManifest(m *checkpoint.Manifest) error {
-	_, err := DecodeRecords(m)
+	_, err := modelstore.DecodeRecords(m)
 	return err
 }
 
@@ -73,7 +76,7 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 	info.Add("variant", m.Variant)
 	info.Add("data", m.Data)
 	info.Add("created", m.CreatedAt.Format("2006-01-02 15:04:05 MST"))
-	if cfg, err := ManifestConfig(m); err == nil {
+	if cfg, err := modelstore.ManifestConfig(m); err == nil {
 		info.Add("image", fmt.Sprintf("%dx%dx%d, patch %d", cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Patch))
 		info.Add("sizes", fmt.Sprintf("dim %d, heads %d, mlp %d, depth %d, classes %d", cfg.Dim, cfg.Heads, cfg.MLP, cfg.Depth, cfg.Classes))
 		if cfg.PosDim > 0 {
@@ -100,7 +103,7 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 	if r := DescribeRecipe(m.Recipe); r != nil {
 		tables = append(tables, r)
 	}
-	if history, err := ManifestHistory(m); err == nil && len(history) > 0 {
+	if history, err := modelstore.ManifestHistory(m); err == nil && len(history) > 0 {
 		h := &table.Table{Title: "training history", Header: []string{"epoch", "train loss", "train acc", "val loss", "val acc", "img/s", "best"}}
 		for _, r := range history {
 			best := ""
@@ -124,6 +127,57 @@ func formatMetric(name string, v float64) string {
 		return fmt.Sprintf("%d", int64(v))
 	}
 	return fmt.Sprintf("%.4f", v)
+}
+
+// DescribeRecipe renders the recipe stored with a model, nil when the
+// manifest has none: a merge's record and a prune's recipe describe
+// themselves (merge.Record.Describe, prune.Recipe.Describe); any other
+// recipe shows key by key as compact JSON.
+func DescribeRecipe(raw json.RawMessage) *table.Table {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	if r, err := modelstore.DecodeRecipe(raw); err == nil && r != nil {
+		switch {
+		case r.Merge != nil:
+			return r.Merge.Describe()
+		case r.Prune != nil:
+			return r.Prune.Describe()
+		}
+	}
+	return describeOtherRecipe(raw)
+}
+
+// describeOtherRecipe lists a recipe's top-level keys in order; a recipe
+// that is not a JSON object shows whole.
+func describeOtherRecipe(raw json.RawMessage) *table.Table {
+	t := &table.Table{Title: "recipe", Header: []string{"field", "value"}}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		t.Add("recipe", compactJSON(raw))
+		return t
+	}
+	for _, k := range sortedKeys(obj) {
+		field := k
+		if strings.TrimSpace(k) == "" {
+			field = fmt.Sprintf("%q", k) // a blank key still shows
+		}
+		t.Add(field, compactJSON(obj[k]))
+	}
+	return t
+}
+
+// compactJSON shows a value as one line of JSON, a string without quotes.
+func compactJSON(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 func short(digest string) string {

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 )
 
@@ -40,35 +41,27 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	if req.Limit < 0 {
 		return nil, fmt.Errorf("--limit must not be negative, got %d", req.Limit)
 	}
-	m, _, recs, err := loadModel(s, req.Name)
+	st, err := modelstore.Load(s, req.Name)
 	if err != nil {
 		return nil, err
 	}
-	dataOpt := recs.Training.Data
-	if req.Data != "" {
-		dataOpt.Spec = req.Data
-	}
 	if order.Kind == "list" {
-		if _, err := m.PlanOf(order.Indices); err != nil {
+		if _, err := st.Model.PlanOf(order.Indices); err != nil {
 			return nil, err
 		}
 	}
-	norm := recs.Normalization
-	data, err := LoadTrainedData(dataOpt)
+	md, err := st.WithData(req.Data, nil)
 	if err != nil {
 		return nil, err
 	}
-	split, err := data.Split(req.Split)
+	split, err := md.Data.Split(req.Split)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkDataFits(m.Config, split, len(data.Set.Classes), req.Name, dataOpt.Spec); err != nil {
 		return nil, err
 	}
 	if req.Limit > 0 {
 		split = split.Limit(req.Limit)
 	}
-	ev := trainer.NewEvaluator(m, split, norm)
+	ev := trainer.NewEvaluator(md.Model, split, md.Norm)
 	var tick func(int)
 	ev.OnProgress = func(done, total int) {
 		if tick == nil {
@@ -80,5 +73,5 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EvalOutcome{Model: req.Name, Data: dataOpt.Spec, Split: req.Split, OrderResult: res}, nil
+	return &EvalOutcome{Model: req.Name, Data: md.Spec, Split: req.Split, OrderResult: res}, nil
 }

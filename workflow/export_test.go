@@ -12,6 +12,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/testenv"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -55,7 +56,7 @@ func TestExportLoadsInPyTorch(t *testing.T) {
 		images[i] = float32(math.Sin(float64(i)))
 	}
 	for _, name := range []string{"a", "f"} {
-		m, _, err := LoadModel(s, name)
+		m, _, err := loadModel(s, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +92,7 @@ func storeModel(t *testing.T, s *checkpoint.Store, m *vit.Model) {
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: m.Name, CreatedAt: time.Now().UTC(), Status: "complete",
 		Data: "mnist", Normalization: json.RawMessage(`{"mean":[0.13],"std":[0.31]}`)}
 	err := s.WithSharedLock(func() error {
-		if err := PutWeights(s, m, man); err != nil {
+		if err := modelstore.PutWeights(s, m, man); err != nil {
 			return err
 		}
 		return s.Create(man)

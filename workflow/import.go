@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -58,21 +58,21 @@ func Import(s *checkpoint.Store, req ImportRequest) (*checkpoint.Manifest, error
 		return nil, fmt.Errorf("import %s: %v", req.File, err)
 	}
 	var problems []string
-	problems = append(problems, fillExact("stem", m.Stem.Params(), stem)...)
+	problems = append(problems, modelstore.FillParams("stem", m.Stem.Params(), stem)...)
 	// The file's blocks are the plan, which may be shorter or longer than
 	// the depth the stem was made for (a pruned or spliced model), and its
 	// blocks may carry other variants' extras.
 	m.Blocks = m.Blocks[:0]
 	for i, ts := range blocks {
-		spec := blockSpec(cfg, ts)
+		spec := modelstore.BlockSpec(cfg, ts)
 		spec.MLP = cfg.MLP // every block must have the config's sizes; only the extras may vary
 		b := vit.NewBlock(spec, req.Name, i)
-		problems = append(problems, fillExact(fmt.Sprintf("block %d", i), b.Params(), ts)...)
+		problems = append(problems, modelstore.FillParams(fmt.Sprintf("block %d", i), b.Params(), ts)...)
 		m.Blocks = append(m.Blocks, b)
 	}
-	problems = append(problems, fillExact("head", m.Head.Params(), head)...)
+	problems = append(problems, modelstore.FillParams("head", m.Head.Params(), head)...)
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("import %s: the tensors do not match the config (%s): %s", req.File, describeConfig(cfg),
+		return nil, fmt.Errorf("import %s: the tensors do not match the config (%s): %s", req.File, modelstore.DescribeConfig(cfg),
 			strings.Join(problems, "; "))
 	}
 	normJSON, _ := json.Marshal(norm)
@@ -80,7 +80,7 @@ func Import(s *checkpoint.Store, req ImportRequest) (*checkpoint.Manifest, error
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "complete",
 		Data: firstNonEmpty(req.Data, meta[checkpoint.MetaData]), Normalization: normJSON, Training: origin}
 	return man, s.WithSharedLock(func() error {
-		if err := PutWeights(s, m, man); err != nil {
+		if err := modelstore.PutWeights(s, m, man); err != nil {
 			return err
 		}
 		return s.Create(man)
@@ -92,45 +92,6 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-func describeConfig(c vit.Config) string {
-	return fmt.Sprintf("%s, %dx%dx%d, patch %d, dim %d, heads %d, mlp %d, depth %d, classes %d", c.Variant,
-		c.ImageHeight, c.ImageWidth, c.Channels, c.Patch, c.Dim, c.Heads, c.MLP, c.Depth, c.Classes)
-}
-
-// fillExact copies tensors into params, from the store or an imported file,
-// reporting every missing, extra or mis-shaped tensor.
-func fillExact(part string, params []*vit.Param, ts checkpoint.Tensors) []string {
-	var problems []string
-	seen := map[string]bool{}
-	for _, p := range params {
-		seen[p.Name] = true
-		t, ok := ts[p.Name]
-		switch {
-		case !ok:
-			problems = append(problems, fmt.Sprintf("%s: missing %s", part, p.Name))
-		case !slices.Equal(t.Shape, p.Shape):
-			problems = append(problems, fmt.Sprintf("%s: %s has shape %v, want %v", part, p.Name, t.Shape, p.Shape))
-		default:
-			copy(p.Data(), t.Data)
-		}
-	}
-	for _, name := range sortedNames(ts) {
-		if !seen[name] {
-			problems = append(problems, fmt.Sprintf("%s: unexpected %s", part, name))
-		}
-	}
-	return problems
-}
-
-func sortedNames(ts checkpoint.Tensors) []string {
-	names := make([]string, 0, len(ts))
-	for k := range ts {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // importConfig reads the config from the metadata, or infers it from timm's

@@ -31,7 +31,7 @@ func TestImport(t *testing.T) {
 	want := slices.Clone(vit.NewRunner(a).Logits(images, 3, a.Sequential()))
 	same := func(name string) {
 		t.Helper()
-		m, _, err := LoadModel(s, name)
+		m, _, err := loadModel(s, name)
 		if err != nil {
 			t.Fatal(err)
 		}

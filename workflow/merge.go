@@ -11,6 +11,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -121,18 +122,18 @@ func loadSources(s *checkpoint.Store, names []string, allowMissing bool) (*sourc
 	src := &sources{mans: map[string]*checkpoint.Manifest{}}
 	var models []*vit.Model
 	for _, n := range names {
-		m, man, err := LoadModel(s, n)
+		st, err := modelstore.Load(s, n)
 		if err != nil {
 			if allowMissing && errors.Is(err, checkpoint.ErrNotFound) {
 				continue
 			}
 			return nil, err
 		}
-		if man.Status != "complete" {
-			return nil, fmt.Errorf("model %s is not complete (status %q)", n, man.Status)
+		if st.Manifest.Status != "complete" {
+			return nil, fmt.Errorf("model %s is not complete (status %q)", n, st.Manifest.Status)
 		}
-		models = append(models, m)
-		src.mans[n] = man
+		models = append(models, st.Model)
+		src.mans[n] = st.Manifest
 	}
 	pool, err := merge.NewPool(models...)
 	if err != nil {
@@ -342,7 +343,7 @@ func finishWith(s *checkpoint.Store, req MergeRequest, method string, src *sourc
 	err := s.WithSharedLock(func() error {
 		for _, p := range plans {
 			if p.splice == nil {
-				if err := PutWeights(s, p.model, p.man); err != nil {
+				if err := modelstore.PutWeights(s, p.model, p.man); err != nil {
 					return err
 				}
 			}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -13,11 +14,11 @@ import (
 // validation split (carved as their training carved it) and the whole test
 // split; the sources must agree on it (a population does). The request's
 // Limit shortens both.
-func mergeData(req MergeRequest, src *sources) (*Data, error) {
-	var opt DataOptions
+func mergeData(req MergeRequest, src *sources) (*modelstore.Data, error) {
+	var opt modelstore.DataOptions
 	var first string
 	for _, m := range src.pool.Models {
-		rec, err := ManifestTraining(src.mans[m.Name])
+		rec, err := modelstore.ManifestTraining(src.mans[m.Name])
 		if err != nil {
 			return nil, err
 		}
@@ -34,7 +35,7 @@ func mergeData(req MergeRequest, src *sources) (*Data, error) {
 	if req.Data != "" {
 		opt.Spec = req.Data
 	}
-	data, err := LoadTrainedData(opt)
+	data, err := modelstore.LoadTrainedData(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func mergeData(req MergeRequest, src *sources) (*Data, error) {
 
 // modelEval measures models on the validation and test splits.
 type modelEval struct {
-	data   *Data
+	data   *modelstore.Data
 	orders int
 	seed   uint64
 }
@@ -54,12 +55,12 @@ type modelEval struct {
 // normOf is the normalisation in m's manifest, checked against m's
 // channels (a merge's new manifest gets its config only when stored).
 func normOf(man *checkpoint.Manifest, m *vit.Model) (dataset.Normalization, error) {
-	return ManifestNormalization(man, m.Config.Channels)
+	return modelstore.ManifestNormalization(man, m.Config.Channels)
 }
 
 // check refuses data the model cannot read.
 func (e *modelEval) check(m *vit.Model) error {
-	return checkDataFits(m.Config, e.data.Test, len(e.data.Set.Classes), m.Name, e.data.Set.Name)
+	return modelstore.CheckDataFits(m.Config, e.data.Test, len(e.data.Set.Classes), m.Name, e.data.Set.Name)
 }
 
 // val is the validation accuracy of m's own plan.

@@ -3,6 +3,7 @@ package workflow
 import (
 	"testing"
 
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -17,7 +18,7 @@ func TestMergeOnMNIST(t *testing.T) {
 	s := openStore(t)
 	base := tinyRequest("", "", vit.Shuffle)
 	base.Config = vit.Config{Patch: 7, Dim: 32, Heads: 2, MLP: 64, Depth: 4, Variant: vit.Shuffle}
-	base.Data = DataOptions{Spec: "mnist", ValFrac: 0.2, Limit: 2500}
+	base.Data = modelstore.DataOptions{Spec: "mnist", ValFrac: 0.2, Limit: 2500}
 	base.Options.Epochs, base.Options.Batch, base.Options.LR = 1, 32, 3e-3
 	if _, err := Population(s, PopulationRequest{Prefix: "m", Size: 3, ParentEpochs: 3, Member: -1, Base: base, RandomOrders: 2}); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -40,7 +41,7 @@ func mergeSearch(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 			if err := eval.check(m); err != nil {
 				return nil, err
 			}
-			norm, err := Normalization(src.mans[m.Name])
+			norm, err := modelstore.Normalization(src.mans[m.Name])
 			if err != nil {
 				return nil, err
 			}
@@ -56,7 +57,7 @@ func mergeSearch(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	if err := eval.check(stem); err != nil {
 		return nil, err
 	}
-	norm, err := Normalization(src.mans[opt.Stem])
+	norm, err := modelstore.Normalization(src.mans[opt.Stem])
 	if err != nil {
 		return nil, err
 	}

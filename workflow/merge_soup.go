@@ -7,6 +7,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -28,7 +29,7 @@ func mergeSoup(s *checkpoint.Store, req MergeRequest, greedy bool) (*MergeOutcom
 	}
 	method := "uniform-soup"
 	first := src.mans[names[0]]
-	norm, err := Normalization(first)
+	norm, err := modelstore.Normalization(first)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func MergeTables(out *MergeOutcome) []*table.Table {
 			if len(row.p.Blocks) == 0 {
 				continue
 			}
-			t.Add(row.what, shorten(refsString(row.p.Blocks)), fmt.Sprint(len(row.p.Blocks)), accCell(true, row.p.Score), accCell(true, row.test))
+			t.Add(row.what, shorten(merge.RefsString(row.p.Blocks)), fmt.Sprint(len(row.p.Blocks)), accCell(true, row.p.Score), accCell(true, row.test))
 		}
 		tables = append(tables, t)
 		if len(r.Generations) > 0 {
@@ -93,14 +93,6 @@ func MergeTables(out *MergeOutcome) []*table.Table {
 		tables = append(tables, t)
 	}
 	return tables
-}
-
-func refsString(refs []merge.Ref) string {
-	parts := make([]string, len(refs))
-	for i, r := range refs {
-		parts[i] = r.String()
-	}
-	return strings.Join(parts, " ")
 }
 
 func column(ms []MergedModel, f func(MergedModel) float64) []float64 {

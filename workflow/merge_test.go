@@ -10,6 +10,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -42,7 +43,7 @@ func manifestBytes(t *testing.T, s *checkpoint.Store, names ...string) int64 {
 // donors, and checks that the stored model computes the same logits.
 func rebuild(t *testing.T, s *checkpoint.Store, name string) {
 	t.Helper()
-	m, man, err := LoadModel(s, name)
+	m, man, err := loadModel(s, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func rebuild(t *testing.T, s *checkpoint.Store, name string) {
 	}
 	var donors []*vit.Model
 	for _, n := range rec.From {
-		d, _, err := LoadModel(s, n)
+		d, _, err := loadModel(s, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 	if !slices.Equal(man.Blocks, want) || man.Stem != p1.Stem || man.Head != p1.Head {
 		t.Errorf("stored plan %v, want %v", man.Blocks, want)
 	}
-	recipe, err := ManifestRecipe(man)
+	recipe, err := modelstore.ManifestRecipe(man)
 	if err != nil || recipe == nil || recipe.Merge == nil {
 		t.Fatalf("the recipe is not kept beside the model: %+v, %v", recipe, err)
 	}
@@ -197,14 +198,14 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 		t.Error("a refused merge changed the store")
 	}
 	// The splice keeps its donors' blobs alive: removing a donor leaves it whole.
-	before, _, _ := LoadModel(s, "r")
+	before, _, _ := loadModel(s, "r")
 	if _, err := s.Remove("p-0"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GC(); err != nil {
 		t.Fatal(err)
 	}
-	after, _, err := LoadModel(s, "r")
+	after, _, err := loadModel(s, "r")
 	if err != nil {
 		t.Fatalf("the splice after its donor was removed: %v", err)
 	}
@@ -235,7 +236,7 @@ func TestMergedModelExportsAndImports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, _ := LoadModel(s, "b")
+	b, _, _ := loadModel(s, "b")
 	if got, want := ts["blocks.0.attn.qkv.weight"].Data, b.Blocks[2].QkvW.Data(); !slices.Equal(got, want) {
 		t.Error("blocks.0 of the export is not b's block 2, the plan's first block")
 	}
@@ -245,8 +246,8 @@ func TestMergedModelExportsAndImports(t *testing.T) {
 	if _, err := Import(s, ImportRequest{File: file, Name: "g"}); err != nil {
 		t.Fatal(err)
 	}
-	f, _, _ := LoadModel(s, "f")
-	g, _, err := LoadModel(s, "g")
+	f, _, _ := loadModel(s, "f")
+	g, _, err := loadModel(s, "g")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,14 +288,14 @@ func TestMergeSoups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recipe, err := ManifestRecipe(man)
+		recipe, err := modelstore.ManifestRecipe(man)
 		if err != nil || recipe == nil || recipe.Merge == nil || recipe.Merge.Soup == nil {
 			t.Fatalf("%s: recipe %+v, %v", name, recipe, err)
 		}
 		rec := recipe.Merge
 		var ms []*vit.Model
 		for _, n := range rec.Soup.Ingredients {
-			m, _, err := LoadModel(s, n)
+			m, _, err := loadModel(s, n)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -309,7 +310,7 @@ func TestMergeSoups(t *testing.T) {
 			t.Errorf("%s: block 0 is p-0's: not a new weight", name)
 		}
 		for i, b := range again.Blocks {
-			digest, err := s.PutBlob(partTensors(b.Params()))
+			digest, err := s.PutBlob(modelstore.PartTensors(b.Params()))
 			if err != nil || digest != man.Blocks[i].Blob || man.Blocks[i].Source != name {
 				t.Errorf("%s block %d: rebuilt %s, stored %+v (%v)", name, i, digest, man.Blocks[i], err)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/trainer"
 )
@@ -24,22 +25,14 @@ type PruneRequest struct {
 	Log   io.Writer // progress; nil for none
 }
 
-// PruneRecipe is kept in the pruned model's manifest (field recipe).
-type PruneRecipe struct {
-	Kind       string `json:"kind"` // "prune"
-	From       string `json:"from"`
-	MeasuredOn string `json:"measured_on,omitempty"`
-	prune.Result
-}
-
 // PruneOutcome is a stored pruned model.
 type PruneOutcome struct {
-	Model              string      `json:"model"`
-	Plan               string      `json:"plan"` // source[index] of every kept block
-	Recipe             PruneRecipe `json:"recipe"`
-	TestAccuracy       float64     `json:"test_accuracy"`
-	TestImages         int         `json:"test_images"`          // the whole test split of the model's data
-	SourceTestAccuracy float64     `json:"source_test_accuracy"` // on the same TestImages
+	Model              string       `json:"model"`
+	Plan               string       `json:"plan"` // source[index] of every kept block
+	Recipe             prune.Recipe `json:"recipe"`
+	TestAccuracy       float64      `json:"test_accuracy"`
+	TestImages         int          `json:"test_images"`          // the whole test split of the model's data
+	SourceTestAccuracy float64      `json:"source_test_accuracy"` // on the same TestImages
 }
 
 // Prune removes Remove blocks from a stored model's plan and stores the rest
@@ -62,14 +55,14 @@ func Prune(s *checkpoint.Store, req PruneRequest) (*PruneOutcome, error) {
 	if req.Split != "val" && req.Split != "train" {
 		return nil, fmt.Errorf("bad --split %q: pruning measures on val or train, never on the test split it is judged on", req.Split)
 	}
-	md, err := LoadModelData(s, req.Name, "", nil)
+	md, err := modelstore.LoadModelData(s, req.Name, "", nil)
 	if err != nil {
 		return nil, err
 	}
 	if n := len(md.Model.Blocks); req.Remove < 1 || req.Remove >= n {
 		return nil, fmt.Errorf("--remove %d: model %s has %d blocks, remove 1..%d", req.Remove, req.Name, n, n-1)
 	}
-	recipe := PruneRecipe{Kind: "prune", From: req.Name}
+	recipe := prune.Recipe{Kind: "prune", From: req.Name}
 	var val *trainer.Evaluator
 	if strategy.NeedsData() {
 		split, _ := md.Data.Split(req.Split)

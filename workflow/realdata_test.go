@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/internal/testenv"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -34,7 +35,7 @@ func TestRealData(t *testing.T) {
 			s := openStore(t)
 			req := tinyRequest("real", "", vit.Baseline)
 			req.Config = vit.DefaultConfig()
-			req.Data = DataOptions{Spec: spec, ValFrac: 0.1, Limit: 6000}
+			req.Data = modelstore.DataOptions{Spec: spec, ValFrac: 0.1, Limit: 6000}
 			req.Options.Epochs, req.Options.Batch, req.Options.LR = 2, 32, 2e-3
 			out, err := Train(s, req)
 			if err != nil {

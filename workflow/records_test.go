@@ -12,6 +12,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
@@ -58,18 +59,19 @@ func TestEvalLimits(t *testing.T) {
 	// The validation split holds the very images the training validated
 	// on: the training's loader and the stored record give the same bytes,
 	// and the evaluator scores them as the training's best epoch did.
-	trained, err := LoadData(req.Data)
+	trained, err := modelstore.LoadData(req.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, recs, err := loadModel(s, "lim")
+	lim, err := modelstore.Load(s, "lim")
 	if err != nil {
 		t.Fatal(err)
 	}
+	recs := lim.Records
 	if recs.Training.Data != req.Data {
 		t.Fatalf("stored data options %+v, trained with %+v", recs.Training.Data, req.Data)
 	}
-	again, err := LoadTrainedData(recs.Training.Data)
+	again, err := modelstore.LoadTrainedData(recs.Training.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestEvalLimits(t *testing.T) {
 	// it, would give other validation images: the comparison above can fail.
 	unlimited := req.Data
 	unlimited.Limit = 0
-	if other, err := LoadData(unlimited); err != nil || bytes.Equal(other.Val.Pixels[:tv.ImageSize()*tv.N], tv.Pixels) {
+	if other, err := modelstore.LoadData(unlimited); err != nil || bytes.Equal(other.Val.Pixels[:tv.ImageSize()*tv.N], tv.Pixels) {
 		t.Fatalf("the validation split does not depend on the training's limit (%v): the test proves nothing", err)
 	}
 	val, err := Eval(s, EvalRequest{Name: "lim", Split: "val", Order: "sequential"})
@@ -98,13 +100,13 @@ func TestEvalLimits(t *testing.T) {
 	if err != nil || rep.Images != testN {
 		t.Errorf("analyze --split test --limit 0: %v images, %v", rep, err)
 	}
-	md, err := LoadModelData(s, "lim", "", nil)
+	md, err := modelstore.LoadModelData(s, "lim", "", nil)
 	if err != nil || md.Data.Test.N != testN || md.Data.Val.N != limit/4 || md.Data.Train.N != limit-limit/4 {
 		t.Errorf("LoadModelData: %+v, %v", md, err)
 	}
 	for _, l := range []int{0, 20} {
 		o := sweep.Options{Names: []string{"lim"}, Split: "test", Limit: l}
-		subjects, err := sweepSubjects(s, o.Names, true, o, map[DataOptions]*Data{})
+		subjects, err := sweepSubjects(s, o.Names, true, o, map[modelstore.DataOptions]*modelstore.Data{})
 		if err != nil || len(subjects) != 1 {
 			t.Fatalf("sweep subjects: %v, %v", subjects, err)
 		}
@@ -384,56 +386,4 @@ func flipByte(data []byte, i int) []byte {
 	out := slices.Clone(data)
 	out[i] ^= 0x40
 	return out
-}
-
-// Whatever JSON a manifest's fields hold, decoding them never panics; an
-// error is one line naming the model and the field, and what is accepted is
-// usable: a valid config of bounded size, a normalisation that fits its
-// channels, data options a training can have had.
-func FuzzManifestRecords(f *testing.F) {
-	good := []string{
-		`{"image_height":8,"image_width":8,"channels":1,"patch":4,"dim":16,"heads":2,"mlp":24,"depth":3,"classes":4,"variant":"baseline"}`,
-		`{"mean":[0.13],"std":[0.31]}`,
-		`{"options":{"epochs":1,"batch":8,"lr":0.003,"seed":1,"shuffle_per":"batch"},"data":{"data":"mnist","val_frac":0.1,"val_seed":0,"limit":3000},"params":100}`,
-		`[{"epoch":1,"train_loss":1.2,"val_acc":0.5,"best":true}]`,
-		`{"method":"random","from":["a","b"],"splice":{"stem":"a","head":"a","blocks":[{"model":"b","index":1}]}}`,
-	}
-	f.Add(good[0], good[1], good[2], good[3], good[4])
-	f.Add(good[0], `{"mean":[0.1],"std":[0]}`, `{"imported_from":"x.safetensors"}`, ``, `{"kind":"prune","from":"m","kept":[0,2]}`)
-	f.Add(`{"dim":"x"}`, `{"mean":[1e39],"std":[1]}`, `[1]`, `{}`, `"text"`)
-	f.Add(`{"image_height":8,"image_width":8,"channels":3,"patch":4,"dim":1000000000,"heads":1,"mlp":1,"depth":99999,"classes":4,"variant":"shuffle-position","pos_dim":4}`,
-		`{"mean":[0,0,0],"std":[1,1,1],"x":1}`, `{"data":{"val_frac":1}}`, `null`, `{"method":""}`)
-	f.Add(good[0], good[1], `{"data":{"limit":-1}}`, `[{"epoch":"1"}]`, `{"method":"search","search":{"options":{"stem":5}}}`)
-	f.Fuzz(func(t *testing.T, config, norm, training, history, recipe string) {
-		raw := func(s string) json.RawMessage {
-			if s == "" || !json.Valid([]byte(s)) {
-				return nil // the store refuses what is not JSON
-			}
-			return json.RawMessage(s)
-		}
-		man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: "fz", Data: "mnist",
-			Config: raw(config), Normalization: raw(norm), Training: raw(training), History: raw(history), Recipe: raw(recipe)}
-		recs, err := DecodeRecords(man)
-		if err != nil {
-			var me *ManifestError
-			if !errors.As(err, &me) || me.Model != "fz" || !strings.HasPrefix(err.Error(), "model fz: manifest field "+me.Field+": ") ||
-				strings.ContainsAny(err.Error(), "\n\r") {
-				t.Fatalf("error %q does not name the model and field in one line", err)
-			}
-			return
-		}
-		c := recs.Config
-		if err := c.Validate(); err != nil || configFloats(c) > maxConfigFloats {
-			t.Fatalf("accepted config %+v: %v", c, err)
-		}
-		if err := recs.Normalization.Check(c.Channels); err != nil {
-			t.Fatalf("accepted normalisation %+v: %v", recs.Normalization, err)
-		}
-		if err := recs.Training.Data.check(); err != nil || recs.Training.Data.Spec == "" {
-			t.Fatalf("accepted data options %+v: %v", recs.Training.Data, err)
-		}
-		if raw(recipe) != nil && !absent(raw(recipe)) && (recs.Recipe == nil || (recs.Recipe.Merge == nil) == (recs.Recipe.Prune == nil)) {
-			t.Fatalf("accepted recipe %s as %+v", recipe, recs.Recipe)
-		}
-	})
 }

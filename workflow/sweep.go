@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/sweep"
 )
 
@@ -32,7 +33,7 @@ func Sweep(s *checkpoint.Store, req SweepRequest) (*sweep.Document, error) {
 		return nil, fmt.Errorf("--limit and --val-limit must be >= 0, got %d and %d", o.Limit, o.ValLimit)
 	}
 	req.Options = o
-	cache := map[DataOptions]*Data{}
+	cache := map[modelstore.DataOptions]*modelstore.Data{}
 	subjects, err := sweepSubjects(s, o.Names, true, o, cache)
 	if err != nil {
 		return nil, err
@@ -45,7 +46,7 @@ func Sweep(s *checkpoint.Store, req SweepRequest) (*sweep.Document, error) {
 }
 
 // sweepSubjects expands names to the models they stand for.
-func sweepSubjects(s *checkpoint.Store, names []string, populations bool, o sweep.Options, cache map[DataOptions]*Data) ([]sweep.Subject, error) {
+func sweepSubjects(s *checkpoint.Store, names []string, populations bool, o sweep.Options, cache map[modelstore.DataOptions]*modelstore.Data) ([]sweep.Subject, error) {
 	var out []sweep.Subject
 	seen := map[string]string{}
 	var problems []error
@@ -104,8 +105,8 @@ func sweepSubjects(s *checkpoint.Store, names []string, populations bool, o swee
 	return out, errors.Join(problems...)
 }
 
-func loadSubject(s *checkpoint.Store, name string, o sweep.Options, cache map[DataOptions]*Data) (*sweep.Loaded, error) {
-	md, err := LoadModelData(s, name, o.Data, cache)
+func loadSubject(s *checkpoint.Store, name string, o sweep.Options, cache map[modelstore.DataOptions]*modelstore.Data) (*sweep.Loaded, error) {
+	md, err := modelstore.LoadModelData(s, name, o.Data, cache)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -19,7 +18,7 @@ import (
 type TrainRequest struct {
 	Name    string
 	Config  vit.Config // image size, channels and classes are taken from the data
-	Data    DataOptions
+	Data    modelstore.DataOptions
 	Options trainer.Options
 	Init    string // start from this stored model's weights (a population parent)
 	// Overwrite replaces a model of the same name once this one has stored
@@ -28,18 +27,6 @@ type TrainRequest struct {
 	Log       io.Writer // progress; nil for none
 	// AfterEpoch, if set, runs after each epoch has been stored.
 	AfterEpoch func(m *vit.Model, rec trainer.EpochRecord)
-}
-
-// TrainingRecord is stored in the manifest so a model can be retrained or
-// evaluated on exactly its own splits.
-type TrainingRecord struct {
-	Options trainer.Options `json:"options"`
-	Data    DataOptions     `json:"data"`
-	Init    string          `json:"init,omitempty"`
-	Params  int             `json:"params"`
-	// ImportedFrom is the file an imported model came from; such a model
-	// has no options and trained on no split of ours.
-	ImportedFrom string `json:"imported_from,omitempty"`
 }
 
 // TrainOutcome is a finished training.
@@ -60,14 +47,6 @@ type TrainOutcome struct {
 	Manifest   *checkpoint.Manifest  `json:"-"`
 }
 
-// trainGCPercent is the garbage collector's target during training (unless
-// GOGC is set): the live heap is mostly pixel data, which holds no pointers
-// and costs a collection nothing to scan, so collecting at 25% growth
-// instead of 100% leaves throughput as it was (2,861 against 2,791 images/s
-// on MNIST here) and keeps the resident set of a full MNIST training at
-// about 190 MB instead of 345 MB.
-const trainGCPercent = 25
-
 // Train trains a model and keeps it in the store. The best epoch so far is
 // stored after every epoch, with a resume state, so a crash or a NaN loss
 // leaves the last good checkpoint. Rerunning the same request after a crash
@@ -77,9 +56,6 @@ const trainGCPercent = 25
 func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	if err := checkpoint.ValidName(req.Name); err != nil {
 		return nil, err
-	}
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(trainGCPercent))
 	}
 	var existing *checkpoint.Manifest
 	if s.Exists(req.Name) {
@@ -94,16 +70,14 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	if err := req.Options.Validate(req.Config.Variant); err != nil {
 		return nil, err
 	}
-	var parent *vit.Model
-	var parentMan *checkpoint.Manifest
-	var parentRecs *ModelRecords
+	var parent *modelstore.Stored
 	if req.Init != "" {
 		var err error
-		if parent, parentMan, parentRecs, err = loadModel(s, req.Init); err != nil {
+		if parent, err = modelstore.Load(s, req.Init); err != nil {
 			return nil, fmt.Errorf("--init: %w", err)
 		}
 	}
-	data, err := LoadData(req.Data)
+	data, err := modelstore.LoadData(req.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -117,16 +91,16 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	m.Init(req.Options.Seed)
 	norm := dataset.ComputeNormalization(tr)
 	if parent != nil {
-		if err := m.CopyWeightsFrom(parent); err != nil {
+		if err := m.CopyWeightsFrom(parent.Model); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", req.Init, err)
 		}
-		if parentMan.Data == req.Data.Spec {
-			norm = parentRecs.Normalization // children keep their parent's input scale
+		if parent.Manifest.Data == req.Data.Spec {
+			norm = parent.Records.Normalization // children keep their parent's input scale
 		}
 	}
 	normJSON, _ := json.Marshal(norm)
 	cfgJSON, _ := json.Marshal(cfg)
-	record, _ := json.Marshal(TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
+	record, _ := json.Marshal(modelstore.TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "training",
 		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
 	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
@@ -136,7 +110,7 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		if string(existing.Training) != string(record) || string(existing.Config) != string(cfgJSON) {
 			return nil, fmt.Errorf("model %s is an unfinished training with other settings (status %q): rerun it with its own flags, or pass --overwrite", req.Name, existing.Status)
 		}
-		st, err := loadState(s, m)
+		st, err := modelstore.LoadState(s, m)
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +142,7 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		// so a concurrent gc cannot take the fresh blobs away in between.
 		err := s.WithSharedLock(func() error {
 			if best {
-				if err := PutWeights(s, m, man); err != nil {
+				if err := modelstore.PutWeights(s, m, man); err != nil {
 					return err
 				}
 				man.Metrics = map[string]float64{"best_epoch": float64(rec.Epoch), "val_accuracy": rec.ValAcc}
@@ -186,7 +160,7 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		}
 		return nil
 	}
-	hooks.OnState = func(st *trainer.State) error { return saveState(s, m, st) }
+	hooks.OnState = func(st *trainer.State) error { return modelstore.SaveState(s, m, st) }
 	res, err := trainer.Train(m, tr, data.Val, norm, req.Options, hooks)
 	if err != nil {
 		if stored && (errors.Is(err, trainer.ErrNonFinite) || errors.Is(err, vit.ErrOperator)) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -31,7 +32,7 @@ func tinyRequest(name, dataDir string, v vit.Variant) TrainRequest {
 	if v.HasPositionProjection() {
 		c.PosDim = 4
 	}
-	return TrainRequest{Name: name, Config: c, Data: DataOptions{Spec: "idx:" + dataDir, ValFrac: 0.2}, Options: opt}
+	return TrainRequest{Name: name, Config: c, Data: modelstore.DataOptions{Spec: "idx:" + dataDir, ValFrac: 0.2}, Options: opt}
 }
 
 func openStore(t *testing.T) *checkpoint.Store {
@@ -248,4 +249,13 @@ func TestSameSeedSameBlobs(t *testing.T) {
 	if a[0] == c[0] || a[2] == c[2] {
 		t.Error("different seeds gave identical weights")
 	}
+}
+
+// loadModel is modelstore.Load as a model and its manifest.
+func loadModel(s *checkpoint.Store, name string) (*vit.Model, *checkpoint.Manifest, error) {
+	st, err := modelstore.Load(s, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st.Model, st.Manifest, nil
 }

@@ -35,6 +35,7 @@ training, the parent), for job arrays on a shared store. Rerunning after a crash
 			}
 			req.Prefix, req.Log = args[0], os.Stderr
 			req.Base = workflow.TrainRequest{Config: cfg, Data: tf.data, Options: tf.opt, Log: os.Stderr}
+			defer trainingGC()()
 			sum, err := workflow.Population(s, req)
 			if err != nil {
 				return err

@@ -52,6 +52,7 @@ study-NAME). Rerunning resumes.`,
 			if out == "" {
 				out = "study-" + plan.Name
 			}
+			defer trainingGC()()
 			res, err := study.Run(s, plan, out, os.Stderr)
 			if err != nil {
 				return err

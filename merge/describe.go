@@ -1,31 +1,20 @@
-package workflow
+package merge
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
-	"github.com/frankenvit/frankenvit/merge"
 	"github.com/frankenvit/frankenvit/table"
 )
 
-// DescribeRecipe renders the recipe stored with a model: a merge's record
-// (method, sources, seed, plan, and what the method decided) field by
-// field, any other recipe (a prune's, say) key by key as compact JSON. It
-// returns nil when the manifest has no recipe. The alignment's permutations
-// are left to `store show --json`: thousands of indices are no table cell.
-func DescribeRecipe(raw json.RawMessage) *table.Table {
-	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
-		return nil
-	}
-	if r, err := decodeRecipe(raw); err == nil && r.Merge != nil {
-		return describeMergeRecord(r.Merge)
-	}
-	return describeOtherRecipe(raw)
-}
-
-func describeMergeRecord(rec *merge.Record) *table.Table {
+// Describe renders the record as `store show` shows it: method, sources,
+// seed, plan, and what the method decided, field by field. The alignment's
+// permutations are left to `store show --json`: thousands of indices are no
+// table cell.
+func (rec *Record) Describe() *table.Table {
 	t := &table.Table{Title: "recipe (merge --method " + rec.Method + ")", Header: []string{"field", "value"}}
 	t.Add("method", rec.Method)
 	t.Add("from", strings.Join(rec.From, ", "))
@@ -62,8 +51,8 @@ func describeMergeRecord(rec *merge.Record) *table.Table {
 		o := s.Options
 		t.Add("search options", fmt.Sprintf("stem and head of %s, depth %d..%d, population %d, generations %d, seed %d",
 			o.Stem, o.MinDepth, o.MaxDepth, o.Population, o.Generations, o.Seed))
-		scored := func(name string, p merge.ScoredPlan, test float64) {
-			v := fmt.Sprintf("%s (validation %s", refsString(p.Blocks), percent(p.Score))
+		scored := func(name string, p ScoredPlan, test float64) {
+			v := fmt.Sprintf("%s (validation %s", RefsString(p.Blocks), percent(p.Score))
 			if test != 0 {
 				v += ", test " + percent(test)
 			}
@@ -89,23 +78,22 @@ func describeMergeRecord(rec *merge.Record) *table.Table {
 	return t
 }
 
-// describeOtherRecipe lists a recipe's top-level keys in order; a recipe
-// that is not a JSON object shows whole.
-func describeOtherRecipe(raw json.RawMessage) *table.Table {
-	t := &table.Table{Title: "recipe", Header: []string{"field", "value"}}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		t.Add("recipe", compactJSON(raw))
-		return t
+// RefsString shows a list of blocks as "a[0] b[2] ...".
+func RefsString(refs []Ref) string {
+	parts := make([]string, len(refs))
+	for i, r := range refs {
+		parts[i] = r.String()
 	}
-	for _, k := range sortedKeys(obj) {
-		field := k
-		if strings.TrimSpace(k) == "" {
-			field = fmt.Sprintf("%q", k) // a blank key still shows
-		}
-		t.Add(field, compactJSON(obj[k]))
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	return t
+	sort.Strings(keys)
+	return keys
 }
 
 // compactJSON shows a value as one line of JSON, a string without quotes.

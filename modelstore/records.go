@@ -1,4 +1,4 @@
-package workflow
+package modelstore
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -30,8 +31,8 @@ import (
 // version does not make an old model unusable; a value of the wrong type is
 // still an error.
 
-// ModelRecords are a manifest's JSON fields, decoded and checked.
-type ModelRecords struct {
+// Records are a manifest's JSON fields, decoded and checked.
+type Records struct {
 	Config        vit.Config
 	Normalization dataset.Normalization
 	Training      TrainingRecord // the zero record (Data.Spec from the manifest) when the manifest has none
@@ -39,10 +40,22 @@ type ModelRecords struct {
 	Recipe        *Recipe // nil when the manifest has none
 }
 
+// TrainingRecord is stored in the manifest so a model can be retrained or
+// evaluated on exactly its own splits.
+type TrainingRecord struct {
+	Options trainer.Options `json:"options"`
+	Data    DataOptions     `json:"data"`
+	Init    string          `json:"init,omitempty"`
+	Params  int             `json:"params"`
+	// ImportedFrom is the file an imported model came from; such a model
+	// has no options and trained on no split of ours.
+	ImportedFrom string `json:"imported_from,omitempty"`
+}
+
 // Recipe is how a model was made from others: a merge's record or a prune's.
 type Recipe struct {
 	Merge *merge.Record
-	Prune *PruneRecipe
+	Prune *prune.Recipe
 }
 
 // ManifestError is a manifest field that does not decode or does not fit.
@@ -64,8 +77,8 @@ func fieldError(man *checkpoint.Manifest, field string, err error) error {
 // DecodeRecords decodes and checks every JSON field of a manifest; the first
 // bad one is the error. Every use of a stored model goes through it
 // (LoadModel calls it before reading a blob).
-func DecodeRecords(man *checkpoint.Manifest) (*ModelRecords, error) {
-	var r ModelRecords
+func DecodeRecords(man *checkpoint.Manifest) (*Records, error) {
+	var r Records
 	var err error
 	if r.Config, err = ManifestConfig(man); err != nil {
 		return nil, err
@@ -98,7 +111,7 @@ func ManifestConfig(man *checkpoint.Manifest) (vit.Config, error) {
 		return c, fieldError(man, "config", err)
 	}
 	if n := configFloats(c); n > maxConfigFloats {
-		return c, fieldError(man, "config", fmt.Errorf("sizes beyond any model: %.3g weights (%s)", n, describeConfig(c)))
+		return c, fieldError(man, "config", fmt.Errorf("sizes beyond any model: %.3g weights (%s)", n, DescribeConfig(c)))
 	}
 	return c, nil
 }
@@ -107,6 +120,12 @@ func ManifestConfig(man *checkpoint.Manifest) (vit.Config, error) {
 // float32, three and a half ViT-Ls of 304 M), so that a hand-edited size of 10^9 is an
 // error rather than an allocation that cannot succeed.
 const maxConfigFloats = 1 << 30
+
+// DescribeConfig is a config in one line, for errors.
+func DescribeConfig(c vit.Config) string {
+	return fmt.Sprintf("%s, %dx%dx%d, patch %d, dim %d, heads %d, mlp %d, depth %d, classes %d", c.Variant,
+		c.ImageHeight, c.ImageWidth, c.Channels, c.Patch, c.Dim, c.Heads, c.MLP, c.Depth, c.Classes)
+}
 
 // configFloats is about the number of weights of a model of config c (what
 // vit.NewModel allocates), in float64 so that no size overflows it.
@@ -180,14 +199,16 @@ func ManifestHistory(man *checkpoint.Manifest) ([]trainer.EpochRecord, error) {
 // ManifestRecipe is the recipe that made the model, nil when none: a
 // merge's record (it has a "method") or a prune's (its "kind" is "prune").
 func ManifestRecipe(man *checkpoint.Manifest) (*Recipe, error) {
-	r, err := decodeRecipe(man.Recipe)
+	r, err := DecodeRecipe(man.Recipe)
 	if err != nil {
 		return nil, fieldError(man, "recipe", err)
 	}
 	return r, nil
 }
 
-func decodeRecipe(raw json.RawMessage) (*Recipe, error) {
+// DecodeRecipe decodes a manifest's recipe field (nil, nil when it is
+// empty); ManifestRecipe is this error naming the model and the field.
+func DecodeRecipe(raw json.RawMessage) (*Recipe, error) {
 	if absent(raw) {
 		return nil, nil
 	}
@@ -209,7 +230,7 @@ func decodeRecipe(raw json.RawMessage) (*Recipe, error) {
 		}
 		return &Recipe{Merge: &rec}, nil
 	case kind.Kind == "prune":
-		var rec PruneRecipe
+		var rec prune.Recipe
 		if err := decodeLenient(raw, &rec); err != nil {
 			return nil, err
 		}

@@ -1,11 +1,10 @@
-package workflow
+package merge
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/frankenvit/frankenvit/merge"
 	"github.com/frankenvit/frankenvit/table"
 )
 
@@ -25,39 +24,40 @@ func rowsOf(t *testing.T, tb *table.Table) map[string]string {
 	return out
 }
 
-func TestDescribeRecipe(t *testing.T) {
-	sp := &merge.Splice{Stem: "a", Head: "b", Blocks: []merge.Ref{{Model: "b", Index: 1}, {Model: "a", Index: 0}}}
+// A record describes itself as stored: through its JSON and back.
+func TestRecordDescribe(t *testing.T) {
+	sp := &Splice{Stem: "a", Head: "b", Blocks: []Ref{{Model: "b", Index: 1}, {Model: "a", Index: 0}}}
 	cases := []struct {
-		rec   merge.Record
+		rec   Record
 		title string
 		want  map[string]string
 	}{
-		{merge.Record{Method: "random", From: []string{"a", "b"}, Splice: sp, Draw: 0},
+		{Record{Method: "random", From: []string{"a", "b"}, Splice: sp, Draw: 0},
 			"recipe (merge --method random)", map[string]string{"method": "random", "from": "a, b", "seed": "0",
 				"draw": "0 (0-based, of --count)", "any block": "false", "plan": "stem a, head b: b[1] a[0]"}},
-		{merge.Record{Method: "recipe", From: []string{"a", "b"}, Splice: sp, RecipeFile: "r.yaml", RecipeText: "stem: a\n"},
+		{Record{Method: "recipe", From: []string{"a", "b"}, Splice: sp, RecipeFile: "r.yaml", RecipeText: "stem: a\n"},
 			"recipe (merge --method recipe)", map[string]string{"method": "recipe", "from": "a, b",
 				"plan": "stem a, head b: b[1] a[0]", "recipe file": "r.yaml", "recipe text": "stem: a"}},
-		{merge.Record{Method: "greedy-soup", From: []string{"a", "b"}, Soup: &merge.SoupResult{Greedy: true, Ingredients: []string{"b"},
-			Score: 0.5, Steps: []merge.SoupStep{{Model: "b", Alone: 0.5, WithIt: 0.5, Kept: true}, {Model: "a", Alone: 0.4, WithIt: 0.25}}}},
+		{Record{Method: "greedy-soup", From: []string{"a", "b"}, Soup: &SoupResult{Greedy: true, Ingredients: []string{"b"},
+			Score: 0.5, Steps: []SoupStep{{Model: "b", Alone: 0.5, WithIt: 0.5, Kept: true}, {Model: "a", Alone: 0.4, WithIt: 0.25}}}},
 			"recipe (merge --method greedy-soup)", map[string]string{"method": "greedy-soup", "from": "a, b", "ingredients": "1: b",
 				"candidate b": "kept: alone 50.00%, soup with it 50.00%", "candidate a": "dropped: alone 40.00%, soup with it 25.00%",
 				"soup validation score": "50.00%"}},
-		{merge.Record{Method: "uniform-soup", From: []string{"a", "b"}, Soup: &merge.SoupResult{Ingredients: []string{"a", "b"}}},
+		{Record{Method: "uniform-soup", From: []string{"a", "b"}, Soup: &SoupResult{Ingredients: []string{"a", "b"}}},
 			"recipe (merge --method uniform-soup)", map[string]string{"method": "uniform-soup", "from": "a, b", "ingredients": "2: a, b"}},
-		{merge.Record{Method: "search", From: []string{"a", "b"}, Seed: 7, Splice: sp, Search: &merge.SearchResult{
-			Options:  merge.SearchOptions{Stem: "a", MinDepth: 1, MaxDepth: 2, Population: 4, Generations: 3, Seed: 7},
-			Baseline: merge.ScoredPlan{Blocks: []merge.Ref{{Model: "a", Index: 0}, {Model: "a", Index: 1}}, Score: 0.75},
-			Greedy:   merge.ScoredPlan{Blocks: []merge.Ref{{Model: "b", Index: 1}}, Score: 0.8},
-			Best:     merge.ScoredPlan{Blocks: sp.Blocks, Score: 0.875}, Scored: 12, BaselineTest: 0.7, BestTest: 0.85}},
+		{Record{Method: "search", From: []string{"a", "b"}, Seed: 7, Splice: sp, Search: &SearchResult{
+			Options:  SearchOptions{Stem: "a", MinDepth: 1, MaxDepth: 2, Population: 4, Generations: 3, Seed: 7},
+			Baseline: ScoredPlan{Blocks: []Ref{{Model: "a", Index: 0}, {Model: "a", Index: 1}}, Score: 0.75},
+			Greedy:   ScoredPlan{Blocks: []Ref{{Model: "b", Index: 1}}, Score: 0.8},
+			Best:     ScoredPlan{Blocks: sp.Blocks, Score: 0.875}, Scored: 12, BaselineTest: 0.7, BestTest: 0.85}},
 			"recipe (merge --method search)", map[string]string{"method": "search", "from": "a, b", "seed": "7",
 				"plan":           "stem a, head b: b[1] a[0]",
 				"search options": "stem and head of a, depth 1..2, population 4, generations 3, seed 7",
 				"baseline plan":  "a[0] a[1] (validation 75.00%, test 70.00%)", "greedy plan": "b[1] (validation 80.00%)",
 				"best plan": "b[1] a[0] (validation 87.50%, test 85.00%)", "plans scored": "12"}},
-		{merge.Record{Method: "align", From: []string{"a", "b"}, Splice: sp, Align: &merge.AlignResult{Reference: "a",
-			Models: []merge.AlignedModel{{Name: "al-1", Source: "b", Reference: "a", Iterations: 3, Before: 0.25, After: 0.5,
-				Perm: merge.Permutation{Residual: []int{1, 0}}}}}},
+		{Record{Method: "align", From: []string{"a", "b"}, Splice: sp, Align: &AlignResult{Reference: "a",
+			Models: []AlignedModel{{Name: "al-1", Source: "b", Reference: "a", Iterations: 3, Before: 0.25, After: 0.5,
+				Perm: Permutation{Residual: []int{1, 0}}}}}},
 			"recipe (merge --method align)", map[string]string{"method": "align", "from": "a, b", "plan": "stem a, head b: b[1] a[0]",
 				"reference": "a", "aligned b": "as al-1: weight cosine 0.250 -> 0.500 after 3 iterations",
 				"permutations": "stored in the recipe: store show --json"}},
@@ -67,7 +67,11 @@ func TestDescribeRecipe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tb := DescribeRecipe(raw)
+		var rec Record
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			t.Fatal(err)
+		}
+		tb := rec.Describe()
 		if tb == nil || tb.Title != c.title {
 			t.Fatalf("%s: table %+v", c.rec.Method, tb)
 		}
@@ -81,37 +85,22 @@ func TestDescribeRecipe(t *testing.T) {
 			t.Errorf("%s: fields %v, want exactly %v", c.rec.Method, got, c.want)
 		}
 	}
-
-	// Another package's recipe (a prune's) shows key by key; none, no table.
-	tb := DescribeRecipe(json.RawMessage(`{"kind":"prune","from":"m","kept":[0,2],"result":{"order":[1]}}`))
-	got := rowsOf(t, tb)
-	if tb.Title != "recipe" || got["kind"] != "prune" || got["from"] != "m" || got["kept"] != "[0,2]" || got["result"] != `{"order":[1]}` {
-		t.Errorf("prune recipe: %+v", tb)
-	}
-	if tb := DescribeRecipe(json.RawMessage(`[1, 2]`)); tb == nil || len(tb.Rows) != 1 || tb.Rows[0][1] != "[1,2]" {
-		t.Errorf("a list recipe: %+v", tb)
-	}
-	for _, none := range []string{"", " ", "null"} {
-		if tb := DescribeRecipe(json.RawMessage(none)); tb != nil {
-			t.Errorf("recipe %q gave a table %+v", none, tb)
-		}
-	}
 }
 
-// Whatever bytes a manifest's recipe holds, describing it does not panic
-// and every row has a field and a value.
-func FuzzDescribeRecipe(f *testing.F) {
+// Whatever a stored record holds, describing it does not panic and every
+// row has a field and a value.
+func FuzzRecordDescribe(f *testing.F) {
 	for _, seed := range []string{`{"method":"random","from":["a"],"splice":{"stem":"a","head":"a","blocks":[{"model":"a","index":0}]}}`,
 		`{"method":"search","search":{"options":{"stem":"a"}}}`, `{"method":"align","align":{"models":[{}]}}`,
 		`{"method":"greedy-soup","soup":{"steps":[{}]},"options":{"x":[1]}}`, `{"kind":"prune"}`, `"text"`, `null`, `{`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		tb := DescribeRecipe(raw)
-		if tb == nil {
+		var rec Record
+		if json.Unmarshal(raw, &rec) != nil {
 			return
 		}
-		for _, r := range tb.Rows {
+		for _, r := range rec.Describe().Rows {
 			if len(r) != 2 || strings.TrimSpace(r[0]) == "" {
 				t.Errorf("row %q", r)
 			}

@@ -1,4 +1,4 @@
-package workflow
+package modelstore
 
 import (
 	"encoding/json"
@@ -24,8 +24,8 @@ type stateMeta struct {
 
 func stateTensorName(group string, i int) string { return fmt.Sprintf("%s.%04d", group, i) }
 
-// saveState writes the state of m's training after an epoch.
-func saveState(s *checkpoint.Store, m *vit.Model, st *trainer.State) error {
+// SaveState writes the state of m's training after an epoch.
+func SaveState(s *checkpoint.Store, m *vit.Model, st *trainer.State) error {
 	ts := checkpoint.Tensors{}
 	for i, p := range m.Params() {
 		ts[stateTensorName("weights", i)] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data()}
@@ -41,12 +41,12 @@ func saveState(s *checkpoint.Store, m *vit.Model, st *trainer.State) error {
 	return s.SaveState(m.Name, ts, map[string]string{"frankenvit_state": string(meta)})
 }
 
-// loadState puts the saved current weights into m and returns the state to
+// LoadState puts the saved current weights into m and returns the state to
 // resume from, or nil when the store has none. The store verifies the
 // state's checksum; a state that fails it, or does not fit m, is an error:
 // the training refuses to resume (rather than resume from garbage or
 // silently start over) and says how to start over.
-func loadState(s *checkpoint.Store, m *vit.Model) (*trainer.State, error) {
+func LoadState(s *checkpoint.Store, m *vit.Model) (*trainer.State, error) {
 	ts, meta, err := s.LoadState(m.Name)
 	if errors.Is(err, checkpoint.ErrNotFound) {
 		return nil, nil
