@@ -145,40 +145,20 @@ func runSweep(s *checkpoint.Store, job SweepJob, out string, log io.Writer) (*re
 			return nil, nil, err
 		}
 	}
-	rows := sweep.Summarize(doc, false)
-	doc.Summary = rows
-	display, data := sweep.Tables(doc, rows)
-	if doc.Sweep == sweep.Depth {
-		display = sweep.DepthGrid(doc, rows)
-	}
-	fig := sweep.Figure(doc, rows)
-	var svg, csv bytes.Buffer
-	if err := fig.Write(&svg, "svg"); err != nil {
+	r := sweep.Render(doc, false)
+	if err := r.WriteFiles(sweep.Files{CSV: stem + ".csv", JSON: stem + ".json", Plots: []string{stem + ".svg", stem + ".png"}}); err != nil {
 		return nil, nil, err
 	}
-	if err := data.WriteCSV(&csv); err != nil {
-		return nil, nil, err
-	}
-	for _, w := range []struct {
-		path string
-		data []byte
-	}{{stem + ".svg", svg.Bytes()}, {stem + ".csv", csv.Bytes()}} {
-		if err := durable.WriteFile(w.path, w.data); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := fig.Save(stem + ".png"); err != nil {
-		return nil, nil, err
-	}
-	if err := doc.WriteFile(stem + ".json"); err != nil {
+	svg, err := r.Plot("svg")
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := writeSweepWeights(weightsPath, weights); err != nil {
 		return nil, nil, err
 	}
 	sec := &report.Section{Heading: fmt.Sprintf("Sweep %s: %s", job.ID, doc.Sweep), Text: sweepText(doc),
-		Tables: []*table.Table{display}, Figures: []report.Figure{{Caption: display.Title, SVG: svg.Bytes()}}}
-	return sec, display, nil
+		Tables: []*table.Table{r.Display}, Figures: []report.Figure{{Caption: r.Display.Title, SVG: svg}}}
+	return sec, r.Display, nil
 }
 
 func sameOptions(a, b sweep.Options) bool {

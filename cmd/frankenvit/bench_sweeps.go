@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"os"
 
-	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/sweep"
@@ -44,32 +43,15 @@ func (o *sweepOutputs) check() error {
 
 // write prints the summary table and writes the files asked for.
 func (o *sweepOutputs) write(doc *sweep.Document) error {
-	rows := sweep.Summarize(doc, o.perModel)
-	doc.Summary = rows
-	display, data := sweep.Tables(doc, rows)
-	if o.csv != "" {
-		var b bytes.Buffer
-		if err := data.WriteCSV(&b); err != nil {
-			return err
+	r := sweep.Render(doc, o.perModel)
+	if err := r.WriteFiles(sweep.Files{CSV: o.csv, JSON: o.json, Plots: []string{o.plot}}); err != nil {
+		var fe *sweep.FileError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("--%s: %v", fe.Kind, fe.Err)
 		}
-		if err := durable.WriteFile(o.csv, b.Bytes()); err != nil {
-			return fmt.Errorf("--csv: %v", err)
-		}
+		return err
 	}
-	if o.json != "" {
-		if err := doc.WriteFile(o.json); err != nil {
-			return fmt.Errorf("--json: %v", err)
-		}
-	}
-	if o.plot != "" {
-		if err := sweep.Figure(doc, rows).Save(o.plot); err != nil {
-			return fmt.Errorf("--plot: %v", err)
-		}
-	}
-	if doc.Sweep == sweep.Depth {
-		display = sweep.DepthGrid(doc, rows) // the long form goes to --csv
-	}
-	return display.Render(os.Stdout)
+	return r.Display.Render(os.Stdout)
 }
 
 // sweepFlags are shared by the orders and depth sweeps.
