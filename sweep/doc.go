@@ -15,7 +15,8 @@
 // function of the samples alone and the samples are put in unit order.
 //
 // Every batch of plans of a unit is evaluated in one prefix-sharing pass
-// (trainer.Evaluator.AccuracyOfPlans). Orders per batch and per sample,
-// which the evaluator does not offer, are evaluated by MixedOrderAccuracy,
-// which groups the images of a batch by the block each runs at each slot.
+// (trainer.Evaluator.AccuracyOfPlans). Orders drawn per batch or per sample
+// go through MixedOrderAccuracy, a thin wrapper of the evaluator's own
+// (trainer.Evaluator.MixedOrderAccuracy), which groups the images of a batch
+// by the block each runs at each slot.
 package sweep
