@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+
+	"github.com/frankenvit/frankenvit/stats"
 )
 
 // Grid is a labelled matrix of numbers, the form of every block-by-slot and
@@ -31,18 +33,7 @@ func (g Grid) At(i, j int) float64 { return g.Values[i][j] }
 
 // Range is the smallest and largest finite value (0, 0 if there is none).
 func (g Grid) Range() (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, row := range g.Values {
-		for _, v := range row {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
-		}
-	}
-	if lo > hi {
-		return 0, 0
-	}
-	return lo, hi
+	return stats.FiniteRange(g.Values)
 }
 
 // MarshalJSON writes NaN cells as null, which encoding/json cannot do itself.

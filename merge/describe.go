@@ -1,10 +1,9 @@
 package merge
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/table"
@@ -72,8 +71,8 @@ func (rec *Record) Describe() *table.Table {
 			t.Add("permutations", "stored in the recipe: store show --json")
 		}
 	}
-	for _, k := range sortedKeys(rec.Options) {
-		t.Add("option "+k, compactJSON(rec.Options[k]))
+	for _, k := range slices.Sorted(maps.Keys(rec.Options)) {
+		t.Add("option "+k, table.JSONCell(rec.Options[k]))
 	}
 	return t
 }
@@ -85,35 +84,6 @@ func RefsString(refs []Ref) string {
 		parts[i] = r.String()
 	}
 	return strings.Join(parts, " ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// compactJSON shows a value as one line of JSON, a string without quotes.
-func compactJSON(v any) string {
-	raw, ok := v.(json.RawMessage)
-	if !ok {
-		var err error
-		if raw, err = json.Marshal(v); err != nil {
-			return fmt.Sprint(v)
-		}
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw)
-	}
-	return b.String()
 }
 
 func percent(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

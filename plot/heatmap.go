@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/frankenvit/frankenvit/stats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
@@ -49,18 +50,7 @@ func colorMap(lo, hi float64) palette.ColorMap {
 
 // dataRange is the range of the finite values, 0, 0 without any.
 func (s *HeatMap) dataRange() (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, row := range s.Values {
-		for _, v := range row {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
-		}
-	}
-	if lo > hi {
-		return 0, 0
-	}
-	return lo, hi
+	return stats.FiniteRange(s.Values)
 }
 
 func (s *HeatMap) drawOn(c draw.Canvas) error {

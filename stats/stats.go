@@ -38,3 +38,20 @@ func CrossEntropy(row []float32, target int) float64 {
 	}
 	return math.Log(s) + mx - float64(row[target])
 }
+
+// FiniteRange is the smallest and largest finite value of a grid of rows
+// (NaN and Inf left out); 0, 0 when there is none.
+func FiniteRange(rows [][]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, row := range rows {
+		for _, v := range row {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if lo > hi {
+		return 0, 0
+	}
+	return lo, hi
+}

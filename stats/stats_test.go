@@ -54,3 +54,13 @@ func TestCrossEntropy(t *testing.T) {
 		t.Errorf("large logits: %v, want %v", got, want)
 	}
 }
+
+func TestFiniteRange(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	if lo, hi := FiniteRange([][]float64{{nan, 3, -inf}, {}, {-2, inf, 0.5}}); lo != -2 || hi != 3 {
+		t.Errorf("range %v..%v, want -2..3", lo, hi)
+	}
+	if lo, hi := FiniteRange([][]float64{{nan, inf}}); lo != 0 || hi != 0 {
+		t.Errorf("no finite value: %v..%v, want 0..0", lo, hi)
+	}
+}

@@ -1,8 +1,10 @@
 package table
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/olekukonko/tablewriter"
@@ -63,4 +65,26 @@ func (t *Table) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// JSONCell shows a value as one line of JSON for a table cell: a JSON
+// string without its quotes, anything else compacted. A json.RawMessage is
+// shown as it is, compacted when valid.
+func JSONCell(v any) string {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Sprint(v)
+		}
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
@@ -90,7 +92,7 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 	if len(m.Normalization) > 0 {
 		info.Add("normalization", string(m.Normalization))
 	}
-	for _, k := range sortedKeys(m.Metrics) {
+	for _, k := range slices.Sorted(maps.Keys(m.Metrics)) {
 		info.Add(k, formatMetric(k, m.Metrics[k]))
 	}
 	plan := &table.Table{Title: "plan", Header: []string{"slot", "source", "block", "blob"}}
@@ -154,30 +156,17 @@ func describeOtherRecipe(raw json.RawMessage) *table.Table {
 	t := &table.Table{Title: "recipe", Header: []string{"field", "value"}}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) != nil {
-		t.Add("recipe", compactJSON(raw))
+		t.Add("recipe", table.JSONCell(raw))
 		return t
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		field := k
 		if strings.TrimSpace(k) == "" {
 			field = fmt.Sprintf("%q", k) // a blank key still shows
 		}
-		t.Add(field, compactJSON(obj[k]))
+		t.Add(field, table.JSONCell(obj[k]))
 	}
 	return t
-}
-
-// compactJSON shows a value as one line of JSON, a string without quotes.
-func compactJSON(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw)
-	}
-	return b.String()
 }
 
 func short(digest string) string {
