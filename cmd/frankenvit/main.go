@@ -1,5 +1,3 @@
-// Command frankenvit trains LayerShuffle Vision Transformers, builds
-// Frankenstein models out of their blocks and measures how they degrade.
 package main
 
 import (
