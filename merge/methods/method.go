@@ -93,19 +93,20 @@ func Names() []string {
 	return out
 }
 
-// Value is parameter name of a model (or, with model < 0, of the merge):
-// the given value, or the spec's default.
+// Value is the parameter name for one model (model >= 0) or for the merge
+// (model < 0): a per-model parameter is the model's own value, else the
+// merge-wide one (mergekit lets the top-level parameters set every model's),
+// else the spec's default; a merge-wide parameter is the merge's value or
+// the default.
 func (t Tensor) Value(s Spec, model int, name string) float64 {
-	var given Params
-	if model >= 0 && model < len(t.Per) {
-		given = t.Per[model]
+	p, _ := s.Param(name)
+	if p.PerModel && model >= 0 && model < len(t.Per) {
+		if v, ok := t.Per[model][name]; ok {
+			return v
+		}
 	}
-	if p, ok := s.Param(name); ok && !p.PerModel {
-		given = t.Global
-	}
-	if v, ok := given[name]; ok {
+	if v, ok := t.Global[name]; ok {
 		return v
 	}
-	p, _ := s.Param(name)
 	return p.Default
 }
