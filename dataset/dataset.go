@@ -17,7 +17,7 @@ type Dataset struct {
 const DefaultSpec = "mnist"
 
 // specForms is quoted by every error about a spec.
-const specForms = "mnist, fashion-mnist, idx:DIR, cifar10:DIR or folder:DIR"
+const specForms = "mnist, fashion-mnist, idx:DIR, cifar10:DIR or folder:DIR, each optionally followed by @TRANSFORM"
 
 // Load resolves a data SPEC and reads the data set:
 //
@@ -26,36 +26,39 @@ const specForms = "mnist, fashion-mnist, idx:DIR, cifar10:DIR or folder:DIR"
 //	idx:DIR        DIR/train-images-idx3-ubyte[.gz] and the other three IDX files
 //	cifar10:DIR    the CIFAR-10 binary version in DIR or DIR/cifar-10-batches-bin
 //	folder:DIR     DIR/train/CLASS/*.png|jpg|jpeg and DIR/test/CLASS/*
+//	SPEC@TRANSFORM a derived task: SPEC's images, train and test alike, under
+//	               rot90, rot180, rot270, transpose, flip, vflip or invert
+//	               (see ParseDataSpec and TransformSplit); chains apply left to right
+//
+// The data set's Name is the spec as given (mnist for "").
 func Load(spec string) (*Dataset, error) {
+	parsed, err := ParseDataSpec(spec)
+	if err != nil {
+		return nil, err
+	}
 	if spec == "" {
 		spec = DefaultSpec
 	}
-	var (
-		ds  *Dataset
-		err error
-	)
-	kind, dir, hasDir := strings.Cut(spec, ":")
+	var ds *Dataset
+	kind, dir, _ := strings.Cut(parsed.Base, ":")
 	switch {
-	case spec == "mnist":
+	case parsed.Base == "" || parsed.Base == "mnist":
 		ds, err = LoadMNIST()
-	case spec == "fashion-mnist":
+	case parsed.Base == "fashion-mnist":
 		ds, err = LoadFashionMNIST()
-	case hasDir && (kind == "idx" || kind == "cifar10" || kind == "folder"):
-		if dir == "" {
-			return nil, fmt.Errorf("dataset: data spec %q names no directory: want %s:DIR", spec, kind)
-		}
-		switch kind {
-		case "idx":
-			ds, err = LoadIDX(dir, 0)
-		case "cifar10":
-			ds, err = LoadCIFAR10(dir)
-		default:
-			ds, err = LoadFolder(dir)
-		}
-	default:
+	case kind == "idx":
+		ds, err = LoadIDX(dir, 0)
+	case kind == "cifar10":
+		ds, err = LoadCIFAR10(dir)
+	case kind == "folder":
+		ds, err = LoadFolder(dir)
+	default: // ParseDataSpec accepts no other base
 		return nil, fmt.Errorf("dataset: unknown data spec %q: want %s", spec, specForms)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := applyTransforms(ds, parsed.Transforms); err != nil {
 		return nil, err
 	}
 	ds.Name = spec
