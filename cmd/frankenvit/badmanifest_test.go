@@ -71,6 +71,14 @@ func TestCLIBadManifestsRefused(t *testing.T) {
 					t.Errorf("%v: a panic reached the command: %s", cmd, r.stderr)
 				}
 			}
+			// The store's own commands name the problem too, and fail.
+			show := cli(t, nil, "--store", store, "store", "show", "m")
+			failsCleanly(t, show, tc.want)
+			if !strings.Contains(show.stdout, "problem") {
+				t.Errorf("store show prints no problem row:\n%s", show.stdout)
+			}
+			verify := cli(t, nil, "--store", store, "store", "verify")
+			failsCleanly(t, verify, "store: model m: manifest: field "+tc.field)
 			if after := storeFiles(t, store); after != before {
 				t.Error("a refused command changed the store")
 			}

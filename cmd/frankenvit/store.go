@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/table"
@@ -77,7 +78,9 @@ func newStoreShowCmd() *cobra.Command {
 					return err
 				}
 			}
-			return nil
+			// A manifest no command can use is shown (its "problem" row) and
+			// then reported as the error it is.
+			return workflow.CheckManifest(man)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
@@ -120,7 +123,18 @@ func newStoreVerifyCmd() *cobra.Command {
 			}
 			t := &table.Table{Title: fmt.Sprintf("%s: %d model(s), %d blob(s) checked", r.Store, len(r.Models), r.Blobs),
 				Header: []string{"model", "part", "blob", "problem"}}
-			for _, m := range r.Models {
+			// Blobs and references are the store's to check; the manifests'
+			// records (config, normalisation, training, recipe) are checked
+			// here, since only the layers above the store know what they mean.
+			for i := range r.Models {
+				m := &r.Models[i]
+				if man, err := s.Get(m.Name); err == nil {
+					if err := workflow.CheckManifest(man); err != nil {
+						what := strings.TrimPrefix(err.Error(), "model "+m.Name+": manifest ")
+						m.Problems = append(m.Problems, &checkpoint.Problem{Model: m.Name, Part: "manifest", Problem: what})
+						m.OK, r.OK = false, false
+					}
+				}
 				if m.OK {
 					t.Add(m.Name, fmt.Sprintf("all %d parts", m.Parts), "-", "OK")
 				}

@@ -38,8 +38,11 @@ func smallStore(t *testing.T) (dir string, models map[string]*checkpoint.Manifes
 		return d
 	}
 	for k, name := range []string{"a", "b"} {
-		m := &checkpoint.Manifest{Name: name, Status: "complete", Variant: "baseline", Config: json.RawMessage(`{}`),
-			Data: "mnist"}
+		// Records a model could run with (verify checks them too); the parts
+		// are stand-ins, which only the blob checks read.
+		m := &checkpoint.Manifest{Name: name, Status: "complete", Variant: "baseline", Data: "mnist",
+			Config:        json.RawMessage(`{"image_height":8,"image_width":8,"channels":1,"patch":4,"dim":4,"heads":1,"mlp":4,"depth":3,"classes":2,"variant":"baseline"}`),
+			Normalization: json.RawMessage(`{"mean":[0.1],"std":[0.3]}`)}
 		m.Stem = checkpoint.PartRef{Blob: put(10 * k), Source: name}
 		for i := 0; i < 3; i++ {
 			m.Blocks = append(m.Blocks, checkpoint.PartRef{Blob: put(10*k + 1 + i), Source: name, Index: i})
@@ -52,7 +55,7 @@ func smallStore(t *testing.T) (dir string, models map[string]*checkpoint.Manifes
 	}
 	a, b := models["a"], models["b"]
 	frank := &checkpoint.Manifest{Name: "frank", Status: "complete", Variant: "baseline", Config: a.Config,
-		Data: "mnist", Stem: a.Stem, Head: a.Head, Blocks: []checkpoint.PartRef{b.Blocks[0], a.Blocks[1], b.Blocks[2]}}
+		Normalization: a.Normalization, Data: "mnist", Stem: a.Stem, Head: a.Head, Blocks: []checkpoint.PartRef{b.Blocks[0], a.Blocks[1], b.Blocks[2]}}
 	if err := s.Create(frank); err != nil {
 		t.Fatal(err)
 	}
