@@ -100,6 +100,7 @@ func TestBenchSpeedCLI(t *testing.T) {
 	t.Run("table", func(t *testing.T) { testBenchSpeedTable(t, bin) })
 	t.Run("json", func(t *testing.T) { testBenchSpeedJSON(t, bin) })
 	t.Run("bad input", func(t *testing.T) { testBenchSpeedBadInput(t, bin) })
+	t.Run("child timeout", func(t *testing.T) { testBenchSpeedChildTimeout(t, bin) })
 	t.Run("peer torch", func(t *testing.T) { testBenchSpeedPeerTorch(t, bin) })
 }
 
@@ -199,6 +200,18 @@ func testBenchSpeedBadInput(t *testing.T, bin string) {
 		if code == 0 || len(lines) != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "goroutine") {
 			t.Errorf("%v: want one error line containing %q and a non-zero exit; got exit %d, stderr:\n%s", tc.args, tc.want, code, errOut)
 		}
+	}
+}
+
+// testBenchSpeedChildTimeout: --child-timeout bounds the measuring child;
+// the progress lines are followed by exactly one error line.
+func testBenchSpeedChildTimeout(t *testing.T, bin string) {
+	_, errOut, code := runCLI(t, bin, append(append([]string(nil), tiny...), "--child-timeout", "1ms")...)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || last != "frankenvit: frankenvit child (default): timed out after 1ms" || strings.Count(errOut, "frankenvit: ") != 1 ||
+		strings.Contains(errOut, "goroutine") {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
 	}
 }
 

@@ -29,7 +29,10 @@ func newBenchSpeedCmd() *cobra.Command {
 steps at batch 64 on synthetic data, evaluates --eval-images images under one plan, and prints images/s,
 GFLOP/s against the measured FMA peak (8-lane FMAs in registers on every core), and the peak resident set. Each model is measured in a fresh child
 process of this binary. --peer torch runs the same models in PyTorch (Debian's python3-torch) with the
-reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration.`,
+reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration. Every child process runs
+under a time limit (scaled to the model's FLOPs and --peer-budget, or --child-timeout) and is killed with its
+process group when it passes; a failed peer leaves its row empty with the reason, a failed frankenvit child
+fails the command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if child != "" {
@@ -59,6 +62,7 @@ reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration.`
 	fl.IntSliceVar(&o.PeerThreads, "peer-threads", o.PeerThreads, "torch thread counts to try")
 	fl.StringSliceVar(&o.PeerBLAS, "peer-blas", o.PeerBLAS, "BLAS libraries to try under torch: reference, openblas")
 	fl.DurationVar(&o.PeerBudget, "peer-budget", o.PeerBudget, "time cap of each timed phase of one peer configuration (0: none)")
+	fl.DurationVar(&o.ChildTimeout, "child-timeout", 0, "time limit of every child process (0: scaled to each model's work)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fl.StringVar(&child, speed.ChildFlag, "", "measure one run given as JSON and print it (used by the parent process)")
 	fl.MarkHidden(speed.ChildFlag)
