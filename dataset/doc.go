@@ -6,6 +6,9 @@
 // alone provides them), Fashion-MNIST from the Debian package
 // dataset-fashion-mnist, any directory of IDX files, the CIFAR-10 binary
 // version, or a folder of PNG/JPEG images with one sub-folder per class.
+// A derived task SPEC@TRANSFORM (mnist@rot90, idx:DIR@invert, chains such as
+// mnist@rot90@invert) is a data set's images under exact, deterministic
+// transforms, labels unchanged (see ParseDataSpec and TransformSplit).
 //
 // Images are kept as raw bytes (a Split), channel-first, so that a whole data
 // set stays small in memory; Fill converts a batch of them to

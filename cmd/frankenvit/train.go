@@ -54,7 +54,7 @@ type trainFlags struct {
 func (f *trainFlags) register(cmd *cobra.Command) {
 	o := trainer.DefaultOptions()
 	fl := cmd.Flags()
-	fl.StringVar(&f.data.Spec, "data", "mnist", "mnist | fashion-mnist | idx:DIR | cifar10:DIR | folder:DIR")
+	fl.StringVar(&f.data.Spec, "data", "mnist", "mnist | fashion-mnist | idx:DIR | cifar10:DIR | folder:DIR, optionally @TRANSFORM (rot90, rot180, rot270, transpose, flip, vflip, invert; chains like mnist@rot90@invert)")
 	fl.Float64Var(&f.data.ValFrac, "val-frac", 0.1, "fraction of the training data held out for validation")
 	fl.Uint64Var(&f.data.ValSeed, "val-seed", 0, "seed of the validation split")
 	fl.IntVar(&f.data.Limit, "limit", 0, "use only the first N training and test images (0 = all)")
