@@ -99,6 +99,9 @@ func geoCases() []geoCase {
 	}
 	cs = append(cs, geoMake("slerp/near-threshold", "slerp", sh, b, [][]float32{mid}, nil, Params{"t": 0.5}))
 
+	// a zero base (norm <= eps is left unnormalised: cos = 0, θ = π/2)
+	cs = append(cs, geoMake("slerp/zero-base", "slerp", sh, make([]float32, n), [][]float32{rnd()}, nil, Params{"t": 0.25}))
+
 	// nuslerp
 	cs = append(cs, geoMake("nuslerp/flatten", "nuslerp", sh, nil, [][]float32{rnd(), rnd()}, w(1, 3), Params{}))
 	cs = append(cs, geoMake("nuslerp/flatten-base", "nuslerp", sh, rnd(), [][]float32{rnd(), rnd()}, w(2, 1), Params{}))
@@ -109,6 +112,13 @@ func geoCases() []geoCase {
 		a1[2*sh[1]+j] = 3 * a0[2*sh[1]+j]
 	}
 	cs = append(cs, geoMake("nuslerp/rows", "nuslerp", sh, nil, [][]float32{a0, a1}, w(1, 1), Params{"nuslerp_flatten": 0}))
+	// a zero row (cos = 0) and a row of norm about 1e-9 (its norm clamped to 1e-7)
+	z0 := rnd()
+	clear(z0[sh[1] : 2*sh[1]])
+	for j := 3 * sh[1]; j < 4*sh[1]; j++ {
+		z0[j] *= 1e-9
+	}
+	cs = append(cs, geoMake("nuslerp/zero-row", "nuslerp", sh, nil, [][]float32{z0, rnd()}, w(1, 3), Params{"nuslerp_flatten": 0}))
 	// along the first dimension (columns), with one column collinear (parallel: an
 	// antiparallel pair is ill-conditioned, sin θ ≈ 0 decided by rounding, in mergekit too)
 	c0, c1 := rnd(), rnd()
@@ -142,6 +152,45 @@ func geoCases() []geoCase {
 	cs = append(cs, geoMake("karcher/one-iter", "karcher", sh, nil, [][]float32{rnd(), rnd(), rnd(), rnd()}, nil, Params{"max_iter": 1}))
 	cs = append(cs, geoMake("karcher/many-iter", "karcher", sh, nil, [][]float32{rnd(), rnd(), rnd()}, nil, Params{"max_iter": 100, "tol": 1e-9}))
 	cs = append(cs, geoMake("karcher/zero-model", "karcher", sh, nil, [][]float32{rnd(), make([]float32, n), rnd()}, nil, Params{}))
+	// two antipodal pairs: the mean of the unit vectors is zero, so the first unit vector is the start
+	ka, kb := rnd(), rnd()
+	kna, knb := make([]float32, n), make([]float32, n)
+	for i := range ka {
+		kna[i], knb[i] = -ka[i], -kb[i]
+	}
+	cs = append(cs, geoMake("karcher/antipodal-pairs", "karcher", sh, nil, [][]float32{ka, kna, kb, knb}, nil, Params{}))
+	// three unit directions 120° apart in a plane (their mean is below tol), of
+	// norms 1, 2, 0.5: the start is the first unit vector, where the other two
+	// pull equally, so the result is the first direction times the mean norm
+	e, f := geo64(rnd()), geo64(rnd())
+	ne := geoNorm(e)
+	for i := range e {
+		e[i] /= ne
+	}
+	ef := geoDot(e, f)
+	for i := range f {
+		f[i] -= ef * e[i]
+	}
+	nf := geoNorm(f)
+	k1, k2, k3 := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range e {
+		f[i] /= nf
+		k1[i] = float32(e[i])
+		k2[i] = float32(2 * (-0.5*e[i] + math.Sqrt(3)/2*f[i]))
+		k3[i] = float32(0.5 * (-0.5*e[i] - math.Sqrt(3)/2*f[i]))
+	}
+	cs = append(cs, geoMake("karcher/balanced", "karcher", sh, nil, [][]float32{k1, k2, k3}, nil, Params{}))
+	// a cluster (angles of a few tenths of a radian), where the mean moves little per step
+	kc := rnd()
+	var cluster [][]float32
+	for m := 0; m < 4; m++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = kc[i] + 0.3*float32(r.NormFloat64())
+		}
+		cluster = append(cluster, x)
+	}
+	cs = append(cs, geoMake("karcher/cluster", "karcher", sh, nil, cluster, nil, Params{}))
 
 	// model_stock: deltas sharing a direction so that cos is away from 0
 	ms := func(name string, shape []int, k int, global Params) geoCase {
@@ -163,6 +212,11 @@ func geoCases() []geoCase {
 	cs = append(cs, ms("model_stock/filter-wise", sh, 3, Params{"filter_wise": 1}))
 	cs = append(cs, ms("model_stock/filter-wise-1d", []int{9}, 3, Params{"filter_wise": 1}))
 	cs = append(cs, ms("model_stock/filter-wise-4d", sh4, 2, Params{"filter_wise": 1}))
+	// a row where one model equals the base (zero offset: norms' product clamped to 1e-6, cos = 0, t = 0)
+	zr := ms("model_stock/zero-offset-row", sh, 3, Params{"filter_wise": 1})
+	copy(zr.tensor.Data[1][:sh[1]], zr.tensor.Base[:sh[1]])
+	copy(zr.Data[1][:sh[1]], zr.Base[:sh[1]])
+	cs = append(cs, zr)
 
 	// nearswap: some values within t of each other
 	nb := rnd()
