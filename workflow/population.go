@@ -1,12 +1,16 @@
 package workflow
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/modelstore"
 )
 
 // PopulationRequest is everything `frankenvit population` needs.
@@ -123,12 +127,15 @@ func ensureTrained(s *checkpoint.Store, req PopulationRequest, name string, seed
 		return err
 	}
 	defer unlock()
-	if man, err := s.Get(name); err == nil && man.Status == "complete" {
-		return ensureMetrics(s, req, man)
-	}
 	tr := req.Base
 	tr.Name, tr.Init, tr.Overwrite = name, init, false
 	tr.Options.Seed, tr.Options.Epochs = seed, epochs
+	if man, err := s.Get(name); err == nil && man.Status == "complete" {
+		if err := sameTraining(man, tr); err != nil {
+			return err
+		}
+		return ensureMetrics(s, req, man)
+	}
 	if req.Log != nil {
 		fmt.Fprintf(req.Log, "training %s (seed %d, %d epochs)\n", name, seed, epochs)
 	}
@@ -189,4 +196,33 @@ func summarise(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, 
 	}
 	defer unlock()
 	return sum, s.PutRecord("populations", req.Prefix, sum)
+}
+
+// sameTraining refuses to reuse a complete member that was trained with
+// other settings than the request now asks for (a population or study entry
+// edited since): reporting it would report another experiment.
+func sameTraining(man *checkpoint.Manifest, tr TrainRequest) error {
+	rec, err := modelstore.DecodeRecords(man)
+	if err != nil {
+		return err
+	}
+	var diffs []string
+	differ := func(what string, old, now any) {
+		a, _ := json.Marshal(old)
+		b, _ := json.Marshal(now)
+		if !bytes.Equal(a, b) {
+			diffs = append(diffs, fmt.Sprintf("%s %s -> %s", what, a, b))
+		}
+	}
+	differ("options", rec.Training.Options, tr.Options)
+	differ("data", rec.Training.Data, tr.Data)
+	differ("init", rec.Training.Init, tr.Init)
+	c, want := rec.Config, tr.Config
+	differ("model", []any{c.Variant, c.Patch, c.Dim, c.Heads, c.MLP, c.Depth, c.PosDim},
+		[]any{want.Variant, want.Patch, want.Dim, want.Heads, want.MLP, want.Depth, want.PosDim})
+	if len(diffs) > 0 {
+		return fmt.Errorf("model %s is complete but was trained with other settings (%s): remove it (frankenvit store rm %s) or use another name",
+			man.Name, strings.Join(diffs, "; "), man.Name)
+	}
+	return nil
 }
