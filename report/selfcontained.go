@@ -69,7 +69,7 @@ func ExternalReferences(page []byte) []string {
 		if name == "style" || name == "script" {
 			// Raw text up to the closing tag: CSS is checked, a script
 			// loads nothing unless it has a src (checked above).
-			end := strings.Index(strings.ToLower(s[i:]), "</"+name)
+			end := strings.Index(asciiLower(s[i:]), "</"+name)
 			if end < 0 {
 				end = len(s) - i
 			}
@@ -196,4 +196,17 @@ func readTag(s string) (name string, attrs []attr, n int) {
 		}
 	}
 	return name, attrs, min(i, len(s))
+}
+
+// asciiLower lowercases A-Z only, byte for byte, so that an index into the
+// result is an index into s (strings.ToLower turns an invalid UTF-8 byte into
+// a 3-byte U+FFFD, which shifted the offsets and ran past the end).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
