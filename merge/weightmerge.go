@@ -1,0 +1,241 @@
+package merge
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/frankenvit/frankenvit/merge/methods"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// CheckWeightMergeParams reports every reason a weight merge with method of
+// n models (and a base when hasBase) cannot run, looking at the method, the
+// model count and the parameters only (no weights are needed, so a caller
+// can check before loading anything): an unknown method, the wrong number of
+// models, a missing base, a parameter the method does not take (or a
+// merge-wide one given per model), a required parameter missing, a value out
+// of range or not 0/1 for a switch. per is empty or has one entry per model.
+func CheckWeightMergeParams(method string, n int, hasBase bool, per []methods.Params, global methods.Params) error {
+	return problemsOrNil("weight merge", weightMergeParamProblems(method, n, hasBase, per, global))
+}
+
+func weightMergeParamProblems(method string, n int, hasBase bool, per []methods.Params, global methods.Params) []string {
+	m, ok := methods.Lookup(method)
+	if !ok {
+		return []string{fmt.Sprintf("unknown method %q (known: %s)", method, strings.Join(methods.Names(), ", "))}
+	}
+	s := m.Spec()
+	var out []string
+	if n < s.MinModels {
+		out = append(out, fmt.Sprintf("%s merges at least %d model(s) besides the base, got %d", method, s.MinModels, n))
+	}
+	if s.MaxModels > 0 && n > s.MaxModels {
+		out = append(out, fmt.Sprintf("%s merges at most %d model(s) besides the base, got %d", method, s.MaxModels, n))
+	}
+	if s.NeedsBase && !hasBase {
+		out = append(out, fmt.Sprintf("%s needs a base model (task vectors are model - base)", method))
+	}
+	if len(per) != 0 && len(per) != n {
+		out = append(out, fmt.Sprintf("%d per-model parameter sets for %d models", len(per), n))
+	}
+	names := make([]string, len(s.Params))
+	for i, p := range s.Params {
+		names[i] = p.Name
+	}
+	takes := "takes no parameters"
+	if len(names) > 0 {
+		takes = "takes " + strings.Join(names, ", ")
+	}
+	checkValue := func(where string, p methods.ParamSpec, v float64) {
+		switch {
+		case p.Bool && v != 0 && v != 1:
+			out = append(out, fmt.Sprintf("%s: %s is a switch, 0 or 1, got %v", where, p.Name, v))
+		case math.IsNaN(v) || v < p.Min || v > p.Max:
+			out = append(out, fmt.Sprintf("%s: %s = %v is out of range [%v, %v]", where, p.Name, v, p.Min, p.Max))
+		}
+	}
+	for _, k := range sortedKeys(global) {
+		p, ok := s.Param(k)
+		if !ok {
+			out = append(out, fmt.Sprintf("unknown parameter %q: %s %s", k, method, takes))
+			continue
+		}
+		checkValue(method, p, global[k])
+	}
+	for i, ps := range per {
+		where := fmt.Sprintf("model %d", i+1)
+		for _, k := range sortedKeys(ps) {
+			p, ok := s.Param(k)
+			if !ok {
+				out = append(out, fmt.Sprintf("%s: unknown parameter %q: %s %s", where, k, method, takes))
+				continue
+			}
+			if !p.PerModel {
+				out = append(out, fmt.Sprintf("%s: %s is a merge-wide parameter of %s, not a per-model one", where, k, method))
+				continue
+			}
+			checkValue(where, p, ps[k])
+		}
+	}
+	for _, p := range s.Params {
+		if !p.Required {
+			continue
+		}
+		if _, ok := global[p.Name]; ok {
+			continue
+		}
+		if !p.PerModel {
+			out = append(out, fmt.Sprintf("%s needs parameter %s (%s)", method, p.Name, p.Doc))
+			continue
+		}
+		var missing []string
+		for i := 0; i < n; i++ {
+			if i < len(per) {
+				if _, ok := per[i][p.Name]; ok {
+					continue
+				}
+			}
+			missing = append(missing, fmt.Sprint(i+1))
+		}
+		if len(missing) == n && n > 0 {
+			out = append(out, fmt.Sprintf("%s needs parameter %s (%s), for every model or for the merge", method, p.Name, p.Doc))
+		} else if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("%s needs parameter %s for model(s) %s (or one for the merge)", method, p.Name, strings.Join(missing, ", ")))
+		}
+	}
+	return out
+}
+
+func sortedKeys(ps methods.Params) []string {
+	ks := make([]string, 0, len(ps))
+	for k := range ps {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// CheckWeightMerge reports every reason WeightMerge cannot run, in one
+// error (a *ProblemsError), touching no weight: the problems of
+// CheckWeightMergeParams, a missing model, and models or a base whose
+// parameters differ from the first model's (naming the model and the first
+// tensor that differs). A base given to a method that takes none is ignored,
+// as mergekit does.
+func CheckWeightMerge(method string, base *vit.Model, models []*vit.Model, per []methods.Params, global methods.Params) error {
+	out := weightMergeParamProblems(method, len(models), base != nil, per, global)
+	var first *vit.Model
+	for i, m := range models {
+		if m == nil {
+			out = append(out, fmt.Sprintf("model %d is missing", i+1))
+			continue
+		}
+		if first == nil {
+			first = m
+			continue
+		}
+		if err := vit.SameShapes(first, m); err != nil {
+			out = append(out, fmt.Sprintf("model %s has another shape: %v", m.Name, err))
+		}
+	}
+	if spec, ok := methods.Lookup(method); ok && spec.Spec().NeedsBase && base != nil && first != nil {
+		if err := vit.SameShapes(first, base); err != nil {
+			out = append(out, fmt.Sprintf("base %s has another shape: %v", base.Name, err))
+		}
+	}
+	return problemsOrNil("weight merge", out)
+}
+
+// WeightMerge merges whole models with one of merge/methods' mergekit
+// methods: every parameter tensor of the stem, every block and the head is
+// merged on its own (per tensor, as mergekit defines the methods), in the
+// order of the models' Params(). base is the base model of methods that need
+// one (its task vectors are model - base) and is ignored by the others; per
+// holds each model's parameters (empty, or one entry per model), global the
+// merge-wide ones; a per-model parameter given in global applies to every
+// model. Random methods (DARE, DELLA) draw from a generator seeded by seed and
+// the tensor's index, so the result depends on nothing else. Everything is
+// checked by CheckWeightMerge first. The result is named name, has the
+// models' config and its own blocks in sequential order.
+func WeightMerge(name, method string, base *vit.Model, models []*vit.Model, per []methods.Params, global methods.Params, seed uint64) (*vit.Model, error) {
+	if err := CheckWeightMerge(method, base, models, per, global); err != nil {
+		return nil, err
+	}
+	m, _ := methods.Lookup(method)
+	if !m.Spec().NeedsBase {
+		base = nil
+	}
+	first := models[0]
+	out, err := emptyLike(name, first)
+	if err != nil {
+		return nil, err
+	}
+	if per == nil {
+		per = make([]methods.Params, len(models))
+	}
+	perCopy := make([]methods.Params, len(models))
+	for i := range perCopy {
+		perCopy[i] = methods.Params{}
+		for k, v := range per[i] {
+			perCopy[i][k] = v
+		}
+	}
+	globalCopy := methods.Params{}
+	for k, v := range global {
+		globalCopy[k] = v
+	}
+	srcs := make([][]*vit.Param, len(models))
+	for i, mod := range models {
+		srcs[i] = mod.Params()
+	}
+	var baseParams []*vit.Param
+	if base != nil {
+		baseParams = base.Params()
+	}
+	for k, p := range out.Params() {
+		t := methods.Tensor{
+			Name:   p.Name,
+			Shape:  append([]int(nil), p.Shape...),
+			Data:   make([][]float32, len(models)),
+			Per:    perCopy,
+			Global: globalCopy,
+			Rand:   rand.New(rand.NewPCG(seed, uint64(k))),
+		}
+		for i := range models {
+			t.Data[i] = srcs[i][k].Data()
+		}
+		if baseParams != nil {
+			t.Base = baseParams[k].Data()
+		}
+		merged, err := m.Merge(t)
+		if err != nil {
+			return nil, fmt.Errorf("weight merge %s: %w", method, err)
+		}
+		d := p.Data()
+		if len(merged) != len(d) {
+			return nil, fmt.Errorf("weight merge %s: %s: the method returned %d values for %d", method, p.Name, len(merged), len(d))
+		}
+		copy(d, merged)
+	}
+	return out, nil
+}
+
+// emptyLike allocates a model named name with first's config and blocks of
+// first's blocks' sizes, in sequential order.
+func emptyLike(name string, first *vit.Model) (*vit.Model, error) {
+	out, err := vit.NewModel(name, first.Config)
+	if err != nil {
+		return nil, err
+	}
+	out.Blocks = out.Blocks[:0]
+	for i, b := range first.Blocks {
+		spec := vit.BlockSpec{Dim: b.Dim, Heads: b.Heads, MLP: b.MLP, PosDim: b.PosDim, Slots: b.Slots}
+		out.Blocks = append(out.Blocks, vit.NewBlock(spec, name, i))
+	}
+	if err := vit.SameShapes(out, first); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
