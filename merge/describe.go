@@ -71,10 +71,30 @@ func (rec *Record) Describe() *table.Table {
 			t.Add("permutations", "stored in the recipe: store show --json")
 		}
 	}
+	if rec.Base != "" {
+		t.Add("base", rec.Base)
+	}
+	if len(rec.Params) > 0 {
+		t.Add("parameters", paramsString(rec.Params))
+	}
+	for i, ps := range rec.PerModel {
+		if len(ps) > 0 && i < len(rec.From) {
+			t.Add("parameters of "+rec.From[i], paramsString(ps))
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(rec.Options)) {
 		t.Add("option "+k, table.JSONCell(rec.Options[k]))
 	}
 	return t
+}
+
+// paramsString shows parameters as "density=0.5, lambda=1", by name.
+func paramsString(ps map[string]float64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(ps)) {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, ps[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RefsString shows a list of blocks as "a[0] b[2] ...".

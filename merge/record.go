@@ -5,7 +5,7 @@ package merge
 // models, the seed, and what the method decided (the splice, the soup's
 // ingredients, the search's trace, the alignment's permutations).
 type Record struct {
-	Method string   `json:"method"` // random, recipe, uniform-soup, greedy-soup, search, align
+	Method string   `json:"method"` // random, recipe, uniform-soup, greedy-soup, search, align, or a merge/methods name (ties, slerp, ...)
 	From   []string `json:"from"`
 	Seed   uint64   `json:"seed,omitempty"`
 	// Splice is the plan of a splice (random, recipe, search, and the
@@ -21,4 +21,10 @@ type Record struct {
 	Search     *SearchResult  `json:"search,omitempty"`
 	Align      *AlignResult   `json:"align,omitempty"`
 	Options    map[string]any `json:"options,omitempty"`
+	// Weight merges (merge/methods): the base model ("" when the method
+	// takes none), the merge-wide parameters and each source's own, as given
+	// (defaults are the method's).
+	Base     string               `json:"base,omitempty"`
+	Params   map[string]float64   `json:"params,omitempty"`
+	PerModel []map[string]float64 `json:"per_model,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -21,12 +22,19 @@ type MergeRequest struct {
 	// From names the source models; a population prefix (a record
 	// populations/PREFIX) stands for its members.
 	From     []string
-	Method   string // random | recipe:FILE | uniform-soup | greedy-soup | search | align
+	Method   string // random | recipe:FILE | uniform-soup | greedy-soup | search | align | a merge/methods name (ties, slerp, ...)
 	Seed     uint64
 	Count    int    // random: how many models (OUT-0 .. OUT-(K-1) when K > 1)
 	AnyBlock bool   // random: a slot may take any block of its source
 	Stem     string // random, search: the model giving stem and head ("" = drawn / the best member)
 	Search   merge.SearchOptions
+	// Weight merges (merge/methods): the base model ("" = the sources'
+	// common parent when the method needs one), the models' weights (one per
+	// model, or one for all) and the merge-wide parameters given (density,
+	// lambda, t, ...; a per-model parameter here applies to every model).
+	Base    string
+	Weights []float64
+	Params  methods.Params
 	// Evaluation of the results (and of the sources, for comparison).
 	Eval   bool
 	Data   string // "" = the data the sources were trained on
@@ -172,7 +180,10 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	case "align":
 		return mergeAlign(s, req)
 	}
-	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search or align", req.Method)
+	if _, ok := methods.Lookup(method); ok {
+		return mergeWeights(s, req)
+	}
+	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search, align or a weight merge: %s", req.Method, strings.Join(methods.Names(), ", "))
 }
 
 // planned is one model a merge is about to store.

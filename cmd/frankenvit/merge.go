@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/internal/durable"
+	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
@@ -15,6 +17,10 @@ func newMergeCmd() *cobra.Command {
 	var req workflow.MergeRequest
 	var from, csvFile, jsonFile string
 	var asJSON bool
+	var weights string
+	var normalize bool
+	wparams := map[string]*float64{"density": new(float64), "lambda": new(float64), "t": new(float64),
+		"epsilon": new(float64), "gamma": new(float64), "select_topk": new(float64)}
 	cmd := &cobra.Command{
 		Use:   "merge OUT",
 		Short: "Build Frankenstein models, soups, searched plans or aligned copies from stored models",
@@ -27,6 +33,13 @@ func newMergeCmd() *cobra.Command {
   search          greedy forward selection, then evolution, of plans over all sources' blocks on the
                   validation split; test accuracy of the best plan at the end
   align           Git Re-Basin weight matching of each source to the first; stores OUT-0 .. OUT-(N-1)
+  linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della,
+  della_linear, sce, slerp, nuslerp, multislerp, karcher, model_stock, nearswap
+                  mergekit's weight merges, tensor by tensor over the stem, every block and the head;
+                  --base P (default: the sources' common parent, for methods that need a base),
+                  --weights (one per model, or one for all), --density, --lambda, --t, --epsilon,
+                  --gamma, --select-topk, --normalize (only the flags given are passed; the others
+                  take the method's defaults). Everything is checked before any weight is read.
 Splices store a manifest only (the donors' blocks by reference); soups and aligned copies new weights.
 The recipe that built a model is kept in its manifest. The sources and the results are evaluated on the
 validation and test splits (sequential, and random:K with --orders K) unless --eval=false.`,
@@ -35,6 +48,32 @@ validation and test splits (sequential, and random:K with --orders K) unless --e
 			req.Out, req.Log = args[0], os.Stderr
 			if from != "" {
 				req.From = strings.Split(from, ",")
+			}
+			if weights != "" {
+				for _, w := range strings.Split(weights, ",") {
+					v, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+					if err != nil {
+						return fmt.Errorf("--weights: %q is not a number", w)
+					}
+					req.Weights = append(req.Weights, v)
+				}
+			}
+			for name, v := range wparams {
+				if cmd.Flags().Changed(strings.ReplaceAll(name, "_", "-")) {
+					if req.Params == nil {
+						req.Params = methods.Params{}
+					}
+					req.Params[name] = *v
+				}
+			}
+			if cmd.Flags().Changed("normalize") {
+				if req.Params == nil {
+					req.Params = methods.Params{}
+				}
+				req.Params["normalize"] = 0
+				if normalize {
+					req.Params["normalize"] = 1
+				}
 			}
 			s, err := openStore()
 			if err != nil {
@@ -65,7 +104,16 @@ validation and test splits (sequential, and random:K with --orders K) unless --e
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&from, "from", "", "source models or population prefixes, comma-separated")
-	fl.StringVar(&req.Method, "method", "random", "random | recipe:FILE | uniform-soup | greedy-soup | search | align")
+	fl.StringVar(&req.Method, "method", "random", "random | recipe:FILE | uniform-soup | greedy-soup | search | align | a weight merge (ties, slerp, ...: see above)")
+	fl.StringVar(&req.Base, "base", "", "weight merges: the base model (default: the sources' common parent when the method needs one)")
+	fl.StringVar(&weights, "weights", "", "weight merges: the models' weights, comma-separated, one per model or one for all")
+	fl.Float64Var(wparams["density"], "density", 0, "weight merges: fraction of each task vector kept")
+	fl.Float64Var(wparams["lambda"], "lambda", 0, "weight merges: scale of the merged task vector")
+	fl.Float64Var(wparams["t"], "t", 0, "slerp, nearswap: interpolation factor")
+	fl.Float64Var(wparams["epsilon"], "epsilon", 0, "della: half-width of the keep probabilities")
+	fl.Float64Var(wparams["gamma"], "gamma", 0, "breadcrumbs: fraction of the largest entries removed")
+	fl.Float64Var(wparams["select_topk"], "select-topk", 0, "sce: fraction of positions kept by variance")
+	fl.BoolVar(&normalize, "normalize", false, "weight merges: divide by the sum of the weights (method default if not given)")
 	fl.Uint64Var(&req.Seed, "seed", 0, "seed of random draws, the search and random:K orders")
 	fl.IntVar(&req.Count, "count", 1, "random: number of models")
 	fl.BoolVar(&req.AnyBlock, "any-block", false, "random: a slot may take any block of its source")

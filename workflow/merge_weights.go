@@ -1,0 +1,150 @@
+package workflow
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/merge/methods"
+	"github.com/frankenvit/frankenvit/modelstore"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// mergeWeights merges the sources' weights with one of merge/methods'
+// mergekit methods, tensor by tensor (merge.WeightMerge). The method, the
+// model count, the base and the parameters are checked from the manifests
+// before any weight blob is read, every problem in one message; the shapes
+// once the models are loaded; nothing is stored unless all is well. The
+// result is stored with new weights, like a soup.
+func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
+	method := req.Method
+	names, err := ExpandFrom(s, req.From)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := methods.Lookup(method)
+	spec := m.Spec()
+	var problems []string
+	mans := map[string]*checkpoint.Manifest{}
+	for _, n := range names {
+		man, err := s.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		mans[n] = man
+	}
+	base := req.Base
+	if spec.NeedsBase && base == "" {
+		parent := mans[names[0]].Parent
+		for _, n := range names[1:] {
+			if mans[n].Parent != parent {
+				parent = ""
+			}
+		}
+		base = parent
+		if base == "" {
+			problems = append(problems, fmt.Sprintf("%s needs a base model: give --base (the sources share no parent)", method))
+		}
+	}
+	if !spec.NeedsBase {
+		base = "" // mergekit ignores a base the method does not use
+	}
+	if base != "" && !s.Exists(base) {
+		problems = append(problems, fmt.Sprintf("--base: no model %q in store %s", base, s.Dir))
+	}
+	per, global, wp := weightParams(req, len(names))
+	problems = append(problems, wp...)
+	// A missing base is reported above (with the reason), so not again here.
+	if err := merge.CheckWeightMergeParams(method, len(names), true, per, global); err != nil {
+		var pe *merge.ProblemsError
+		if errors.As(err, &pe) {
+			problems = append(problems, pe.Problems...)
+		} else {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &merge.ProblemsError{What: "merge --method " + method, Problems: problems}
+	}
+	if err := namesFree(s, []string{req.Out}); err != nil {
+		return nil, err
+	}
+	src, err := loadSources(s, names, false)
+	if err != nil {
+		return nil, err
+	}
+	var baseModel *vit.Model
+	if base != "" {
+		st, err := modelstore.Load(s, base)
+		if err != nil {
+			return nil, fmt.Errorf("--base %s: %v", base, err)
+		}
+		baseModel = st.Model
+	}
+	out, err := merge.WeightMerge(req.Out, method, baseModel, src.pool.Models, per, global, req.Seed)
+	if err != nil {
+		var pe *merge.ProblemsError
+		if errors.As(err, &pe) {
+			pe.What = "merge --method " + method
+		}
+		return nil, err
+	}
+	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base}
+	if len(global) > 0 {
+		rec.Params = maps.Clone(global)
+	}
+	for _, ps := range per {
+		if len(ps) > 0 {
+			rec.PerModel = make([]map[string]float64, len(per))
+			for i, p := range per {
+				rec.PerModel[i] = maps.Clone(p)
+			}
+			break
+		}
+	}
+	recJSON, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	first := src.mans[names[0]]
+	parent := commonParent(src, names)
+	if base != "" {
+		parent = base
+	}
+	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
+		Status: "complete", Data: first.Data, Normalization: first.Normalization, Training: first.Training,
+		Parent: parent, Seed: req.Seed, Recipe: recJSON, Metrics: map[string]float64{}}
+	plan := fmt.Sprintf("%s of %d: %s", method, len(names), shortNames(names))
+	if base != "" {
+		plan += " (base " + base + ")"
+	}
+	p := &planned{model: out, man: man, result: MergedModel{Name: req.Out, Role: "merged", Plan: plan}}
+	return finish(s, req, method, src, []*planned{p}, false)
+}
+
+// weightParams turns the request's --weights and parameters into the
+// per-model and merge-wide parameters of merge.WeightMerge: one weight per
+// model, or one for all (merge-wide).
+func weightParams(req MergeRequest, n int) (per []methods.Params, global methods.Params, problems []string) {
+	global = maps.Clone(req.Params)
+	if global == nil {
+		global = methods.Params{}
+	}
+	switch len(req.Weights) {
+	case 0:
+	case 1:
+		global["weight"] = req.Weights[0]
+	case n:
+		per = make([]methods.Params, n)
+		for i, w := range req.Weights {
+			per[i] = methods.Params{"weight": w}
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("--weights: %d weights for %d models (give one per model, or one for all)", len(req.Weights), n))
+	}
+	return per, global, problems
+}
