@@ -56,7 +56,7 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 	if base != "" && !s.Exists(base) {
 		problems = append(problems, fmt.Sprintf("--base: no model %q in store %s", base, s.Dir))
 	}
-	per, global, wp := weightParams(req, len(names))
+	per, global, wp := weightParams(req, len(names), spec)
 	problems = append(problems, wp...)
 	// A missing base is reported above (with the reason), so not again here.
 	if err := merge.CheckWeightMergeParams(method, len(names), true, per, global); err != nil {
@@ -128,14 +128,25 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 
 // weightParams turns the request's --weights and parameters into the
 // per-model and merge-wide parameters of merge.WeightMerge: one weight per
-// model, or one for all (merge-wide).
-func weightParams(req MergeRequest, n int) (per []methods.Params, global methods.Params, problems []string) {
+// model, or one for all (merge-wide), or, when the method requires a weight
+// and none is given, 1 for every model.
+func weightParams(req MergeRequest, n int, spec methods.Spec) (per []methods.Params, global methods.Params, problems []string) {
 	global = maps.Clone(req.Params)
 	if global == nil {
 		global = methods.Params{}
 	}
 	switch len(req.Weights) {
 	case 0:
+		// From flags, a method whose models need a weight (mergekit requires
+		// one: linear, task arithmetic, TIES, DARE, ...) gives every model
+		// weight 1 unless --weights says otherwise: the plain sum of task
+		// vectors scaled by lambda (task arithmetic as FusionBench defines
+		// it), or the plain average for a normalized linear merge.
+		if p, ok := spec.Param("weight"); ok && p.Required {
+			if _, given := global["weight"]; !given {
+				global["weight"] = 1
+			}
+		}
 	case 1:
 		global["weight"] = req.Weights[0]
 	case n:

@@ -17,14 +17,14 @@ func TestMergeWeightsTies(t *testing.T) {
 	s := openStore(t)
 	tinyPopulation(t, s, dir, "p", 3, vit.Shuffle, false)
 
-	// A bad request: an unknown parameter and no weight, one error naming
-	// both, and nothing stored.
+	// A bad request: an unknown parameter and a density out of range, one
+	// error naming both, and nothing stored.
 	before, _ := os.ReadDir(filepath.Join(s.Dir, "blobs", "sha256"))
-	_, err := Merge(s, MergeRequest{Out: "bad", From: []string{"p"}, Method: "ties", Params: methods.Params{"colour": 1, "density": 0.5}, Eval: true})
+	_, err := Merge(s, MergeRequest{Out: "bad", From: []string{"p"}, Method: "ties", Params: methods.Params{"colour": 1, "density": 1.5}, Eval: true})
 	if err == nil {
 		t.Fatal("a bad ties request ran")
 	}
-	for _, want := range []string{`unknown parameter "colour"`, "needs parameter weight"} {
+	for _, want := range []string{`unknown parameter "colour"`, "density = 1.5 is out of range"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not say %q: %v", want, err)
 		}
@@ -93,6 +93,26 @@ func TestMergeWeightsTies(t *testing.T) {
 	for k, p := range stored.Params() {
 		if d := maxDiff(p.Data(), ap[k].Data()); d != 0 {
 			t.Fatalf("%s: stored and rebuilt differ by %g", p.Name, d)
+		}
+	}
+
+	// Without --weights, every model weighs 1 (the plain sum of task
+	// vectors), as the issue's flag example merges.
+	if _, err := Merge(s, MergeRequest{Out: "t1", From: []string{"p"}, Method: "ties", Params: methods.Params{"density": 0.5}, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	unweighted, _, err := loadModel(s, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ones, err := merge.WeightMerge("t1", "ties", base, ms, nil, methods.Params{"density": 0.5, "weight": 1}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := ones.Params()
+	for k, p := range unweighted.Params() {
+		if d := maxDiff(p.Data(), op[k].Data()); d != 0 {
+			t.Fatalf("%s: ties without weights differs from weight 1 for all by %g", p.Name, d)
 		}
 	}
 }
