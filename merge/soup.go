@@ -40,16 +40,8 @@ func Average(name string, models ...*vit.Model) (*vit.Model, error) {
 			return nil, fmt.Errorf("cannot average: %v", err)
 		}
 	}
-	out, err := vit.NewModel(name, first.Config)
+	out, err := emptyLike(name, first)
 	if err != nil {
-		return nil, err
-	}
-	out.Blocks = out.Blocks[:0]
-	for i, b := range first.Blocks {
-		spec := vit.BlockSpec{Dim: b.Dim, Heads: b.Heads, MLP: b.MLP, PosDim: b.PosDim, Slots: b.Slots}
-		out.Blocks = append(out.Blocks, vit.NewBlock(spec, name, i))
-	}
-	if err := vit.SameShapes(out, first); err != nil {
 		return nil, fmt.Errorf("cannot average: %v", err)
 	}
 	dst := out.Params()
