@@ -67,7 +67,7 @@ func mergeSoup(s *checkpoint.Store, req MergeRequest, greedy bool) (*MergeOutcom
 	recJSON, _ := json.Marshal(rec)
 	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
 		Status: "complete", Data: first.Data, Normalization: first.Normalization, Training: first.Training,
-		Parent: commonParent(src, res.Ingredients), Recipe: recJSON, Metrics: map[string]float64{}}
+		Parent: commonParent(src.mans, res.Ingredients), Recipe: recJSON, Metrics: map[string]float64{}}
 	p := &planned{model: soup, man: man, result: MergedModel{Name: req.Out, Role: "merged",
 		Plan: fmt.Sprintf("%s of %d: %s", method, len(res.Ingredients), shortNames(res.Ingredients))}}
 	out, err := finishWith(s, req, method, src, []*planned{p}, false, eval)
@@ -78,11 +78,11 @@ func mergeSoup(s *checkpoint.Store, req MergeRequest, greedy bool) (*MergeOutcom
 	return out, nil
 }
 
-// commonParent is the parent all ingredients share, or "".
-func commonParent(src *sources, names []string) string {
-	parent := src.mans[names[0]].Parent
+// commonParent is the parent all the named models share, or "".
+func commonParent(mans map[string]*checkpoint.Manifest, names []string) string {
+	parent := mans[names[0]].Parent
 	for _, n := range names[1:] {
-		if src.mans[n].Parent != parent {
+		if mans[n].Parent != parent {
 			return ""
 		}
 	}

@@ -37,15 +37,10 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		}
 		mans[n] = man
 	}
+	shared := commonParent(mans, names)
 	base := req.Base
 	if spec.NeedsBase && base == "" {
-		parent := mans[names[0]].Parent
-		for _, n := range names[1:] {
-			if mans[n].Parent != parent {
-				parent = ""
-			}
-		}
-		base = parent
+		base = shared
 		if base == "" {
 			problems = append(problems, fmt.Sprintf("%s needs a base model: give --base (the sources share no parent)", method))
 		}
@@ -111,7 +106,7 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		return nil, err
 	}
 	first := src.mans[names[0]]
-	parent := commonParent(src, names)
+	parent := shared
 	if base != "" {
 		parent = base
 	}
