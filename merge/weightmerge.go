@@ -2,9 +2,10 @@ package merge
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/frankenvit/frankenvit/merge/methods"
@@ -57,7 +58,7 @@ func weightMergeParamProblems(method string, n int, hasBase bool, per []methods.
 			out = append(out, fmt.Sprintf("%s: %s = %v is out of range [%v, %v]", where, p.Name, v, p.Min, p.Max))
 		}
 	}
-	for _, k := range sortedKeys(global) {
+	for _, k := range slices.Sorted(maps.Keys(global)) {
 		p, ok := s.Param(k)
 		if !ok {
 			out = append(out, fmt.Sprintf("unknown parameter %q: %s %s", k, method, takes))
@@ -67,7 +68,7 @@ func weightMergeParamProblems(method string, n int, hasBase bool, per []methods.
 	}
 	for i, ps := range per {
 		where := fmt.Sprintf("model %d", i+1)
-		for _, k := range sortedKeys(ps) {
+		for _, k := range slices.Sorted(maps.Keys(ps)) {
 			p, ok := s.Param(k)
 			if !ok {
 				out = append(out, fmt.Sprintf("%s: unknown parameter %q: %s %s", where, k, method, takes))
@@ -107,15 +108,6 @@ func weightMergeParamProblems(method string, n int, hasBase bool, per []methods.
 		}
 	}
 	return out
-}
-
-func sortedKeys(ps methods.Params) []string {
-	ks := make([]string, 0, len(ps))
-	for k := range ps {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // CheckWeightMerge reports every reason WeightMerge cannot run, in one
