@@ -16,6 +16,7 @@ import (
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/durable"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 )
 
@@ -318,11 +319,7 @@ func shown(v json.RawMessage) string {
 	if v == nil {
 		return "none"
 	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	return string(v)
+	return table.JSONCell(v)
 }
 
 func sameJSON(a, b any) bool {
