@@ -60,6 +60,28 @@ type Config struct {
 	// PosDim is the width P of the slot embedding table layer_pos_embed [Depth, P]
 	// of the shuffle-position variant (the paper uses 32 at width 768).
 	PosDim int `json:"pos_dim,omitempty"`
+	// Tasks names the tasks of a multi-task model (data specs, e.g. mnist,
+	// fashion-mnist, mnist@rot90), one head per task: the classifier's
+	// Classes rows are len(Tasks) consecutive groups of ClassesPerTask(),
+	// task k's rows k*C .. k*C+C-1. The final LayerNorm is shared, as it is
+	// part of timm's backbone. Empty: one task.
+	Tasks []string `json:"tasks,omitempty"`
+}
+
+// NumTasks is the number of heads: len(Tasks), or 1.
+func (c Config) NumTasks() int { return max(1, len(c.Tasks)) }
+
+// ClassesPerTask is the number of classes one task's head predicts.
+func (c Config) ClassesPerTask() int { return c.Classes / c.NumTasks() }
+
+// TaskIndex is the index of task in Tasks, or -1.
+func (c Config) TaskIndex(task string) int {
+	for i, t := range c.Tasks {
+		if t == task {
+			return i
+		}
+	}
+	return -1
 }
 
 // LayerNormEps is timm's ViT LayerNorm epsilon.
@@ -110,6 +132,17 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseVariant(string(c.Variant)); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if n := len(c.Tasks); n > 0 && c.Classes > 0 && c.Classes%n != 0 {
+		problems = append(problems, fmt.Sprintf("%d classes cannot be split into %d task heads", c.Classes, n))
+	}
+	for i, t := range c.Tasks {
+		if t == "" {
+			problems = append(problems, fmt.Sprintf("task %d has no name", i+1))
+		}
+		if j := c.TaskIndex(t); j < i {
+			problems = append(problems, fmt.Sprintf("task %q given twice", t))
+		}
 	}
 	if c.Variant.HasPositionProjection() && c.PosDim <= 0 {
 		problems = append(problems, fmt.Sprintf("shuffle-position needs a positive pos dim, got %d", c.PosDim))
