@@ -155,7 +155,7 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 		}
 		h = run(st, &scatterOp{ar: ar, parts: parts, groups: groups, B: B, T: T, D: D})
 	}
-	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total)}}
+	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total), group: c.ClassesPerTask()}}
 	st.classLoss = run(st, st.head)
 	st.loss = st.classLoss
 	if len(st.posLosses) > 0 {

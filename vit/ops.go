@@ -358,16 +358,49 @@ func (t *gradTurn) end() {
 
 // crossEntropy is the loss tail shared by the class head and the slot head:
 // scale * sum over rows of -log softmax(logits)[target].
+//
+// With group > 0 and smaller than the row, a row's classes are consecutive
+// groups of group logits (a multi-task head: one group per task) and the
+// softmax runs over the target's own group only, rows g*group ..
+// g*group+group-1 with g = target/group: the other groups' probabilities
+// and gradients are exactly zero. group 0 (or the whole row) is the plain
+// softmax over every class.
 type crossEntropy struct {
 	ar            *Arena
 	targets       []int32
 	scale         float32
+	group         int
 	probs, losses []float32
 }
 
+// grouped reports whether rows of classes logits split into several groups.
+func (c *crossEntropy) grouped(classes int) bool { return c.group > 0 && c.group < classes }
+
+// groupOf is the first logit of row r's target group and the target within it.
+func (c *crossEntropy) groupOf(r, classes int) (start int, target int32) {
+	t := int(c.targets[r])
+	if t < 0 || t >= classes {
+		panic(fmt.Sprintf("cross-entropy: target %d of row %d outside [0,%d)", t, r, classes))
+	}
+	g := t / c.group
+	return r*classes + g*c.group, int32(t - g*c.group)
+}
+
 func (c *crossEntropy) forward(logits []float32, rows, classes int) float32 {
-	c.probs, c.losses = c.ar.Take(rows*classes), c.ar.Take(rows)
-	kernels.SoftmaxCrossEntropyForward(c.probs, c.losses, logits, c.targets, rows, classes)
+	if !c.grouped(classes) {
+		c.probs, c.losses = c.ar.Take(rows*classes), c.ar.Take(rows)
+		kernels.SoftmaxCrossEntropyForward(c.probs, c.losses, logits, c.targets, rows, classes)
+	} else {
+		if len(c.targets) < rows {
+			panic(fmt.Sprintf("cross-entropy: %d targets for %d rows", len(c.targets), rows))
+		}
+		c.probs, c.losses = c.ar.Zeros(rows*classes), c.ar.Take(rows)
+		n := c.group
+		for r := 0; r < rows; r++ {
+			s, t := c.groupOf(r, classes)
+			kernels.SoftmaxCrossEntropyForward(c.probs[s:s+n], c.losses[r:r+1], logits[s:s+n], []int32{t}, 1, n)
+		}
+	}
 	var sum float64
 	for _, l := range c.losses {
 		sum += float64(l)
@@ -377,11 +410,21 @@ func (c *crossEntropy) forward(logits []float32, rows, classes int) float32 {
 
 func (c *crossEntropy) backward(gy float32, rows, classes int) []float32 {
 	d := c.ar.Zeros(rows * classes)
-	kernels.SoftmaxCrossEntropyBackward(d, c.probs, c.targets, rows, classes, gy*c.scale)
+	if !c.grouped(classes) {
+		kernels.SoftmaxCrossEntropyBackward(d, c.probs, c.targets, rows, classes, gy*c.scale)
+		return d
+	}
+	n := c.group
+	for r := 0; r < rows; r++ {
+		s, t := c.groupOf(r, classes)
+		kernels.SoftmaxCrossEntropyBackward(d[s:s+n], c.probs[s:s+n], []int32{t}, 1, n, gy*c.scale)
+	}
 	return d
 }
 
-// headLossOp: h -> scale * sum_b CE(head(h[b,0]), label_b). Logits stay readable for accuracy.
+// headLossOp: h -> scale * sum_b CE(head(h[b,0]), label_b). Logits stay
+// readable for accuracy. A multi-task model's loss is the cross-entropy over
+// the label's own task group (ce.group = cfg.ClassesPerTask()).
 type headLossOp struct {
 	ar   *Arena
 	h    mat.Tensor

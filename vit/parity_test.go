@@ -171,6 +171,12 @@ func parityCases(t *testing.T) []namedCase {
 		add("repeated/per-sample", 4, Plan{a[1], a[1], a[0]}, Plan{a[0], a[2], a[2]}, Plan{a[2], a[0], a[2]}, Plan{a[1], a[1], a[1]})
 		add("frankenstein/per-sample", 4, Plan{b[2], a[0], b[1]}, Plan{a[0], b[1], a[2]}, Plan{b[1], b[2], a[0]}, Plan{a[2], a[0], b[2]})
 	}
+	// A multi-task head (three tasks of four classes): the loss is each
+	// sample's cross-entropy over its own task's rows.
+	mt := randomModel(t, "mt", multiTaskConfig(Shuffle), 51)
+	cases = append(cases, namedCase{Shuffle, "multi-task/per-batch", torchCase{m: mt, blocks: mt.Blocks,
+		plans: []Plan{{mt.Blocks[1], mt.Blocks[2], mt.Blocks[0]}}, x: randomImages(mt.Config, 4, 52),
+		labels: []int32{0, 7, 11, 4}, posWeight: 0.7}})
 	d := randomModel(t, "d", DefaultConfig(), 41)
 	cases = append(cases, namedCase{Baseline, "default size/per-batch", torchCase{m: d, blocks: d.Blocks,
 		plans: []Plan{d.Sequential()}, x: randomImages(d.Config, 4, 42), labels: randomLabels(d.Config, 4, 43), posWeight: 0.7}})

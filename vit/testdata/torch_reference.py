@@ -91,7 +91,15 @@ def run(case):
         y = F.layer_norm(h[:, 0], (D,), head["norm.weight"], head["norm.bias"], EPS)
         logits.append(F.linear(y, head["head.weight"].reshape(classes, D), head["head.bias"]))
     logits = torch.cat(logits)
-    loss = F.cross_entropy(logits, labels) + case["pos_weight"] * slot_loss / (slots * B)
+    tasks = len(c.get("tasks") or []) or 1
+    if tasks == 1:
+        class_loss = F.cross_entropy(logits, labels)
+    else:
+        # A multi-task head: each sample's softmax over its own task's rows.
+        per = classes // tasks
+        class_loss = sum(F.cross_entropy(logits[b:b + 1, (labels[b] // per) * per:(labels[b] // per + 1) * per],
+                                         labels[b:b + 1] % per, reduction="sum") for b in range(B)) / B
+    loss = class_loss + case["pos_weight"] * slot_loss / (slots * B)
     loss.backward()
 
     def grads(ts):
