@@ -14,6 +14,7 @@ type AdamW struct {
 	Beta1, Beta2, Eps, WeightDecay float64
 	params                         []*vit.Param
 	decay                          []bool
+	frozen                         []bool // not updated at all (Stepper.TrainOnly)
 	m, v                           [][]float32
 	t                              int
 }
@@ -26,6 +27,7 @@ func NewAdamW(params []*vit.Param, weightDecay float64) *AdamW {
 		o.m = append(o.m, make([]float32, p.Size()))
 		o.v = append(o.v, make([]float32, p.Size()))
 		o.decay = append(o.decay, decays(p))
+		o.frozen = append(o.frozen, false)
 	}
 	return o
 }
@@ -64,6 +66,9 @@ func (o *AdamW) Step(lr float64) {
 	eps := float32(o.Eps)
 	fb1, fb2 := float32(b1), float32(b2)
 	for i, p := range o.params {
+		if o.frozen[i] {
+			continue
+		}
 		w, g, m, v := p.Data(), p.Grad, o.m[i], o.v[i]
 		if o.decay[i] && o.WeightDecay != 0 {
 			shrink := float32(1 - lr*o.WeightDecay)

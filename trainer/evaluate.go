@@ -133,15 +133,17 @@ func (e *Evaluator) fillBatch(w *evalWorker, start int) int {
 	return B
 }
 
-// score counts the correct predictions of a batch and sums its cross-entropy.
+// score counts the correct predictions of a batch and sums its
+// cross-entropy. A multi-task model is scored on each image's own task head:
+// argmax and softmax over the logits of the label's task group.
 func (e *Evaluator) score(w *evalWorker, logits []float32, B int) (correct int, loss float64) {
-	classes := e.Model.Config.Classes
+	classes, perTask := e.Model.Config.Classes, e.Model.Config.ClassesPerTask()
 	for i := 0; i < B; i++ {
-		row := logits[i*classes : (i+1)*classes]
-		if stats.Argmax(row) == int(w.labels[i]) {
+		row, y := taskLogits(logits[i*classes:(i+1)*classes], int(w.labels[i]), perTask)
+		if stats.Argmax(row) == y {
 			correct++
 		}
-		loss += stats.CrossEntropy(row, int(w.labels[i]))
+		loss += stats.CrossEntropy(row, y)
 	}
 	return correct, loss
 }

@@ -29,6 +29,7 @@ type Stepper struct {
 	ClipNorm  float64 // <= 0: no clipping
 	PosWeight float32 // weight of the shuffle-predict slot loss
 	params    []*vit.Param
+	trainable []*vit.Param // the params updated (all but the frozen ones)
 	shadows   []*vit.Model // shadows[k-1] differentiates shard k
 	arenas    []*vit.Arena // the buffers of shard k's step
 }
@@ -36,6 +37,7 @@ type Stepper struct {
 // NewStepper prepares a stepper with AdamW (weight decay wd) over m.
 func NewStepper(m *vit.Model, wd, clipNorm float64, posWeight float32) *Stepper {
 	s := &Stepper{Model: m, params: m.Params(), ClipNorm: clipNorm, PosWeight: posWeight}
+	s.trainable = s.params
 	s.Opt = NewAdamW(s.params, wd)
 	for k := 1; k < TrainShards; k++ {
 		s.shadows = append(s.shadows, m.GradShadow())
@@ -44,6 +46,18 @@ func NewStepper(m *vit.Model, wd, clipNorm float64, posWeight float32) *Stepper 
 		s.arenas = append(s.arenas, new(vit.Arena))
 	}
 	return s
+}
+
+// TrainOnly freezes every parameter keep rejects: it is neither updated nor
+// decayed, and its gradient does not count in the clipped gradient norm.
+func (s *Stepper) TrainOnly(keep func(*vit.Param) bool) {
+	s.trainable = nil
+	for i, p := range s.params {
+		s.Opt.frozen[i] = !keep(p)
+		if keep(p) {
+			s.trainable = append(s.trainable, p)
+		}
+	}
 }
 
 // StepStats describes one step's batch.
@@ -92,7 +106,7 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 			return
 		}
 		stats[k] = StepStats{Loss: float64(st.ClassLoss()), SlotLoss: float64(st.SlotLoss()),
-			Correct: countCorrect(st.Logits(), labels[lo:hi], m.Config.Classes)}
+			Correct: countCorrect(st.Logits(), labels[lo:hi], m.Config.Classes, m.Config.ClassesPerTask())}
 		if isFinite(stats[k]) {
 			// An operator that fails in backward (an error or a panic) is
 			// recorded on the step, not fatal: Backward returns it.
@@ -127,7 +141,7 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 		s.zeroGrads()
 		return total, ErrNonFinite
 	}
-	ClipGradNorm(s.params, s.ClipNorm)
+	ClipGradNorm(s.trainable, s.ClipNorm)
 	s.Opt.Step(lr)
 	s.zeroGrads()
 	return total, nil

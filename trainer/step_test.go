@@ -87,7 +87,7 @@ func TestStepperEqualsOneBatchUpdate(t *testing.T) {
 	if d := math.Abs(stats.Loss - float64(st.ClassLoss())); d > 1e-5 {
 		t.Errorf("sharded loss %v, whole-batch loss %v", stats.Loss, st.ClassLoss())
 	}
-	if want := countCorrect(st.Logits(), labels, b.Config.Classes); stats.Correct != want {
+	if want := countCorrect(st.Logits(), labels, b.Config.Classes, b.Config.ClassesPerTask()); stats.Correct != want {
 		t.Errorf("sharded step counts %d correct, the whole batch %d", stats.Correct, want)
 	}
 	ClipGradNorm(b.Params(), 0.5)

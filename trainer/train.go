@@ -26,7 +26,18 @@ type Options struct {
 	LayerDropP   float64 `json:"layerdrop_p"`     // layerdrop variant
 	PosWeight    float64 `json:"pos_loss_weight"` // shuffle-predict slot loss weight
 	AugmentShift int     `json:"augment_shift"`   // random shift in pixels; 0 = off
+	// TrainOnly, when "head", updates only the classifier (head.weight and
+	// head.bias) and freezes everything else, the final LayerNorm included:
+	// a linear probe on the model's features. "" trains every parameter.
+	TrainOnly string `json:"train_only,omitempty"`
 }
+
+// TrainOnlyHead is the Options.TrainOnly value that trains the classifier alone.
+const TrainOnlyHead = "head"
+
+// IsHeadParam reports whether p is one of the classifier's own tensors,
+// head.weight or head.bias (not the final LayerNorm norm.*).
+func IsHeadParam(p *vit.Param) bool { return p.Name == "head.weight" || p.Name == "head.bias" }
 
 // DefaultOptions are the settings the CLI starts from.
 func DefaultOptions() Options {
@@ -57,6 +68,9 @@ func (o Options) Validate(v vit.Variant) error {
 	}
 	if o.LayerDropP < 0 || o.LayerDropP >= 1 || math.IsNaN(o.LayerDropP) {
 		errs = append(errs, fmt.Errorf("--layerdrop-p must be in [0, 1), got %g", o.LayerDropP))
+	}
+	if o.TrainOnly != "" && o.TrainOnly != TrainOnlyHead {
+		errs = append(errs, fmt.Errorf("--train-only must be head (or empty: train everything), got %q", o.TrainOnly))
 	}
 	if o.AugmentShift < 0 {
 		errs = append(errs, fmt.Errorf("--augment-shift must be >= 0, got %d", o.AugmentShift))
@@ -148,6 +162,9 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 		Total: stepsPerEpoch * opt.Epochs, Final: opt.FinalLRFrac}
 	params := m.Params()
 	stepper := NewStepper(m, opt.WeightDecay, opt.ClipNorm, float32(opt.PosWeight))
+	if opt.TrainOnly == TrainOnlyHead {
+		stepper.TrainOnly(IsHeadParam)
+	}
 	optim := stepper.Opt
 	sampler := OrderSampler{Variant: v, Depth: len(m.Blocks), PerSample: opt.ShufflePer == "sample", LayerDropP: opt.LayerDropP}
 	var aug *dataset.Augment
@@ -280,14 +297,30 @@ func resolvePlans(m *vit.Model, idx [][]int) ([]vit.Plan, error) {
 	return plans, nil
 }
 
-func countCorrect(logits []float32, labels []int32, classes int) int {
+// countCorrect counts the samples whose label is the argmax of its task's
+// logits (perTask classes per task; all of them for one task).
+func countCorrect(logits []float32, labels []int32, classes, perTask int) int {
 	n := 0
 	for i, l := range labels {
-		if stats.Argmax(logits[i*classes:(i+1)*classes]) == int(l) {
+		row, y := taskLogits(logits[i*classes:(i+1)*classes], int(l), perTask)
+		if stats.Argmax(row) == y {
 			n++
 		}
 	}
 	return n
+}
+
+// taskLogits is the part of a sample's logits that its label's task
+// predicts, and the label within it: for a multi-task head (rows in groups
+// of perTask, one per task) the group holding the label, so accuracy and
+// loss are those of the label's own task head. With one task, or a label
+// outside the row, it is the row and the label unchanged.
+func taskLogits(row []float32, label, perTask int) ([]float32, int) {
+	if perTask <= 0 || perTask >= len(row) || label < 0 || label >= len(row) {
+		return row, label
+	}
+	g := label / perTask
+	return row[g*perTask : (g+1)*perTask], label - g*perTask
 }
 
 // weights is a copy of every parameter, for keeping the best epoch.
