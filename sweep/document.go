@@ -31,14 +31,21 @@ type Sample struct {
 	// Kind is, in an orders sweep, sequential, reversed, random, per-batch or
 	// per-sample; in a depth sweep the pruning strategy, or "reference" for a
 	// model trained at reduced depth.
-	Kind    string  `json:"kind"`
-	Removed int     `json:"removed"`           // depth: blocks removed
-	Sources int     `json:"sources,omitempty"` // merge: source models mixed
-	Splice  string  `json:"splice,omitempty"`  // merge: the Frankenstein model drawn
-	Seed    uint64  `json:"seed,omitempty"`    // random orders or removals, repeats
-	Plan    []int   `json:"plan,omitempty"`    // block positions run (fixed orders and pruned plans)
-	Acc     float64 `json:"accuracy"`
-	Loss    float64 `json:"loss"`
+	Kind    string `json:"kind"`
+	Removed int    `json:"removed"`           // depth: blocks removed
+	Sources int    `json:"sources,omitempty"` // merge: source models mixed
+	Splice  string `json:"splice,omitempty"`  // merge: the Frankenstein model drawn
+	Seed    uint64 `json:"seed,omitempty"`    // random orders or removals, repeats
+	Plan    []int  `json:"plan,omitempty"`    // block positions run (fixed orders and pruned plans)
+	// merge-methods: the method (or reference role), its grid parameter
+	// and value, the task measured and the seed of the merge's random masks.
+	Method    string  `json:"method,omitempty"`
+	Param     string  `json:"param,omitempty"`
+	Value     float64 `json:"value,omitempty"`
+	Task      string  `json:"task,omitempty"`
+	MergeSeed uint64  `json:"merge_seed,omitempty"`
+	Acc       float64 `json:"accuracy"`
+	Loss      float64 `json:"loss"`
 }
 
 // Options fix what a sweep measures; every shard of one sweep has the same.
@@ -52,11 +59,12 @@ type Options struct {
 	Repeats    int      `json:"repeats,omitempty"` // orders: repeats of per-batch and per-sample evaluation
 	OrderBatch int      `json:"order_batch,omitempty"`
 	Strategies []string `json:"strategies,omitempty"` // depth
-	Seeds      int      `json:"seeds,omitempty"`      // depth: random removals per depth
+	Seeds      int      `json:"seeds,omitempty"`      // depth: random removals per depth; merge-methods: seeds of the random methods
 	ValLimit   int      `json:"val_limit,omitempty"`  // depth: first validation images data-driven pruning measures on
 	References []string `json:"references,omitempty"` // depth: models trained at reduced depth
 	Draws      int      `json:"draws,omitempty"`      // merge: random Frankenstein models per number of sources
 	AnyBlock   bool     `json:"any_block,omitempty"`  // merge: a slot may take any block of its source
+	Methods    []string `json:"methods,omitempty"`    // merge-methods: the methods measured, or all
 }
 
 // Shard is the part i of n of a sweep's units.
@@ -87,6 +95,9 @@ type Document struct {
 	Units   int      `json:"units"`           // units in the whole sweep
 	Samples []Sample `json:"samples"`
 	Summary []Row    `json:"summary"` // per group, kind and depth (of this document's samples)
+	// MethodSummary is a merge-methods sweep's summary, per group, order,
+	// configuration and task.
+	MethodSummary []MethodRow `json:"method_summary,omitempty"`
 }
 
 // Sort puts the samples in unit order.
@@ -128,8 +139,8 @@ func DecodeDocument(raw []byte, path string) (*Document, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("%s: not a sweep result: %v", path, err)
 	}
-	if d.Sweep != Orders && d.Sweep != Depth && d.Sweep != Merge {
-		return nil, fmt.Errorf("%s: not a sweep result: sweep is %q, want orders, depth or merge", path, d.Sweep)
+	if d.Sweep != Orders && d.Sweep != Depth && d.Sweep != Merge && d.Sweep != MergeMethods {
+		return nil, fmt.Errorf("%s: not a sweep result: sweep is %q, want orders, depth, merge or merge-methods", path, d.Sweep)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%s: not a sweep result: more after the document", path)
@@ -190,7 +201,7 @@ func MergeShards(docs []*Document, names []string) (*Document, error) {
 	first := docs[0]
 	if len(docs) == 1 && first.Shard == nil { // a whole sweep alone: summarise it again
 		out := *first
-		out.Summary = nil
+		out.Summary, out.MethodSummary = nil, nil
 		return &out, nil
 	}
 	opts, _ := json.Marshal(first.Options)

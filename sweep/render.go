@@ -13,6 +13,8 @@ import (
 type Rendering struct {
 	Doc  *Document
 	Rows []Row
+	// MethodRows is the summary of a merge-methods sweep (Rows is empty).
+	MethodRows []MethodRow
 	// Display is the table to print: the summary, or for a depth sweep the
 	// grid of strategies against blocks removed.
 	Display *table.Table
@@ -27,6 +29,12 @@ type Rendering struct {
 // Render summarises the document (per model, or per group as named) into
 // its Summary and renders the tables and the figure.
 func Render(d *Document, perModel bool) *Rendering {
+	if d.Sweep == MergeMethods {
+		rows := SummarizeMethods(d)
+		d.MethodSummary = rows
+		display, data := MethodTables(d, rows)
+		return &Rendering{Doc: d, MethodRows: rows, Display: display, Data: data, Figure: MethodFigure(d, rows)}
+	}
 	rows := Summarize(d, perModel)
 	d.Summary = rows
 	display, data := Tables(d, rows)

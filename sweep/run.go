@@ -21,6 +21,13 @@ type Subject struct {
 	Variant string
 	Depth   int // blocks in its plan
 	Load    func() (*Loaded, error)
+	// Role and Task are used by the merge-methods sweep: a reference row's
+	// role, and the task the model was trained on ("" on a same-task
+	// population). LoadTask loads the model with another task's data (its
+	// head for that task); nil for a single-task model.
+	Role     string
+	Task     string
+	LoadTask func(task string) (*Loaded, error)
 }
 
 // Loaded is a subject ready to evaluate.
