@@ -15,22 +15,14 @@ func Figure(d *Document, rows []Row) *plot.Figure {
 	ylabel := fmt.Sprintf("accuracy on the %s split (%%)", d.Options.Split)
 	f := &plot.Figure{}
 	panel := func(title string) *plot.Panel {
-		for i := range f.Panels {
-			if f.Panels[i].Title == title {
-				return &f.Panels[i]
-			}
-		}
-		f.Panels = append(f.Panels, plot.Panel{Title: title, YLabel: ylabel, YMin: 0, YMax: 100})
-		return &f.Panels[len(f.Panels)-1]
+		p := panelNamed(f, title)
+		p.YLabel, p.YMin, p.YMax = ylabel, 0, 100
+		return p
 	}
 	series := func(p *plot.Panel, name string, points bool) *plot.Series {
-		for i := range p.Series {
-			if p.Series[i].Name == name {
-				return &p.Series[i]
-			}
-		}
-		p.Series = append(p.Series, plot.Series{Name: name, PointsOnly: points})
-		return &p.Series[len(p.Series)-1]
+		s := seriesNamed(p, name)
+		s.PointsOnly = points
+		return s
 	}
 	add := func(s *plot.Series, x float64, r Row) {
 		s.X, s.Y = append(s.X, x), append(s.Y, 100*r.Mean)
