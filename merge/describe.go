@@ -82,6 +82,20 @@ func (rec *Record) Describe() *table.Table {
 			t.Add("parameters of "+rec.From[i], paramsString(ps))
 		}
 	}
+	for _, task := range slices.Sorted(maps.Keys(rec.Heads)) {
+		src := rec.Heads[task]
+		if src == "" {
+			src = "merged (no source owns it)"
+		}
+		t.Add("head of "+task, src)
+	}
+	for _, s := range rec.Slots {
+		v := s.Method + " of " + RefsString(s.Sources)
+		if s.Base != nil {
+			v += " (base " + s.Base.String() + ")"
+		}
+		t.Add(fmt.Sprintf("slot %d", s.Slot), v)
+	}
 	for _, k := range slices.Sorted(maps.Keys(rec.Options)) {
 		t.Add("option "+k, table.JSONCell(rec.Options[k]))
 	}

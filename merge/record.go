@@ -27,4 +27,20 @@ type Record struct {
 	Base     string               `json:"base,omitempty"`
 	Params   map[string]float64   `json:"params,omitempty"`
 	PerModel []map[string]float64 `json:"per_model,omitempty"`
+	// Heads: a multi-task weight merge keeps each task's own head; this maps
+	// every task of the result to the model whose head rows it kept ("" =
+	// merged, no source owns the task).
+	Heads map[string]string `json:"heads,omitempty"`
+	// Slots are the plan slots of a recipe that are weight merges of
+	// blocks (stored as new blocks of the result itself).
+	Slots []SlotRecord `json:"slots,omitempty"`
+}
+
+// SlotRecord is one merged slot of a recipe: the method, the merged blocks,
+// the base block and the parameters as written.
+type SlotRecord struct {
+	Slot    int    `json:"slot"`
+	Method  string `json:"method"`
+	Sources []Ref  `json:"sources"`
+	Base    *Ref   `json:"base,omitempty"`
 }

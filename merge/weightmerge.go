@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -156,62 +155,23 @@ func WeightMerge(name, method string, base *vit.Model, models []*vit.Model, per 
 		return nil, err
 	}
 	m, _ := methods.Lookup(method)
-	if !m.Spec().NeedsBase {
-		base = nil
+	all := append([]*vit.Model(nil), models...)
+	idx := make([]int, len(models))
+	for i := range idx {
+		idx[i] = i
 	}
-	first := models[0]
-	out, err := emptyLike(name, first)
+	baseIdx := -1
+	if m.Spec().NeedsBase {
+		baseIdx = len(all)
+		all = append(all, base)
+	}
+	stem, blocks, head := SequentialParts(idx, baseIdx, len(models[0].Blocks))
+	res, err := MergeWeights(WeightMergeSpec{Name: name, Method: method, Models: all, Stem: stem, Blocks: blocks, Head: head,
+		Params: func(TensorRef) ([]methods.Params, methods.Params) { return per, global }, Seed: seed})
 	if err != nil {
 		return nil, err
 	}
-	if per == nil {
-		per = make([]methods.Params, len(models))
-	}
-	perCopy := make([]methods.Params, len(models))
-	for i := range perCopy {
-		perCopy[i] = methods.Params{}
-		for k, v := range per[i] {
-			perCopy[i][k] = v
-		}
-	}
-	globalCopy := methods.Params{}
-	for k, v := range global {
-		globalCopy[k] = v
-	}
-	srcs := make([][]*vit.Param, len(models))
-	for i, mod := range models {
-		srcs[i] = mod.Params()
-	}
-	var baseParams []*vit.Param
-	if base != nil {
-		baseParams = base.Params()
-	}
-	for k, p := range out.Params() {
-		t := methods.Tensor{
-			Name:   p.Name,
-			Shape:  append([]int(nil), p.Shape...),
-			Data:   make([][]float32, len(models)),
-			Per:    perCopy,
-			Global: globalCopy,
-			Rand:   rand.New(rand.NewPCG(seed, uint64(k))),
-		}
-		for i := range models {
-			t.Data[i] = srcs[i][k].Data()
-		}
-		if baseParams != nil {
-			t.Base = baseParams[k].Data()
-		}
-		merged, err := m.Merge(t)
-		if err != nil {
-			return nil, fmt.Errorf("weight merge %s: %w", method, err)
-		}
-		d := p.Data()
-		if len(merged) != len(d) {
-			return nil, fmt.Errorf("weight merge %s: %s: the method returned %d values for %d", method, p.Name, len(merged), len(d))
-		}
-		copy(d, merged)
-	}
-	return out, nil
+	return res.Model, nil
 }
 
 // emptyLike allocates a model named name with first's config and blocks of
