@@ -3,6 +3,8 @@ package modelstore
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/vit"
@@ -14,6 +16,31 @@ type DataOptions struct {
 	ValFrac float64 `json:"val_frac"`
 	ValSeed uint64  `json:"val_seed"` // the validation split's own seed, shared by a population
 	Limit   int     `json:"limit,omitempty"`
+	// Tasks, for a multi-task model, lists its tasks (data specs) joined by
+	// commas; Spec is then one of them (that task alone, its labels offset
+	// into the task's head rows) or their PoolSpec (every task's images).
+	Tasks string `json:"tasks,omitempty"`
+}
+
+// TaskList is the tasks of a multi-task model's data (nil for one task).
+func (o DataOptions) TaskList() []string {
+	if o.Tasks == "" {
+		return nil
+	}
+	return strings.Split(o.Tasks, ",")
+}
+
+// TaskData is the data of task k of the tasks: that task alone, with the
+// tasks' numbering of labels.
+func TaskData(o DataOptions, tasks []string, k int) DataOptions {
+	o.Spec, o.Tasks = tasks[k], strings.Join(tasks, ",")
+	return o
+}
+
+// PooledData is the data of every task pooled.
+func PooledData(o DataOptions, tasks []string) DataOptions {
+	o.Spec, o.Tasks = dataset.PoolSpec(tasks), strings.Join(tasks, ",")
+	return o
 }
 
 // Data is a loaded data set cut into train, validation and test splits.
@@ -45,6 +72,9 @@ func loadData(o DataOptions, testLimit int) (*Data, error) {
 	if o.Limit < 0 {
 		return nil, fmt.Errorf("--limit must not be negative, got %d", o.Limit)
 	}
+	if o.Tasks != "" {
+		return loadTaskData(o, testLimit)
+	}
 	set, err := dataset.Load(o.Spec)
 	if err != nil {
 		return nil, err
@@ -60,6 +90,77 @@ func loadData(o DataOptions, testLimit int) (*Data, error) {
 	meta := *set
 	meta.Train, meta.Test = nil, nil
 	return &Data{Set: &meta, Train: rest, Val: val, Test: test}, nil
+}
+
+// loadTaskData loads the data of a multi-task model: one task carved as a
+// training on it alone carves it (--limit, --val-frac and --val-seed apply
+// to the task's own images) with its labels offset by k*C, or every task so
+// carved and pooled, so the validation split of the pool is the union of
+// the tasks' own validation splits, and a child fine-tuned on one task
+// validates on the very images its parent validated that task on.
+func loadTaskData(o DataOptions, testLimit int) (*Data, error) {
+	tasks := o.TaskList()
+	single := func(spec string) (*Data, error) {
+		one := o
+		one.Spec, one.Tasks = spec, ""
+		return loadData(one, testLimit)
+	}
+	if k := slices.Index(tasks, o.Spec); k >= 0 {
+		d, err := single(o.Spec)
+		if err != nil {
+			return nil, err
+		}
+		C := len(d.Set.Classes)
+		if C*len(tasks) > dataset.MaxPooledClasses {
+			return nil, fmt.Errorf("%d tasks of %d classes: at most %d classes in all", len(tasks), C, dataset.MaxPooledClasses)
+		}
+		for _, sp := range []**dataset.Split{&d.Train, &d.Val, &d.Test} {
+			if *sp, err = dataset.OffsetLabels(*sp, k*C); err != nil {
+				return nil, err
+			}
+		}
+		names := make([][]string, len(tasks))
+		for j := range tasks {
+			if j == k {
+				names[j] = d.Set.Classes
+				continue
+			}
+			for i := 0; i < C; i++ {
+				names[j] = append(names[j], fmt.Sprint(i))
+			}
+		}
+		d.Set.Classes, d.Set.Name = dataset.PooledClassNames(tasks, names), o.Spec
+		return d, nil
+	}
+	if o.Spec != dataset.PoolSpec(tasks) {
+		return nil, fmt.Errorf("data %s is neither one of the tasks %s nor their pool %s", o.Spec, o.Tasks, dataset.PoolSpec(tasks))
+	}
+	var train, val, test []*dataset.Split
+	var names [][]string
+	for k, t := range tasks {
+		d, err := single(t)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t, err)
+		}
+		if k > 0 && len(d.Set.Classes) != len(names[0]) {
+			return nil, fmt.Errorf("task %s has %d classes, task %s %d: pooled tasks need one class count", t, len(d.Set.Classes), tasks[0], len(names[0]))
+		}
+		train, val, test = append(train, d.Train), append(val, d.Val), append(test, d.Test)
+		names = append(names, d.Set.Classes)
+	}
+	out := &Data{Set: &dataset.Dataset{Name: o.Spec, Classes: dataset.PooledClassNames(tasks, names)}}
+	var err error
+	C := len(names[0])
+	if out.Train, err = dataset.Pool(tasks, train, C); err != nil {
+		return nil, err
+	}
+	if out.Val, err = dataset.Pool(tasks, val, C); err != nil {
+		return nil, err
+	}
+	if out.Test, err = dataset.Pool(tasks, test, C); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Split picks "train", "val" or "test".

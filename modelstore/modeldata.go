@@ -1,6 +1,10 @@
 package modelstore
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
 )
@@ -35,6 +39,14 @@ func (st *Stored) WithData(data string, cache map[DataOptions]*Data) (*ModelData
 	opt := st.Records.Training.Data
 	if data != "" {
 		opt.Spec = data
+		// A multi-task model's data is one of its tasks or their pool;
+		// any other data set is read as it is (labels of its first head).
+		if tasks := opt.TaskList(); slices.Index(tasks, data) < 0 && data != dataset.PoolSpec(tasks) {
+			opt.Tasks = ""
+		}
+	}
+	if tasks := st.Model.Config.Tasks; len(tasks) > 0 && opt.Tasks == "" && slices.Index(tasks, opt.Spec) >= 0 {
+		opt.Tasks = strings.Join(tasks, ",") // one of its tasks, in its numbering
 	}
 	d := cache[opt]
 	if d == nil {
@@ -50,4 +62,40 @@ func (st *Stored) WithData(data string, cache map[DataOptions]*Data) (*ModelData
 		return nil, err
 	}
 	return &ModelData{Stored: st, Data: d, Spec: opt.Spec, Norm: st.Records.Normalization}, nil
+}
+
+// Task resolves which task of a multi-task model to measure: task when
+// given, else the task the model was trained on if it is one of its tasks
+// (a population's child), else its first. It returns the task and its index
+// in Config.Tasks. A single-task model has no task to pick: an error names
+// the data it was trained on.
+func (st *Stored) Task(task string) (string, int, error) {
+	cfg := st.Model.Config
+	if len(cfg.Tasks) == 0 {
+		return "", -1, fmt.Errorf("model %s is a single-task model (trained on %s): --task applies to multi-task models only",
+			st.Model.Name, st.Records.Training.Data.Spec)
+	}
+	if task == "" {
+		task = cfg.Tasks[0]
+		if own := st.Records.Training.Data.Spec; cfg.TaskIndex(own) >= 0 {
+			task = own
+		}
+	}
+	k := cfg.TaskIndex(task)
+	if k < 0 {
+		return "", -1, fmt.Errorf("model %s has no task %q: its tasks are %s", st.Model.Name, task, strings.Join(cfg.Tasks, ", "))
+	}
+	return task, k, nil
+}
+
+// WithTask loads the data of task k of a multi-task model, carved as a
+// training on that task carves it, with labels in the model's numbering
+// (task k's labels are k*C..k*C+C-1), so that an Evaluator scores task k's
+// head on task k's images.
+func (st *Stored) WithTask(k int, cache map[DataOptions]*Data) (*ModelData, error) {
+	cfg := st.Model.Config
+	if k < 0 || k >= len(cfg.Tasks) {
+		return nil, fmt.Errorf("model %s has no task %d (it has %d)", st.Model.Name, k, len(cfg.Tasks))
+	}
+	return st.WithData(cfg.Tasks[k], cache)
 }

@@ -17,7 +17,11 @@ type EvalRequest struct {
 	Order string    // sequential | reversed | random[:K] | i,j,k
 	Seed  uint64    // for random orders
 	Limit int       // evaluate on the first Limit images of the split only (0 = all)
-	Log   io.Writer // progress over the orders; nil for none
+	// Task picks the head and data of a multi-task model: "" is the task
+	// it was trained on if that is one of its tasks, else its first (see
+	// modelstore.Stored.Task). A single-task model refuses a Task.
+	Task string
+	Log  io.Writer // progress over the orders; nil for none
 }
 
 // EvalOutcome is the accuracy of a stored model under an order.
@@ -25,6 +29,7 @@ type EvalOutcome struct {
 	Model string `json:"model"`
 	Data  string `json:"data"`
 	Split string `json:"split"`
+	Task  string `json:"task,omitempty"` // the task head measured, for a multi-task model
 	trainer.OrderResult
 }
 
@@ -50,7 +55,20 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 			return nil, err
 		}
 	}
-	md, err := st.WithData(req.Data, nil)
+	task := ""
+	var md *modelstore.ModelData
+	if len(st.Model.Config.Tasks) > 0 || req.Task != "" {
+		k := 0
+		if task, k, err = st.Task(req.Task); err != nil {
+			return nil, err
+		}
+		if req.Data != "" && req.Data != task {
+			return nil, fmt.Errorf("model %s is a multi-task model: --data %s is not its task %s (pick a task with --task)", req.Name, req.Data, task)
+		}
+		md, err = st.WithTask(k, nil)
+	} else {
+		md, err = st.WithData(req.Data, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -73,5 +91,35 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EvalOutcome{Model: req.Name, Data: md.Spec, Split: req.Split, OrderResult: res}, nil
+	return &EvalOutcome{Model: req.Name, Data: md.Spec, Split: req.Split, Task: task, OrderResult: res}, nil
+}
+
+// AllTasks is the EvalRequest.Task that EvalTasks reads as every task.
+const AllTasks = "all"
+
+// EvalTasks measures every task head of a multi-task model on its own task
+// (req.Task is ignored): one outcome per task, in the model's task order.
+func EvalTasks(s *checkpoint.Store, req EvalRequest) ([]*EvalOutcome, error) {
+	if req.Data != "" {
+		return nil, fmt.Errorf("--task all measures every task on its own data: --data does not apply")
+	}
+	st, err := modelstore.Load(s, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.Model.Config.Tasks) == 0 {
+		_, _, err := st.Task(AllTasks)
+		return nil, err
+	}
+	var out []*EvalOutcome
+	for _, t := range st.Model.Config.Tasks {
+		r := req
+		r.Task = t
+		ev, err := Eval(s, r)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t, err)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
 }

@@ -28,7 +28,10 @@ type PopulationRequest struct {
 	Base TrainRequest
 	// RandomOrders is K of the random:K accuracy in the summary.
 	RandomOrders int
-	Log          io.Writer
+	// Tasks, when set, makes a multi-task population (see
+	// PopulationTasks): Size is then the number of tasks (0 is read as it).
+	Tasks []string
+	Log   io.Writer
 }
 
 // ParentName is the name of a population's parent.
@@ -50,13 +53,19 @@ type PopulationSummary struct {
 	Data        string          `json:"data"`
 	Orders      string          `json:"orders"`
 	Members     []MemberSummary `json:"members"`
-	Updated     time.Time       `json:"updated"`
+	// Tasks and PerTask are a multi-task population's: its tasks, and one
+	// row per task and model measured on it (the task's child and probe,
+	// the parent and the multi-task model).
+	Tasks   []string      `json:"tasks,omitempty"`
+	PerTask []TaskSummary `json:"per_task,omitempty"`
+	Updated time.Time     `json:"updated"`
 }
 
 // MemberSummary is one row of the population table.
 type MemberSummary struct {
 	Name           string  `json:"name"`
-	Role           string  `json:"role"` // parent or member
+	Role           string  `json:"role"` // parent or member; multi-task or probe (references of a multi-task population)
+	Task           string  `json:"task,omitempty"` // a multi-task population's child or probe: its task
 	Seed           uint64  `json:"seed"`
 	Status         string  `json:"status"`
 	ValAccuracy    float64 `json:"val_accuracy"`
@@ -89,6 +98,9 @@ func (r PopulationRequest) validate() error {
 // summary. Finished members are skipped and unfinished ones resumed, so
 // rerunning the same command after a crash completes the population.
 func Population(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, error) {
+	if len(req.Tasks) > 0 {
+		return PopulationTasks(s, req)
+	}
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
@@ -122,28 +134,47 @@ func Population(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary,
 // needed by every member); a process killed while training leaves a resume
 // state that the next holder continues.
 func ensureTrained(s *checkpoint.Store, req PopulationRequest, name string, seed uint64, epochs int, init string) error {
-	unlock, err := s.LockName(name)
+	tr := req.Base
+	tr.Name, tr.Init = name, init
+	tr.Options.Seed, tr.Options.Epochs = seed, epochs
+	man, err := ensureTrainedAs(s, req, tr)
 	if err != nil {
 		return err
 	}
+	return ensureMetrics(s, req, man)
+}
+
+// ensureTrainedAs trains tr unless a complete model of its name exists
+// (which must have been trained with tr's settings) and returns the
+// complete manifest.
+func ensureTrainedAs(s *checkpoint.Store, req PopulationRequest, tr TrainRequest) (*checkpoint.Manifest, error) {
+	unlock, err := s.LockName(tr.Name)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
-	tr := req.Base
-	tr.Name, tr.Init, tr.Overwrite = name, init, false
-	tr.Options.Seed, tr.Options.Epochs = seed, epochs
-	if man, err := s.Get(name); err == nil && man.Status == "complete" {
+	tr.Overwrite = false
+	if man, err := s.Get(tr.Name); err == nil && man.Status == "complete" {
 		if err := sameTraining(man, tr); err != nil {
-			return err
+			return nil, err
 		}
-		return ensureMetrics(s, req, man)
+		return man, nil
 	}
 	if req.Log != nil {
-		fmt.Fprintf(req.Log, "training %s (seed %d, %d epochs)\n", name, seed, epochs)
+		what := ""
+		if tr.Data.Tasks != "" {
+			what = ", data " + tr.Data.Spec
+			if tr.Options.TrainOnly != "" {
+				what += ", training only the " + tr.Options.TrainOnly
+			}
+		}
+		fmt.Fprintf(req.Log, "training %s (seed %d, %d epochs%s)\n", tr.Name, tr.Options.Seed, tr.Options.Epochs, what)
 	}
 	out, err := Train(s, tr)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", tr.Name, err)
 	}
-	return ensureMetrics(s, req, out.Manifest)
+	return out.Manifest, nil
 }
 
 // ensureMetrics adds the test accuracy under random:K orders to a complete

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
@@ -77,6 +78,11 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 			return nil, fmt.Errorf("--init: %w", err)
 		}
 	}
+	if parent != nil && req.Data.Tasks == "" && parent.Model.Config.TaskIndex(req.Data.Spec) >= 0 {
+		// One task of a multi-task parent (a probe, a child by hand): in
+		// the parent's numbering, so every head is kept.
+		req.Data.Tasks = strings.Join(parent.Model.Config.Tasks, ",")
+	}
 	data, err := modelstore.LoadData(req.Data)
 	if err != nil {
 		return nil, err
@@ -84,6 +90,9 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	cfg := req.Config
 	tr := data.Train
 	cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Classes = tr.H, tr.W, tr.C, len(data.Set.Classes)
+	// A multi-task model's tasks come with its data (the pool, or one task
+	// of it with the pool's numbering of labels): one head per task.
+	cfg.Tasks = req.Data.TaskList()
 	m, err := vit.NewModel(req.Name, cfg)
 	if err != nil {
 		return nil, err
@@ -94,8 +103,10 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		if err := m.CopyWeightsFrom(parent.Model); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", req.Init, err)
 		}
-		if parent.Manifest.Data == req.Data.Spec {
-			norm = parent.Records.Normalization // children keep their parent's input scale
+		if parent.Manifest.Data == req.Data.Spec || (req.Data.Tasks != "" && parent.Records.Training.Data.Tasks == req.Data.Tasks) {
+			// Children keep their parent's input scale, and so do the tasks
+			// of a multi-task parent fine-tuned one at a time.
+			norm = parent.Records.Normalization
 		}
 	}
 	normJSON, _ := json.Marshal(norm)

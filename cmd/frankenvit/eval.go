@@ -22,9 +22,22 @@ func newEvalCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if req.Task == workflow.AllTasks {
+				outs, err := workflow.EvalTasks(s, req)
+				if err != nil {
+					return err
+				}
+				return printResult(asJSON, outs, allTasksTable(outs))
+			}
 			out, err := workflow.Eval(s, req)
 			if err != nil {
 				return err
+			}
+			if out.Task != "" {
+				t := &table.Table{Header: []string{"model", "task", "split", "order", "accuracy", "std", "orders", "images"}}
+				t.Add(out.Model, out.Task, out.Split, out.Order, pct(out.Accuracy), pct(out.AccuracyStd),
+					fmt.Sprint(len(out.Orders)), fmt.Sprint(out.Images))
+				return printResult(asJSON, out, t)
 			}
 			t := &table.Table{Header: []string{"model", "data", "split", "order", "accuracy", "std", "orders", "images"}}
 			t.Add(out.Model, out.Data, out.Split, out.Order, pct(out.Accuracy), pct(out.AccuracyStd),
@@ -38,6 +51,22 @@ func newEvalCmd() *cobra.Command {
 	fl.StringVar(&req.Order, "order", "sequential", "sequential | reversed | random[:K] | block indices like 0,3,1")
 	fl.Uint64Var(&req.Seed, "seed", 0, "seed of random orders")
 	fl.IntVar(&req.Limit, "limit", 0, "evaluate the first N images only (0 = all)")
-	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fl.StringVar(&req.Task, "task", "", "a multi-task model's task (its head on that task's data); default: the task it was trained on, else its first; all: every task and the average")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object (with --task all, a list)")
 	return cmd
+}
+
+// allTasksTable is one row per task of a multi-task model and the average.
+func allTasksTable(outs []*workflow.EvalOutcome) *table.Table {
+	t := &table.Table{Header: []string{"model", "task", "split", "order", "accuracy", "std", "orders", "images"}}
+	var acc, std float64
+	for _, o := range outs {
+		t.Add(o.Model, o.Task, o.Split, o.Order, pct(o.Accuracy), pct(o.AccuracyStd), fmt.Sprint(len(o.Orders)), fmt.Sprint(o.Images))
+		acc += o.Accuracy
+		std += o.AccuracyStd
+	}
+	if n := float64(len(outs)); n > 0 {
+		t.Add(outs[0].Model, "average", outs[0].Split, outs[0].Order, pct(acc/n), pct(std/n), "", "")
+	}
+	return t
 }

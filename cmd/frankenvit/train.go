@@ -71,6 +71,7 @@ func (f *trainFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.opt.PosWeight, "pos-weight", o.PosWeight, "shuffle-predict: weight of the slot-prediction loss")
 	fl.IntVar(&f.opt.AugmentShift, "augment-shift", 0, "random shift augmentation in pixels (0 = off)")
 	fl.StringVar(&f.init, "init", "", "start from this stored model's weights")
+	fl.StringVar(&f.opt.TrainOnly, "train-only", "", "head: train only the classifier (head.weight, head.bias), every other tensor frozen (a linear probe, usually with --init)")
 }
 
 func newTrainCmd() *cobra.Command {
