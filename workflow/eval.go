@@ -12,11 +12,11 @@ import (
 // EvalRequest is everything `frankenvit eval` needs.
 type EvalRequest struct {
 	Name  string
-	Data  string    // "" = the data the model was trained on
-	Split string    // test, val or train
-	Order string    // sequential | reversed | random[:K] | i,j,k
-	Seed  uint64    // for random orders
-	Limit int       // evaluate on the first Limit images of the split only (0 = all)
+	Data  string // "" = the data the model was trained on
+	Split string // test, val or train
+	Order string // sequential | reversed | random[:K] | i,j,k
+	Seed  uint64 // for random orders
+	Limit int    // evaluate on the first Limit images of the split only (0 = all)
 	// Task picks the head and data of a multi-task model: "" is the task
 	// it was trained on if that is one of its tasks, else its first (see
 	// modelstore.Stored.Task). A single-task model refuses a Task.

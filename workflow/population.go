@@ -64,7 +64,7 @@ type PopulationSummary struct {
 // MemberSummary is one row of the population table.
 type MemberSummary struct {
 	Name           string  `json:"name"`
-	Role           string  `json:"role"` // parent or member; multi-task or probe (references of a multi-task population)
+	Role           string  `json:"role"`           // parent or member; multi-task or probe (references of a multi-task population)
 	Task           string  `json:"task,omitempty"` // a multi-task population's child or probe: its task
 	Seed           uint64  `json:"seed"`
 	Status         string  `json:"status"`
