@@ -234,6 +234,9 @@ func mergeRecipe(s *checkpoint.Store, req MergeRequest, file string) (*MergeOutc
 	if err != nil {
 		return nil, fmt.Errorf("recipe %s: %v", file, errors.Unwrap(err))
 	}
+	if merge.IsMergekit(text) {
+		return mergeMergekit(s, req, file, text)
+	}
 	r, formErr := merge.ParseRecipe(text)
 	if r == nil {
 		return nil, fmt.Errorf("recipe %s: %v", file, formErr)

@@ -80,7 +80,30 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		}
 		baseModel = st.Model
 	}
-	out, err := merge.WeightMerge(req.Out, method, baseModel, src.pool.Models, per, global, req.Seed)
+	if err := merge.CheckWeightMerge(method, baseModel, src.pool.Models, per, global); err != nil {
+		var pe *merge.ProblemsError
+		if errors.As(err, &pe) {
+			pe.What = "merge --method " + method
+		}
+		return nil, err
+	}
+	// merge.WeightMerge, with each model's own task, so that a multi-task
+	// merge keeps each task's head.
+	all := append([]*vit.Model(nil), src.pool.Models...)
+	tasks := make([]string, len(all))
+	idx := make([]int, len(all))
+	for i, n := range names {
+		tasks[i], idx[i] = src.mans[n].Data, i
+	}
+	baseIdx := -1
+	if spec.NeedsBase {
+		baseIdx = len(all)
+		all = append(all, baseModel)
+		tasks = append(tasks, "")
+	}
+	stem, blocks, head := merge.SequentialParts(idx, baseIdx, len(all[0].Blocks))
+	res, err := merge.MergeWeights(merge.WeightMergeSpec{Name: req.Out, Method: method, Models: all, Stem: stem, Blocks: blocks, Head: head,
+		Params: func(merge.TensorRef) ([]methods.Params, methods.Params) { return per, global }, Seed: req.Seed, Tasks: tasks})
 	if err != nil {
 		var pe *merge.ProblemsError
 		if errors.As(err, &pe) {
@@ -88,7 +111,8 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		}
 		return nil, err
 	}
-	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base}
+	out := res.Model
+	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base, Heads: res.Heads}
 	if len(global) > 0 {
 		rec.Params = maps.Clone(global)
 	}
