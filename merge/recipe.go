@@ -29,10 +29,36 @@ type Recipe struct {
 	Slices   []Slice
 }
 
-// Slice is one entry of a recipe: blocks of one model, in order.
+// Slice is one entry of a recipe: blocks of one model, in order; or, with
+// a Method, slots that are weight merges of blocks of several models (at
+// any depth of each):
+//
+//   - method: linear
+//     sources:
+//   - {model: A, blocks: [2]}
+//   - {model: B, blocks: [4]}
+//     base: {model: P, blocks: [2]}    # methods that need a base
+//     parameters: {weight: 0.5}        # numbers, gradients over the slice's slots, filters
+//
+// Every source gives the same number of blocks; slot k merges the k-th
+// block of every source.
 type Slice struct {
 	Model  string
 	Blocks []int
+	Line   int
+	// A merged slice: the method, its sources and base, its parameters.
+	Method  string
+	Sources []SliceSource
+	Base    *SliceSource
+	Params  map[string]*Setting
+}
+
+// SliceSource is one model's blocks in a merged slice, with its own
+// (per-model) parameters.
+type SliceSource struct {
+	Model  string
+	Blocks []int
+	Params map[string]*Setting
 	Line   int
 }
 
@@ -142,6 +168,9 @@ func (p *recipeParser) parse(doc *yaml.Node) *Recipe {
 	}
 	if r.Stem == "" && r.StemLine == 0 && len(r.Slices) > 0 {
 		r.Stem = r.Slices[0].Model // mergekit takes the embeddings from the first slice
+		if r.Slices[0].Method != "" && len(r.Slices[0].Sources) > 0 {
+			r.Stem = r.Slices[0].Sources[0].Model
+		}
 	}
 	if r.Head == "" && r.HeadLine == 0 {
 		r.Head = r.Stem
@@ -169,6 +198,11 @@ func (p *recipeParser) slice(n *yaml.Node) Slice {
 		return s
 	}
 	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k == "method" || k == "sources" {
+			return p.mergedSlice(n)
+		}
+	}
 	var blocks, rng *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
@@ -303,9 +337,18 @@ func (r *Recipe) Models() []string {
 }
 
 func (r *Recipe) sliceModels() []string {
-	out := make([]string, len(r.Slices))
-	for i, s := range r.Slices {
-		out[i] = s.Model
+	var out []string
+	for _, s := range r.Slices {
+		if s.Method == "" {
+			out = append(out, s.Model)
+			continue
+		}
+		for _, src := range s.Sources {
+			out = append(out, src.Model)
+		}
+		if s.Base != nil {
+			out = append(out, s.Base.Model)
+		}
 	}
 	return out
 }
@@ -314,6 +357,16 @@ func (r *Recipe) sliceModels() []string {
 func (r *Recipe) Splice() Splice {
 	s := Splice{Stem: r.Stem, Head: r.Head}
 	for _, sl := range r.Slices {
+		if sl.Method != "" {
+			// A merged slot stands in the plan as its first source's
+			// block (which it must fit) until MergedSlots replaces it.
+			if len(sl.Sources) > 0 {
+				for _, k := range sl.Sources[0].Blocks {
+					s.Blocks = append(s.Blocks, Ref{Model: sl.Sources[0].Model, Index: k})
+				}
+			}
+			continue
+		}
 		for _, k := range sl.Blocks {
 			s.Blocks = append(s.Blocks, Ref{Model: sl.Model, Index: k})
 		}
@@ -329,7 +382,11 @@ func (r *Recipe) Resolve(p *Pool) (Splice, error) {
 	s := r.Splice()
 	var lines []int
 	for _, sl := range r.Slices {
-		for range sl.Blocks {
+		n := len(sl.Blocks)
+		if sl.Method != "" && len(sl.Sources) > 0 {
+			n = len(sl.Sources[0].Blocks)
+		}
+		for range n {
 			lines = append(lines, sl.Line)
 		}
 	}
@@ -347,6 +404,7 @@ func (r *Recipe) Resolve(p *Pool) (Splice, error) {
 			problems = append(problems, q)
 		}
 	}
+	problems = append(problems, r.mergedProblems(p)...)
 	if len(s.Blocks) == 0 && len(r.Slices) == 0 {
 		problems = append(problems, "the plan is empty: a model needs at least one block")
 	}

@@ -329,7 +329,7 @@ func MergeWeights(spec WeightMergeSpec) (*WeightMergeResult, error) {
 				merged, err = m.Merge(t)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("weight merge %s: %s: %w", spec.Method, ref.Name, err)
+				return nil, fmt.Errorf("weight merge %s: %w", spec.Method, err) // the method names the tensor
 			}
 			d := p.Data()
 			if len(merged) != len(d) {

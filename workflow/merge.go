@@ -191,7 +191,44 @@ type planned struct {
 	model  *vit.Model
 	man    *checkpoint.Manifest
 	splice *merge.Splice // nil for new weights
-	result MergedModel
+	// newBlocks are a splice's slots that are new weights (merged slots of
+	// a recipe), stored as blobs of their own.
+	newBlocks map[int]*vit.Block
+	result    MergedModel
+}
+
+// spliceWithMerged is spliceModel for a plan some of whose slots are new
+// blocks (sp names them as the result's own; stand has a donor's block of
+// the same size there, for building): the other slots point at the
+// donors' blobs.
+func spliceWithMerged(src *sources, name string, stand, sp merge.Splice, rec merge.Record, blocks map[int]*vit.Block) (*planned, error) {
+	if len(blocks) == 0 {
+		return spliceModel(src, name, sp, rec)
+	}
+	m, err := stand.Build(name, src.pool)
+	if err != nil {
+		return nil, err
+	}
+	stemMan, headMan := src.mans[sp.Stem], src.mans[sp.Head]
+	rec.Splice = &sp
+	recJSON, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: name, CreatedAt: time.Now().UTC(),
+		Status: "complete", Variant: stemMan.Variant, Config: stemMan.Config, Data: stemMan.Data,
+		Normalization: stemMan.Normalization, Seed: rec.Seed, Training: stemMan.Training,
+		Stem: stemMan.Stem, Head: headMan.Head, Recipe: recJSON, Metrics: map[string]float64{}}
+	for k, r := range sp.Blocks {
+		if b, ok := blocks[k]; ok {
+			m.Blocks[k] = b
+			man.Blocks = append(man.Blocks, checkpoint.PartRef{Source: name, Index: k}) // blob set when stored
+			continue
+		}
+		man.Blocks = append(man.Blocks, src.mans[r.Model].Blocks[r.Index])
+	}
+	return &planned{model: m, man: man, splice: &sp, newBlocks: blocks,
+		result: MergedModel{Name: name, Role: "merged", Plan: sp.String()}}, nil
 }
 
 func mergeRandom(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
@@ -265,8 +302,19 @@ func mergeRecipe(s *checkpoint.Store, req MergeRequest, file string) (*MergeOutc
 	if err := namesFree(s, []string{req.Out}); err != nil {
 		return nil, err
 	}
-	rec := merge.Record{Method: "recipe", From: src.pool.Names(), RecipeFile: file, RecipeText: string(text)}
-	p, err := spliceModel(src, req.Out, sp, rec)
+	rec := merge.Record{Method: "recipe", From: src.pool.Names(), RecipeFile: file, RecipeText: string(text), Seed: req.Seed}
+	// Merged slots: new blocks of the result, stored as its own blobs.
+	merged, slots, err := r.MergedSlots(req.Out, src.pool, req.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s: %v", file, err)
+	}
+	rec.Slots = slots
+	stand := sp
+	stand.Blocks = append([]merge.Ref(nil), sp.Blocks...)
+	for _, sr := range slots {
+		sp.Blocks[sr.Slot] = merge.Ref{Model: req.Out, Index: sr.Slot}
+	}
+	p, err := spliceWithMerged(src, req.Out, stand, sp, rec, merged)
 	if err != nil {
 		return nil, err
 	}
@@ -360,6 +408,13 @@ func finishWith(s *checkpoint.Store, req MergeRequest, method string, src *sourc
 				if err := modelstore.PutWeights(s, p.model, p.man); err != nil {
 					return err
 				}
+			}
+			for slot, b := range p.newBlocks {
+				digest, err := s.PutBlob(modelstore.PartTensors(b.Params()))
+				if err != nil {
+					return err
+				}
+				p.man.Blocks[slot].Blob = digest
 			}
 			if err := s.Create(p.man); err != nil {
 				return err

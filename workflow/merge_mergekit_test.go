@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/testenv"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/modelstore"
@@ -102,6 +103,67 @@ parameters: {lamda: 1}
 	if err := s.Export("pop-ties", filepath.Join(t.TempDir(), "t.safetensors")); err != nil {
 		t.Errorf("export: %v", err)
 	}
+
+	// Beyond mergekit: a slot that is a weight merge of blocks of other
+	// depths of other models (block 2 of pop-0 with block 0 of pop-1).
+	slot := filepath.Join(t.TempDir(), "slot.yaml")
+	os.WriteFile(slot, []byte(`stem: pop-0
+slices:
+  - model: pop-0
+    blocks: [0, 1]
+  - method: linear
+    sources:
+      - {model: pop-0, blocks: [2]}
+      - {model: pop-1, blocks: [0]}
+    parameters: {weight: 0.5}
+`), 0o644)
+	if _, err := Merge(s, MergeRequest{Out: "pop-slot", Method: "recipe:" + slot}); err != nil {
+		t.Fatal(err)
+	}
+	got, man, err := loadModel(s, "pop-slot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, _, _ := loadModel(s, "pop-0")
+	p1, _, _ := loadModel(s, "pop-1")
+	if len(got.Blocks) != 3 || man.Blocks[2].Source != "pop-slot" || man.Blocks[0].Blob != p0Blob(t, s, 0) {
+		t.Fatalf("plan %+v", man.Blocks)
+	}
+	gp, a, b := got.Blocks[2].Params(), p0.Blocks[2].Params(), p1.Blocks[0].Params()
+	for j := range gp {
+		for i, v := range gp[j].Data() {
+			want := 0.5*a[j].Data()[i] + 0.5*b[j].Data()[i]
+			if d := v - want; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("%s[%d] = %v, want the average %v", gp[j].Name, i, v, want)
+			}
+		}
+	}
+	if _, err := Eval(s, EvalRequest{Name: "pop-slot", Order: "reversed", Split: "test"}); err != nil {
+		t.Errorf("eval of a merged-slot model: %v", err)
+	}
+	os.WriteFile(slot, []byte(`slices:
+  - method: slerp
+    sources:
+      - {model: pop-0, blocks: [2, 7]}
+      - {model: pop-1, blocks: [0]}
+`), 0o644)
+	_, err = Merge(s, MergeRequest{Out: "pop-slot2", Method: "recipe:" + slot})
+	for _, want := range []string{"slerp needs a base", "pop-1 gives 1 blocks, pop-0 gives 2", "pop-0 has no block 7"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+}
+
+func p0Blob(t *testing.T, s interface {
+	Get(string) (*checkpoint.Manifest, error)
+}, k int) string {
+	t.Helper()
+	man, err := s.Get("pop-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return man.Blocks[k].Blob
 }
 
 // TestMergeCheckPython recomputes whole merged models from the exported
