@@ -75,9 +75,9 @@ type Merge struct {
 	AnyBlock bool     `yaml:"any_block"`
 }
 
-// Sweep is one `frankenvit bench orders|depth|merge`.
+// Sweep is one `frankenvit bench orders|depth|merge|merge-methods`.
 type Sweep struct {
-	Kind       string   `yaml:"kind"` // orders | depth | merge
+	Kind       string   `yaml:"kind"` // orders | depth | merge | merge-methods
 	Models     []string `yaml:"models"`
 	Split      string   `yaml:"split"`
 	Limit      int      `yaml:"limit"`
@@ -91,6 +91,7 @@ type Sweep struct {
 	References []string `yaml:"references"`
 	Draws      int      `yaml:"draws"`
 	AnyBlock   bool     `yaml:"any_block"`
+	Methods    string   `yaml:"methods"` // merge-methods: comma-separated, or all
 }
 
 // Analysis is one `frankenvit analyze` of each model it names, with the same

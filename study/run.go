@@ -171,6 +171,8 @@ func sweepText(d *sweep.Document) string {
 	switch d.Sweep {
 	case sweep.Orders:
 		return "Accuracy with the blocks run sequentially, reversed, in random permutations (one per split), and with a fresh permutation per batch of images and per image. Populations pool their members."
+	case sweep.MergeMethods:
+		return "Weight merges of each population's members by every method (mergekit's definitions), with its defaults and over a grid of its main parameter, every member weighted 1 and the parent as the base; each task with its own head on a multi-task population. References: each member on its own task (individual), the best member, the parent, the multi-task model and the pretrained rows when present. normalized = accuracy / the individual's. Random methods over several seeds (95% interval)."
 	case sweep.Depth:
 		return "Accuracy with 0 .. depth-1 blocks removed by each pruning strategy (greedy, influence and angular measure on the validation split); random removal over several seeds. Cells: mean ± half-width of the 95% interval."
 	}

@@ -256,6 +256,7 @@ sweeps:
   - {kind: width, models: [a]}
   - {kind: depth, models: [nothere], strategies: "last,bogus"}
   - {kind: orders, models: [a], split: train}
+  - {kind: merge-methods, models: [a], methods: "ties,tiez"}
 analyses:
   - {models: [ghost2, a], orders: -1, limit: 1, split: holdout, feature: max}
   - {models: []}
@@ -272,7 +273,7 @@ analyses:
 	}
 	for _, want := range []string{`unknown variant "sideways"`, "size must be positive", "/no/such/dir", "already used by population 1",
 		"heads 5 does not divide dim 64", "from names ghost", `unknown method "blend"`, `unknown kind "width"`, `"bogus"`,
-		"nothere is not a population", "split must be test or val",
+		"nothere is not a population", "split must be test or val", `sweep 4 (merge-methods): methods: unknown merge method(s) "tiez"`,
 		"analysis 1: ghost2 is not a population", "analysis 1: orders must be positive, got -1",
 		"analysis 1: limit must be 0 (every image) or at least 2, got 1", `analysis 1: split must be val, test or train, got "holdout"`,
 		`analysis 1: feature: unknown feature "max"`, "analysis 2: models names nothing to analyse",

@@ -18,12 +18,16 @@ import (
 
 // Defaults of a study's sweeps.
 const (
-	DefaultOrders     = 20
-	DefaultRepeats    = 3
-	DefaultOrderBatch = 64
-	DefaultSeeds      = 5
-	DefaultDraws      = 10
-	DefaultParent     = 5
+	DefaultOrders = 20
+	// merge-methods sweeps: random orders per merged model, seeds of the
+	// random methods (as `bench merge-methods`).
+	DefaultMethodOrders = 5
+	DefaultMethodSeeds  = 3
+	DefaultRepeats      = 3
+	DefaultOrderBatch   = 64
+	DefaultSeeds        = 5
+	DefaultDraws        = 10
+	DefaultParent       = 5
 )
 
 // Plan is a checked study: the requests it will run, in order.
@@ -246,8 +250,14 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 			}
 		case sweep.Merge:
 			o.Draws, o.AnyBlock = positive(sw.Draws, DefaultDraws), sw.AnyBlock
+		case sweep.MergeMethods:
+			o.Orders, o.Seeds = positive(sw.Orders, DefaultMethodOrders), positive(sw.Seeds, DefaultMethodSeeds)
+			o.Methods = strings.Split(first(sw.Methods, "all"), ",")
+			if _, err := sweep.MethodConfigs(o.Methods); err != nil {
+				bad.add("%s: methods: %v", where, err)
+			}
 		default:
-			bad.add("%s: unknown kind %q (want orders, depth or merge)", where, sw.Kind)
+			bad.add("%s: unknown kind %q (want orders, depth, merge or merge-methods)", where, sw.Kind)
 		}
 		if o.Split != "test" && o.Split != "val" {
 			bad.add("%s: split must be test or val, got %q", where, o.Split)

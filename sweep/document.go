@@ -98,6 +98,10 @@ type Document struct {
 	// MethodSummary is a merge-methods sweep's summary, per group, order,
 	// configuration and task.
 	MethodSummary []MethodRow `json:"method_summary,omitempty"`
+	// Failed names the merge-methods configurations that could not merge
+	// (e.g. a density keeping no element of a small tensor), with the reason:
+	// the sweep measures the others.
+	Failed []string `json:"failed,omitempty"`
 }
 
 // Sort puts the samples in unit order.
@@ -235,6 +239,7 @@ func MergeShards(docs []*Document, names []string) (*Document, error) {
 			}
 		}
 		out.Samples = append(out.Samples, d.Samples...)
+		out.Failed = append(out.Failed, d.Failed...)
 	}
 	var missing []string
 	for i := 0; i < count; i++ {

@@ -96,6 +96,15 @@ func RunMethods(groups []MethodsGroup, opt Options, shard *Shard, log io.Writer)
 		} else {
 			samples, err = runMethodConfig(g, *un.config, opt, load, log)
 		}
+		var mf *mergeFailure
+		if errors.As(err, &mf) {
+			// The method cannot merge these models (found only with the
+			// weights): the sweep goes on without it and says so.
+			msg := fmt.Sprintf("%s, %s: %v", g.Name, un.config.Label(), mf.err)
+			fmt.Fprintf(logOrDiscard(log), "merge-methods sweep: skipped %s\n", msg)
+			doc.Failed = append(doc.Failed, msg)
+			err, samples = nil, nil
+		}
 		if err != nil {
 			what := "references"
 			if un.config != nil {
@@ -205,7 +214,24 @@ func mergeConfig(g MethodsGroup, c MethodConfig, seed uint64, load loadFunc) (*v
 	case "nuslerp":
 		models = members[:2]
 	}
-	return merge.WeightMerge(c.Label(), c.Method, base, models, per, global, seed)
+	m, err := merge.WeightMerge(c.Label(), c.Method, base, models, per, global, seed)
+	if err != nil {
+		return nil, &mergeFailure{err}
+	}
+	return m, nil
+}
+
+// mergeFailure is a merge its method refused on these weights.
+type mergeFailure struct{ err error }
+
+func (f *mergeFailure) Error() string { return f.err.Error() }
+func (f *mergeFailure) Unwrap() error { return f.err }
+
+func logOrDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
 }
 
 func runMethodConfig(g MethodsGroup, c MethodConfig, opt Options, load loadFunc, log io.Writer) ([]Sample, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/stats"
@@ -219,6 +220,9 @@ func MethodTables(d *Document, rows []MethodRow) (display, data *table.Table) {
 		o.Split, o.Orders, o.Seeds)
 	if d.Shard != nil {
 		title += fmt.Sprintf(" [shard %d/%d]", d.Shard.Index, d.Shard.Count)
+	}
+	if len(d.Failed) > 0 {
+		title += fmt.Sprintf(" [could not merge: %s]", strings.Join(d.Failed, "; "))
 	}
 	var taskCols []string
 	for _, r := range rows {

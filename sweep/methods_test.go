@@ -243,3 +243,28 @@ func TestRunMethodsMultiTask(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A configuration the method refuses on these weights (TIES at density 0.2
+// keeps no element of a 4-element head bias, as in mergekit) is skipped and
+// named; the others are measured.
+func TestRunMethodsSkipsFailedMerge(t *testing.T) {
+	g, _ := methodsGroupOf(t, 2, randomSplit(60, 3))
+	var log bytes.Buffer
+	doc, err := RunMethods([]MethodsGroup{g}, Options{Split: "test", Seeds: 1, Methods: []string{"ties"}}, nil, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Failed) != 1 || !strings.Contains(doc.Failed[0], "ties density=0.2") || !strings.Contains(log.String(), "skipped p, ties density=0.2") {
+		t.Errorf("failed %q, log %q", doc.Failed, log.String())
+	}
+	labels := map[string]bool{}
+	for _, s := range doc.Samples {
+		labels[MethodConfig{s.Method, s.Param, s.Value}.Label()] = true
+	}
+	if !labels["ties density=0.5"] || !labels["ties"] || labels["ties density=0.2"] {
+		t.Errorf("measured %v", labels)
+	}
+	if display, _ := MethodTables(doc, SummarizeMethods(doc)); !strings.Contains(display.Title, "could not merge: p, ties density=0.2") {
+		t.Errorf("title %q", display.Title)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 // SweepRequest is everything `frankenvit bench orders|depth` needs.
 type SweepRequest struct {
-	Kind    string // sweep.Orders or sweep.Depth
+	Kind    string // sweep.Orders, Depth, Merge or MergeMethods
 	Options sweep.Options
 	Shard   *sweep.Shard // nil: the whole sweep
 	Log     io.Writer
@@ -33,6 +33,9 @@ func Sweep(s *checkpoint.Store, req SweepRequest) (*sweep.Document, error) {
 		return nil, fmt.Errorf("--limit and --val-limit must be >= 0, got %d and %d", o.Limit, o.ValLimit)
 	}
 	req.Options = o
+	if req.Kind == sweep.MergeMethods {
+		return benchMergeMethods(s, req)
+	}
 	cache := map[modelstore.DataOptions]*modelstore.Data{}
 	subjects, err := sweepSubjects(s, o.Names, true, o, cache)
 	if err != nil {

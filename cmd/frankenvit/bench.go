@@ -14,7 +14,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Benchmarks: speed, and the orders, depth and merge sweeps",
 	}
-	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeCmd(), newBenchMergeResultsCmd())
+	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeCmd(), newBenchMergeMethodsCmd(), newBenchMergeResultsCmd())
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/sweep"
@@ -72,23 +73,32 @@ func (f *sweepFlags) register(cmd *cobra.Command) {
 }
 
 func (f *sweepFlags) run(kind string, names []string) error {
+	return f.runWith(func(s *checkpoint.Store, shard *sweep.Shard) (*sweep.Document, error) {
+		req := workflow.SweepRequest{Kind: kind, Options: f.opt, Shard: shard, Log: os.Stderr}
+		req.Options.Names = names
+		return workflow.Sweep(s, req)
+	})
+}
+
+// runWith checks the output files, reads --shard, opens the store, runs the
+// sweep and writes its outputs.
+func (f *sweepFlags) runWith(run func(*checkpoint.Store, *sweep.Shard) (*sweep.Document, error)) error {
 	if err := f.out.check(); err != nil {
 		return err
 	}
-	req := workflow.SweepRequest{Kind: kind, Options: f.opt, Log: os.Stderr}
-	req.Options.Names = names
+	var shard *sweep.Shard
 	if f.shard != "" {
 		sh, err := sweep.ParseShard(f.shard)
 		if err != nil {
 			return err
 		}
-		req.Shard = &sh
+		shard = &sh
 	}
 	s, err := openStore()
 	if err != nil {
 		return err
 	}
-	doc, err := workflow.Sweep(s, req)
+	doc, err := run(s, shard)
 	if err != nil {
 		return err
 	}
