@@ -20,6 +20,15 @@
 // the MLP units — so that its blocks live in the reference model's basis;
 // the permuted model computes exactly the same function.
 //
+// Weight merges apply merge/methods' mergekit methods tensor by tensor:
+// WeightMerge merges whole models with one set of parameters, MergeWeights
+// runs a WeightMergeSpec (which part of which model makes each part of the
+// result, parameters per tensor, each task's own head kept in a multi-task
+// merge). ParseMergekit reads mergekit's YAML as published and
+// MergekitConfig.Plan checks it against the models' manifest facts before
+// any weight is read; a Recipe's slice may be a weight merge of blocks of
+// any depths (Recipe.MergedSlots).
+//
 // Everything random takes a seed. The package works on models in memory;
 // package workflow loads them from the store and keeps the results.
 package merge

@@ -160,6 +160,9 @@ func (p *recipeParser) parse(doc *yaml.Node) *Recipe {
 	for _, item := range slices.Content {
 		s := p.slice(item)
 		total += len(s.Blocks)
+		if s.Method != "" && len(s.Sources) > 0 {
+			total += len(s.Sources[0].Blocks)
+		}
 		if total > maxRecipeBlocks {
 			p.add(item, "the plan has more than %d blocks", maxRecipeBlocks)
 			break

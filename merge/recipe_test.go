@@ -131,6 +131,8 @@ func FuzzParseRecipe(f *testing.F) {
 		"stem: a\nslices:\n  - model: a\n    layer_range: [0, 3]\n  - model: b\n    blocks: [2, 1]\n",
 		"slices: [{model: a, blocks: 1}]", "stem: [a, b]", "slices: []", "- 1", "stem: a\nstem: b",
 		"slices: [{model: a, layer_range: [5, 2]}]", "a: &x [*x]", "slices: [{model: {x: 1}, blocks: [0x10]}]",
+		"stem: a\nslices:\n  - method: linear\n    sources:\n      - {model: a, blocks: [2]}\n      - {model: b, blocks: [4], parameters: {weight: [1, 2]}}\n    parameters: {weight: 0.5}\n",
+		"slices:\n  - method: ties\n    sources: [{model: a, layer_range: [0, 2]}]\n    base: {model: p, blocks: [1, 2]}\n    parameters: {density: [{filter: mlp, value: 0.3}, {value: 1}]}\n",
 	} {
 		f.Add([]byte(seed))
 	}
