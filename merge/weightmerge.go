@@ -151,8 +151,23 @@ func CheckWeightMerge(method string, base *vit.Model, models []*vit.Model, per [
 // checked by CheckWeightMerge first. The result is named name, has the
 // models' config and its own blocks in sequential order.
 func WeightMerge(name, method string, base *vit.Model, models []*vit.Model, per []methods.Params, global methods.Params, seed uint64) (*vit.Model, error) {
+	res, err := WeightMergeTasks(name, method, base, models, nil, per, global, seed)
+	if err != nil {
+		return nil, err
+	}
+	return res.Model, nil
+}
+
+// WeightMergeTasks is WeightMerge of models that each have their own task
+// (tasks[i] is model i's, e.g. its manifest's data set; nil for none): a
+// merge of multi-task models keeps each task's head rows from the model of
+// that task (see WeightMergeSpec.Tasks), and the result says which.
+func WeightMergeTasks(name, method string, base *vit.Model, models []*vit.Model, tasks []string, per []methods.Params, global methods.Params, seed uint64) (*WeightMergeResult, error) {
 	if err := CheckWeightMerge(method, base, models, per, global); err != nil {
 		return nil, err
+	}
+	if tasks != nil && len(tasks) != len(models) {
+		return nil, fmt.Errorf("weight merge: %d tasks for %d models", len(tasks), len(models))
 	}
 	m, _ := methods.Lookup(method)
 	all := append([]*vit.Model(nil), models...)
@@ -160,18 +175,21 @@ func WeightMerge(name, method string, base *vit.Model, models []*vit.Model, per 
 	for i := range idx {
 		idx[i] = i
 	}
+	var allTasks []string
+	if tasks != nil {
+		allTasks = append([]string(nil), tasks...)
+	}
 	baseIdx := -1
 	if m.Spec().NeedsBase {
 		baseIdx = len(all)
 		all = append(all, base)
+		if allTasks != nil {
+			allTasks = append(allTasks, "")
+		}
 	}
 	stem, blocks, head := SequentialParts(idx, baseIdx, len(models[0].Blocks))
-	res, err := MergeWeights(WeightMergeSpec{Name: name, Method: method, Models: all, Stem: stem, Blocks: blocks, Head: head,
-		Params: func(TensorRef) ([]methods.Params, methods.Params) { return per, global }, Seed: seed})
-	if err != nil {
-		return nil, err
-	}
-	return res.Model, nil
+	return MergeWeights(WeightMergeSpec{Name: name, Method: method, Models: all, Stem: stem, Blocks: blocks, Head: head,
+		Params: func(TensorRef) ([]methods.Params, methods.Params) { return per, global }, Seed: seed, Tasks: allTasks})
 }
 
 // emptyLike allocates a model named name with first's config and blocks of

@@ -55,14 +55,18 @@ type TrainSpec struct {
 // Population is a parent and Size members fine-tuned from it (or
 // independent members), trained with `frankenvit population`.
 type Population struct {
-	Name        string    `yaml:"name"`
-	Variant     string    `yaml:"variant"`
-	Size        int       `yaml:"size"`
-	Independent bool      `yaml:"independent"`
-	Data        string    `yaml:"data"`
-	Seed        *uint64   `yaml:"seed"`
-	Model       ModelSpec `yaml:"model"`
-	Train       TrainSpec `yaml:"train"`
+	Name        string `yaml:"name"`
+	Variant     string `yaml:"variant"`
+	Size        int    `yaml:"size"`
+	Independent bool   `yaml:"independent"`
+	Data        string `yaml:"data"`
+	// Tasks makes a multi-task population (population --tasks): one child
+	// per task, PREFIX-mt and PREFIX-probe-K as references; size is then the
+	// number of tasks and data does not apply.
+	Tasks []string  `yaml:"tasks"`
+	Seed  *uint64   `yaml:"seed"`
+	Model ModelSpec `yaml:"model"`
+	Train TrainSpec `yaml:"train"`
 }
 
 // Merge builds stored models out of populations with `frankenvit merge`.

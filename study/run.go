@@ -49,7 +49,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		if err != nil {
 			return nil, fmt.Errorf("population %s: %w", req.Prefix, err)
 		}
-		popTables = append(popTables, populationTable(sum))
+		popTables = append(popTables, workflow.PopulationTables(sum)...)
 	}
 	if len(popTables) > 0 {
 		rep.Sections = append(rep.Sections, report.Section{Heading: "Populations", Tables: popTables,
@@ -106,17 +106,6 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		return nil, err
 	}
 	return res, nil
-}
-
-func populationTable(sum *workflow.PopulationSummary) *table.Table {
-	t := &table.Table{Title: fmt.Sprintf("population %s (%s, %s)", sum.Prefix, sum.Variant, sum.Data),
-		Header: []string{"model", "role", "seed", "status", "val acc", "test acc sequential", "test acc " + sum.Orders}}
-	pct := func(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
-	for _, m := range sum.Members {
-		t.Add(m.Name, m.Role, fmt.Sprint(m.Seed), m.Status, pct(m.ValAccuracy), pct(m.TestSequential),
-			fmt.Sprintf("%s ± %s", pct(m.TestRandom), pct(m.TestRandomStd)))
-	}
-	return t
 }
 
 // runSweep runs a sweep unless out holds its results with the same options,

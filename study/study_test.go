@@ -363,7 +363,7 @@ func TestQuickstartIsTheExample(t *testing.T) {
 	if !bytes.Equal(example, Quickstart) {
 		t.Error("examples/quickstart.yaml differs from the built-in quickstart")
 	}
-	for _, file := range []string{"../examples/quickstart.yaml", "../examples/paper-fashion-mnist.yaml"} {
+	for _, file := range []string{"../examples/quickstart.yaml", "../examples/paper-fashion-mnist.yaml", "../examples/merge-methods.yaml"} {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			text, err := os.ReadFile(file)
 			if err != nil {
@@ -373,7 +373,7 @@ func TestQuickstartIsTheExample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(file, "fashion") {
+			if strings.Contains(string(text), "fashion") {
 				testenv.NeedFashionMNIST(t)
 			}
 			if _, err := Check(f, file, text, openStore(t)); err != nil {

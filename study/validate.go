@@ -115,13 +115,32 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		}
 		defined[p.Name] = where
 		firstOf[p.Name] = workflow.MemberName(p.Name, 0)
-		for j := 0; j < p.Size; j++ {
+		size := p.Size
+		if len(p.Tasks) > 0 {
+			if err := dataset.CheckTasks(p.Tasks); err != nil {
+				bad.add("%s: %v", where, strings.TrimPrefix(err.Error(), "--"))
+			}
+			if size == 0 {
+				size = len(p.Tasks)
+			}
+			if size != len(p.Tasks) {
+				bad.add("%s: size %d does not match its %d tasks (one child per task)", where, size, len(p.Tasks))
+			}
+			if p.Data != "" || p.Independent {
+				bad.add("%s: data and independent do not apply to a multi-task population (the tasks are its data; children start from the parent)", where)
+			}
+			defined[workflow.MultiTaskName(p.Name)] = where
+			for k := range p.Tasks {
+				defined[workflow.ProbeName(p.Name, k)] = where
+			}
+		}
+		for j := 0; j < size; j++ {
 			defined[workflow.MemberName(p.Name, j)] = where
 		}
 		if !p.Independent {
 			defined[workflow.ParentName(p.Name)] = where
 		}
-		if p.Size <= 0 {
+		if size <= 0 {
 			bad.add("%s: size must be positive, got %d", where, p.Size)
 		}
 		variant, err := vit.ParseVariant(p.Variant)
@@ -129,6 +148,9 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 			bad.add("%s: %v", where, err)
 		}
 		spec := first(p.Data, f.Data, "mnist")
+		if len(p.Tasks) > 0 {
+			spec = p.Tasks[0] // the shape and class count; the others are checked when the parent trains
+		}
 		data, err := loadData(spec)
 		if err != nil {
 			bad.add("%s: %v", where, err)
@@ -145,6 +167,9 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		}
 		if data != nil {
 			cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Classes = data.Train.H, data.Train.W, data.Train.C, len(data.Classes)
+			if len(p.Tasks) > 0 {
+				cfg.Classes *= len(p.Tasks)
+			}
 		}
 		if err := cfg.Validate(); err != nil && variant != "" && data != nil {
 			bad.add("%s: %v", where, err)
@@ -165,7 +190,7 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		if parentEpochs <= 0 {
 			bad.add("%s: parent_epochs must be positive, got %d", where, parentEpochs)
 		}
-		plan.Populations = append(plan.Populations, workflow.PopulationRequest{Prefix: p.Name, Size: p.Size,
+		plan.Populations = append(plan.Populations, workflow.PopulationRequest{Prefix: p.Name, Size: size, Tasks: p.Tasks,
 			ParentEpochs: parentEpochs, Member: -1, Independent: p.Independent, RandomOrders: orders,
 			Base: workflow.TrainRequest{Config: cfg, Options: opt,
 				Data: modelstore.DataOptions{Spec: spec, ValFrac: valFrac, ValSeed: f.Seed, Limit: f.Limit}}})

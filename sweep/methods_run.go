@@ -206,19 +206,22 @@ func mergeConfig(g MethodsGroup, c MethodConfig, seed uint64, load loadFunc) (*v
 		}
 		base = ld.Model
 	}
+	tasks := make([]string, len(members))
+	for i, s := range g.Members {
+		tasks[i] = s.Task
+	}
 	per, global := methodParams(c, len(members))
-	models := members
 	switch c.Method {
 	case "slerp", "nearswap": // from the first member towards the second
-		base, models = members[0], members[1:2]
+		base, members, tasks = members[0], members[1:2], tasks[1:2]
 	case "nuslerp":
-		models = members[:2]
+		members, tasks = members[:2], tasks[:2]
 	}
-	m, err := merge.WeightMerge(c.Label(), c.Method, base, models, per, global, seed)
+	res, err := merge.WeightMergeTasks(c.Label(), c.Method, base, members, tasks, per, global, seed)
 	if err != nil {
 		return nil, &mergeFailure{err}
 	}
-	return m, nil
+	return res.Model, nil
 }
 
 // mergeFailure is a merge its method refused on these weights.

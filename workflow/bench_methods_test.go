@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/vit"
@@ -57,5 +58,65 @@ func TestBenchMergeMethodsRefuses(t *testing.T) {
 	_, err = Sweep(s, SweepRequest{Kind: sweep.MergeMethods, Options: sweep.Options{Names: []string{"p"}, Methods: []string{"model_stock", "nuslerp"}, Seeds: 1}})
 	if err == nil || !strings.Contains(err.Error(), "model_stock merges at least 2") || !strings.Contains(err.Error(), "nuslerp merges two members") {
 		t.Errorf("a one-member population: %v", err)
+	}
+}
+
+// On a multi-task population the sweep measures each task with its own head,
+// merges keeping each task's head rows from its child (as `merge` does:
+// the sweep's accuracy on a task equals eval --task of the stored merge), and
+// shows the FusionBench references.
+func TestBenchMergeMethodsMultiTask(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	req := taskPopulationRequest(dir)
+	if _, err := Population(s, req); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Sweep(s, SweepRequest{Kind: sweep.MergeMethods, Options: sweep.Options{Names: []string{"mt"}, Methods: []string{"task_arithmetic"},
+		Orders: 1, Seeds: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(s, MergeRequest{Out: "ta", From: []string{"mt"}, Method: "task_arithmetic", Params: methods.Params{"lambda": 0.3}}); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]map[string]bool{}
+	for _, smp := range doc.Samples {
+		if roles[smp.Method] == nil {
+			roles[smp.Method] = map[string]bool{}
+		}
+		roles[smp.Method][smp.Task] = true
+		if smp.Method != "task_arithmetic" || smp.Value != 0.3 || smp.Kind != "sequential" {
+			continue
+		}
+		ev, err := Eval(s, EvalRequest{Name: "ta", Task: smp.Task, Split: "test", Order: "sequential"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(ev.Accuracy-smp.Acc) > 1e-12 {
+			t.Errorf("task %s: sweep %v, eval --task of the stored merge %v", smp.Task, smp.Acc, ev.Accuracy)
+		}
+	}
+	for _, role := range []string{sweep.RoleIndividual, sweep.RoleParent, sweep.RoleMultiTask, sweep.RolePretrained, "task_arithmetic"} {
+		if len(roles[role]) != len(req.Tasks) {
+			t.Errorf("%s measured on tasks %v, want all %d", role, roles[role], len(req.Tasks))
+		}
+	}
+	rows := sweep.SummarizeMethods(doc)
+	avg := 0
+	for _, r := range rows {
+		if r.Task == sweep.AverageTask && r.Order == "sequential" {
+			avg++
+			if r.Method == sweep.RoleIndividual && math.Abs(r.Normalized-1) > 1e-12 {
+				t.Errorf("individual normalized %v, want 1", r.Normalized)
+			}
+		}
+	}
+	// individual, parent, multi-task, pretrained, task_arithmetic defaults and 4 lambdas
+	if avg != 9 {
+		t.Errorf("%d average rows, want 9", avg)
 	}
 }

@@ -101,12 +101,7 @@ func ExpandFrom(s *checkpoint.Store, from []string) ([]string, error) {
 			case err != nil:
 				return nil, err
 			}
-			names = names[:0]
-			for _, m := range pop.Members {
-				if m.Role != "parent" {
-					names = append(names, m.Name)
-				}
-			}
+			names = pop.MemberNames()
 		}
 		for _, n := range names {
 			if !seen[n] {

@@ -80,30 +80,12 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		}
 		baseModel = st.Model
 	}
-	if err := merge.CheckWeightMerge(method, baseModel, src.pool.Models, per, global); err != nil {
-		var pe *merge.ProblemsError
-		if errors.As(err, &pe) {
-			pe.What = "merge --method " + method
-		}
-		return nil, err
-	}
-	// merge.WeightMerge, with each model's own task, so that a multi-task
-	// merge keeps each task's head.
-	all := append([]*vit.Model(nil), src.pool.Models...)
-	tasks := make([]string, len(all))
-	idx := make([]int, len(all))
+	// Each model's own task, so that a multi-task merge keeps each task's head.
+	tasks := make([]string, len(names))
 	for i, n := range names {
-		tasks[i], idx[i] = src.mans[n].Data, i
+		tasks[i] = src.mans[n].Data
 	}
-	baseIdx := -1
-	if spec.NeedsBase {
-		baseIdx = len(all)
-		all = append(all, baseModel)
-		tasks = append(tasks, "")
-	}
-	stem, blocks, head := merge.SequentialParts(idx, baseIdx, len(all[0].Blocks))
-	res, err := merge.MergeWeights(merge.WeightMergeSpec{Name: req.Out, Method: method, Models: all, Stem: stem, Blocks: blocks, Head: head,
-		Params: func(merge.TensorRef) ([]methods.Params, methods.Params) { return per, global }, Seed: req.Seed, Tasks: tasks})
+	res, err := merge.WeightMergeTasks(req.Out, method, baseModel, src.pool.Models, tasks, per, global, req.Seed)
 	if err != nil {
 		var pe *merge.ProblemsError
 		if errors.As(err, &pe) {

@@ -61,6 +61,19 @@ type PopulationSummary struct {
 	Updated time.Time     `json:"updated"`
 }
 
+// MemberNames lists the population's members (for a multi-task
+// population its children), not its parent nor its references: what a
+// population prefix stands for in merges and sweeps.
+func (p *PopulationSummary) MemberNames() []string {
+	var out []string
+	for _, m := range p.Members {
+		if m.Role == "member" {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
 // MemberSummary is one row of the population table.
 type MemberSummary struct {
 	Name           string  `json:"name"`

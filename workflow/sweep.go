@@ -74,12 +74,7 @@ func sweepSubjects(s *checkpoint.Store, names []string, populations bool, o swee
 				problems = append(problems, err)
 				continue
 			}
-			members = members[:0]
-			for _, m := range pop.Members {
-				if m.Role == "member" {
-					members = append(members, m.Name)
-				}
-			}
+			members = pop.MemberNames()
 			if len(members) == 0 {
 				problems = append(problems, fmt.Errorf("population %s has no members yet", name))
 				continue

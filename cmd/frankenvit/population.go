@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )
@@ -54,16 +53,15 @@ multi-task model) and PREFIX-probe-k (the parent with only task k's head trained
 			if err != nil {
 				return err
 			}
-			if len(sum.Tasks) > 0 {
-				return printResult(asJSON, sum, taskPopulationTable(sum))
+			tables := workflow.PopulationTables(sum)
+			for _, t := range tables[:len(tables)-1] {
+				if !asJSON {
+					if err := t.Render(os.Stdout); err != nil {
+						return err
+					}
+				}
 			}
-			t := &table.Table{Title: fmt.Sprintf("population %s (%s, %s)", sum.Prefix, sum.Variant, sum.Data),
-				Header: []string{"model", "role", "seed", "status", "val acc", "test acc sequential", "test acc " + sum.Orders}}
-			for _, m := range sum.Members {
-				t.Add(m.Name, m.Role, fmt.Sprint(m.Seed), m.Status, pct(m.ValAccuracy), pct(m.TestSequential),
-					fmt.Sprintf("%s ± %s", pct(m.TestRandom), pct(m.TestRandomStd)))
-			}
-			return printResult(asJSON, sum, t)
+			return printResult(asJSON, sum, tables[len(tables)-1])
 		},
 	}
 	mf.register(cmd)
@@ -77,29 +75,4 @@ multi-task model) and PREFIX-probe-k (the parent with only task k's head trained
 	fl.StringSliceVar(&req.Tasks, "tasks", nil, "a multi-task population over these data specs (e.g. mnist,fashion-mnist,mnist@rot90): one child per task")
 	fl.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
-}
-
-// taskPopulationTable is a multi-task population's table: one row per task
-// and model (each measured with that task's head on that task's test
-// split), then the average over the tasks per role.
-func taskPopulationTable(sum *workflow.PopulationSummary) *table.Table {
-	t := &table.Table{Title: fmt.Sprintf("multi-task population %s (%s, %d tasks)", sum.Prefix, sum.Variant, len(sum.Tasks)),
-		Header: []string{"task", "model", "role", "test acc sequential", "test acc " + sum.Orders}}
-	for _, r := range append(sum.PerTask, workflow.TaskAverages(sum)...) {
-		t.Add(r.Task, r.Model, taskRole(r.Role), pct(r.TestSequential), fmt.Sprintf("%s ± %s", pct(r.TestRandom), pct(r.TestRandomStd)))
-	}
-	return t
-}
-
-// taskRole names a role as FusionBench's rows do.
-func taskRole(role string) string {
-	switch role {
-	case "member":
-		return "individual (child)"
-	case workflow.RoleProbe:
-		return "pretrained (head only)"
-	case workflow.RoleMultiTask:
-		return "multi-task"
-	}
-	return role
 }
