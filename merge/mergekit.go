@@ -181,14 +181,7 @@ func ParseMergekit(data []byte) (*MergekitConfig, error) {
 	}
 	top := doc.Content[0]
 	var params, models, slicesNode *yaml.Node
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		key, val := top.Content[i], top.Content[i+1]
-		if first, dup := seen[key.Value]; dup {
-			p.add(key, "key %q given twice (the first is on line %d)", key.Value, first.Line)
-			continue
-		}
-		seen[key.Value] = key
+	seen := p.fields(top, p.twice(keyTwice), func(key, val *yaml.Node) {
 		switch key.Value {
 		case "merge_method":
 			c.Method, c.MethodLine = p.modelName(val, "merge_method"), val.Line
@@ -207,11 +200,11 @@ func ParseMergekit(data []byte) (*MergekitConfig, error) {
 		default:
 			if what, ok := mergekitIgnored[key.Value]; ok {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("line %d: %s is %s for language models: ignored", key.Line, key.Value, what))
-				continue
+				return
 			}
 			p.add(key, "unknown key %q (mergekit's keys: merge_method, base_model, models, slices, parameters, dtype, tokenizer_source, tokenizer, chat_template)", key.Value)
 		}
-	}
+	})
 	var spec methods.Spec
 	known := false
 	if _, ok := seen["merge_method"]; !ok {
@@ -256,6 +249,9 @@ func ParseMergekit(data []byte) (*MergekitConfig, error) {
 	return c, nil
 }
 
+// keyTwice reports a key given twice in a mergekit configuration.
+const keyTwice = "key %q given twice (the first is on line %d)"
+
 func (p *recipeParser) dtype(c *MergekitConfig, key, val *yaml.Node) string {
 	if val.Kind != yaml.ScalarNode {
 		p.add(val, "%s must be a type name, got %s", key.Value, kindName(val))
@@ -277,14 +273,7 @@ func (p *recipeParser) mergekitModel(n *yaml.Node, pp paramParser) MergekitModel
 		p.add(n, "an entry of models must be a mapping like {model: NAME, parameters: {...}}, got %s", kindName(n))
 		return m
 	}
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i], n.Content[i+1]
-		if first, dup := seen[key.Value]; dup {
-			p.add(key, "key %q given twice (the first is on line %d)", key.Value, first.Line)
-			continue
-		}
-		seen[key.Value] = key
+	seen := p.fields(n, p.twice(keyTwice), func(key, val *yaml.Node) {
 		switch key.Value {
 		case "model":
 			m.Model = p.modelName(val, "model")
@@ -293,7 +282,7 @@ func (p *recipeParser) mergekitModel(n *yaml.Node, pp paramParser) MergekitModel
 		default:
 			p.add(key, "unknown key %q in an entry of models (it has model and parameters)", key.Value)
 		}
-	}
+	})
 	if _, ok := seen["model"]; !ok {
 		p.add(n, "the entry names no model")
 	}
@@ -307,14 +296,7 @@ func (p *recipeParser) mergekitSlice(n *yaml.Node, pp paramParser) MergekitSlice
 		return s
 	}
 	var sources *yaml.Node
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i], n.Content[i+1]
-		if first, dup := seen[key.Value]; dup {
-			p.add(key, "key %q given twice (the first is on line %d)", key.Value, first.Line)
-			continue
-		}
-		seen[key.Value] = key
+	p.fields(n, p.twice(keyTwice), func(key, val *yaml.Node) {
 		switch key.Value {
 		case "sources":
 			sources = val
@@ -325,7 +307,7 @@ func (p *recipeParser) mergekitSlice(n *yaml.Node, pp paramParser) MergekitSlice
 		default:
 			p.add(key, "unknown key %q in a slice (it has sources and parameters)", key.Value)
 		}
-	}
+	})
 	if sources == nil || sources.Kind != yaml.SequenceNode || len(sources.Content) == 0 {
 		where := n
 		if sources != nil {
@@ -340,14 +322,7 @@ func (p *recipeParser) mergekitSlice(n *yaml.Node, pp paramParser) MergekitSlice
 			p.add(it, "a source must be a mapping like {model: NAME, layer_range: [0, 6]}, got %s", kindName(it))
 			continue
 		}
-		seenS := map[string]*yaml.Node{}
-		for i := 0; i+1 < len(it.Content); i += 2 {
-			key, val := it.Content[i], it.Content[i+1]
-			if first, dup := seenS[key.Value]; dup {
-				p.add(key, "key %q given twice (the first is on line %d)", key.Value, first.Line)
-				continue
-			}
-			seenS[key.Value] = key
+		seenS := p.fields(it, p.twice(keyTwice), func(key, val *yaml.Node) {
 			switch key.Value {
 			case "model":
 				src.Model = p.modelName(val, "model")
@@ -360,7 +335,7 @@ func (p *recipeParser) mergekitSlice(n *yaml.Node, pp paramParser) MergekitSlice
 			default:
 				p.add(key, "unknown key %q in a source (it has model, layer_range and parameters)", key.Value)
 			}
-		}
+		})
 		if _, ok := seenS["model"]; !ok {
 			p.add(it, "the source names no model")
 		}

@@ -110,6 +110,30 @@ func (p *recipeParser) add(n *yaml.Node, format string, args ...any) {
 	p.problems = append(p.problems, msg)
 }
 
+// fields walks a mapping's key/value pairs in order and calls each for
+// every key the first time it stands there; a key given again is passed to
+// twice (with the key's first place) and skipped. It returns the keys
+// seen, by name.
+func (p *recipeParser) fields(n *yaml.Node, twice func(key, first *yaml.Node), each func(key, val *yaml.Node)) map[string]*yaml.Node {
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		if first, dup := seen[key.Value]; dup {
+			twice(key, first)
+			continue
+		}
+		seen[key.Value] = key
+		each(key, val)
+	}
+	return seen
+}
+
+// twice reports a key given twice with format, which takes the key and
+// the line of its first place.
+func (p *recipeParser) twice(format string) func(key, first *yaml.Node) {
+	return func(key, first *yaml.Node) { p.add(key, format, key.Value, first.Line) }
+}
+
 func (p *recipeParser) parse(doc *yaml.Node) *Recipe {
 	r := &Recipe{}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -121,19 +145,15 @@ func (p *recipeParser) parse(doc *yaml.Node) *Recipe {
 		p.add(top, "the recipe must be a mapping with the fields stem, head and slices, got %s", kindName(top))
 		return r
 	}
-	seen := map[string]*yaml.Node{}
 	var slices *yaml.Node
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		key, val := top.Content[i], top.Content[i+1]
-		if first, dup := seen[key.Value]; dup {
-			if key.Value == "stem" || key.Value == "head" {
-				p.add(key, "a second %s (the first is on line %d): a model has one %s", key.Value, first.Line, key.Value)
-			} else {
-				p.add(key, "field %q given twice (the first is on line %d)", key.Value, first.Line)
-			}
-			continue
+	twice := func(key, first *yaml.Node) {
+		if key.Value == "stem" || key.Value == "head" {
+			p.add(key, "a second %s (the first is on line %d): a model has one %s", key.Value, first.Line, key.Value)
+		} else {
+			p.add(key, "field %q given twice (the first is on line %d)", key.Value, first.Line)
 		}
-		seen[key.Value] = key
+	}
+	p.fields(top, twice, func(key, val *yaml.Node) {
 		switch key.Value {
 		case "stem":
 			r.Stem, r.StemLine = p.modelName(val, "stem"), val.Line
@@ -144,7 +164,7 @@ func (p *recipeParser) parse(doc *yaml.Node) *Recipe {
 		default:
 			p.add(key, "unknown field %q (a recipe has stem, head and slices)", key.Value)
 		}
-	}
+	})
 	if slices == nil {
 		p.add(nil, "no slices: the plan would be empty (add slices: [{model: NAME, layer_range: [0, N]}])")
 		return r
@@ -159,10 +179,7 @@ func (p *recipeParser) parse(doc *yaml.Node) *Recipe {
 	total := 0
 	for _, item := range slices.Content {
 		s := p.slice(item)
-		total += len(s.Blocks)
-		if s.Method != "" && len(s.Sources) > 0 {
-			total += len(s.Sources[0].Blocks)
-		}
+		total += s.slots()
 		if total > maxRecipeBlocks {
 			p.add(item, "the plan has more than %d blocks", maxRecipeBlocks)
 			break
@@ -200,47 +217,69 @@ func (p *recipeParser) slice(n *yaml.Node) Slice {
 		p.add(n, "a slice must be a mapping like {model: NAME, layer_range: [0, 3]}, got %s", kindName(n))
 		return s
 	}
-	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i].Value; k == "method" || k == "sources" {
 			return p.mergedSlice(n)
 		}
 	}
-	var blocks, rng *yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i], n.Content[i+1]
-		if first, dup := seen[key.Value]; dup {
-			p.add(key, "field %q given twice in one slice (the first is on line %d)", key.Value, first.Line)
-			continue
+	var at blocksAt
+	seen := p.fields(n, p.twice(sliceFieldTwice), func(key, val *yaml.Node) {
+		if at.field(p, key, val) {
+			return
 		}
-		seen[key.Value] = key
 		switch key.Value {
-		case "model":
-			s.Model = p.modelName(val, "model")
-		case "blocks":
-			blocks = val
-		case "layer_range":
-			rng = val
 		case "stem", "head":
 			p.add(key, "%s belongs at the top of the recipe, not in a slice", key.Value)
 		default:
 			p.add(key, "unknown field %q in a slice (a slice has model and blocks or layer_range)", key.Value)
 		}
-	}
+	})
 	if _, ok := seen["model"]; !ok {
 		p.add(n, "the slice names no model")
 	}
-	switch {
-	case blocks != nil && rng != nil:
-		p.add(n, "the slice gives both blocks and layer_range: give one")
-	case blocks != nil:
-		s.Blocks = p.blockList(blocks)
-	case rng != nil:
-		s.Blocks = p.layerRange(rng)
-	default:
-		p.add(n, "the slice gives no blocks: add blocks: [i, j, ...] or layer_range: [start, end]")
-	}
+	s.Model, s.Blocks = at.model, at.read(p, n, "slice")
 	return s
+}
+
+// sliceFieldTwice reports a field given twice in a slice of a recipe.
+const sliceFieldTwice = "field %q given twice in one slice (the first is on line %d)"
+
+// blocksAt gathers the fields that say which blocks of which model a slice
+// or a source of a recipe takes: model, and blocks or layer_range.
+type blocksAt struct {
+	model       string
+	blocks, rng *yaml.Node
+}
+
+// field takes key if it is one of these fields, and says whether it was.
+func (b *blocksAt) field(p *recipeParser, key, val *yaml.Node) bool {
+	switch key.Value {
+	case "model":
+		b.model = p.modelName(val, "model")
+	case "blocks":
+		b.blocks = val
+	case "layer_range":
+		b.rng = val
+	default:
+		return false
+	}
+	return true
+}
+
+// read reads the blocks of the slice or source n (what), given as blocks
+// or as layer_range, one of them.
+func (b *blocksAt) read(p *recipeParser, n *yaml.Node, what string) []int {
+	switch {
+	case b.blocks != nil && b.rng != nil:
+		p.add(n, "the %s gives both blocks and layer_range: give one", what)
+	case b.blocks != nil:
+		return p.blockList(b.blocks)
+	case b.rng != nil:
+		return p.layerRange(b.rng)
+	default:
+		p.add(n, "the %s gives no blocks: add blocks: [i, j, ...] or layer_range: [start, end]", what)
+	}
+	return nil
 }
 
 // blockList reads one index or a list of indices.
@@ -385,11 +424,7 @@ func (r *Recipe) Resolve(p *Pool) (Splice, error) {
 	s := r.Splice()
 	var lines []int
 	for _, sl := range r.Slices {
-		n := len(sl.Blocks)
-		if sl.Method != "" && len(sl.Sources) > 0 {
-			n = len(sl.Sources[0].Blocks)
-		}
-		for range n {
+		for range sl.slots() {
 			lines = append(lines, sl.Line)
 		}
 	}

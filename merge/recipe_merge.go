@@ -2,6 +2,7 @@ package merge
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"math/rand/v2"
 	"strings"
@@ -16,14 +17,7 @@ import (
 func (p *recipeParser) mergedSlice(n *yaml.Node) Slice {
 	s := Slice{Line: n.Line}
 	var sources, base, params *yaml.Node
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i], n.Content[i+1]
-		if first, dup := seen[key.Value]; dup {
-			p.add(key, "field %q given twice in one slice (the first is on line %d)", key.Value, first.Line)
-			continue
-		}
-		seen[key.Value] = key
+	seen := p.fields(n, p.twice(sliceFieldTwice), func(key, val *yaml.Node) {
 		switch key.Value {
 		case "method":
 			s.Method = p.modelName(val, "method")
@@ -38,7 +32,7 @@ func (p *recipeParser) mergedSlice(n *yaml.Node) Slice {
 		default:
 			p.add(key, "unknown field %q in a merged slice (it has method, sources, base and parameters)", key.Value)
 		}
-	}
+	})
 	var spec methods.Spec
 	known := false
 	if s.Method == "" {
@@ -58,33 +52,21 @@ func (p *recipeParser) mergedSlice(n *yaml.Node) Slice {
 			p.add(it, "a source must be a mapping like {model: A, blocks: [2]}, got %s", kindName(it))
 			return nil
 		}
-		var blocks, rng *yaml.Node
+		var at blocksAt
 		for i := 0; i+1 < len(it.Content); i += 2 {
 			key, val := it.Content[i], it.Content[i+1]
-			switch key.Value {
-			case "model":
-				src.Model = p.modelName(val, "model")
-			case "blocks":
-				blocks = val
-			case "layer_range":
-				rng = val
-			case "parameters":
+			switch {
+			case at.field(p, key, val):
+			case key.Value == "parameters":
 				src.Params = pp.params(val, "parameters", true)
 			default:
 				p.add(key, "unknown field %q in a source (it has model, blocks or layer_range, parameters)", key.Value)
 			}
 		}
-		switch {
-		case src.Model == "":
+		if src.Model = at.model; src.Model == "" {
 			p.add(it, "the source names no model")
-		case blocks != nil && rng != nil:
-			p.add(it, "the source gives both blocks and layer_range: give one")
-		case blocks != nil:
-			src.Blocks = p.blockList(blocks)
-		case rng != nil:
-			src.Blocks = p.layerRange(rng)
-		default:
-			p.add(it, "the source gives no blocks: add blocks: [i, ...] or layer_range: [start, end]")
+		} else {
+			src.Blocks = at.read(p, it, "source")
 		}
 		return src
 	}
@@ -114,10 +96,7 @@ func (p *recipeParser) mergedSlice(n *yaml.Node) Slice {
 			p.add(n, "%s merges %d..%s model(s) besides the base, got %d", s.Method, spec.MinModels, maxModels(spec), k)
 		}
 	}
-	all := append([]SliceSource(nil), s.Sources...)
-	if s.Base != nil {
-		all = append(all, *s.Base)
-	}
+	all := s.withBase()
 	for _, src := range all[min(1, len(all)):] {
 		if len(src.Blocks) != len(all[0].Blocks) && len(src.Blocks) > 0 && len(all[0].Blocks) > 0 {
 			p.add(&yaml.Node{Line: src.Line}, "%s gives %d blocks, %s gives %d: every source (and the base) gives one block per merged slot", src.Model, len(src.Blocks), all[0].Model, len(all[0].Blocks))
@@ -166,22 +145,13 @@ func (sl *Slice) slotParams(spec methods.Spec, k, n int) func(TensorRef) ([]meth
 // tensor's parameters suit the method.
 func (r *Recipe) mergedProblems(p *Pool) []string {
 	var out []string
-	slot := 0
-	for _, sl := range r.Slices {
-		if sl.Method == "" {
-			slot += len(sl.Blocks)
-			continue
-		}
+	for slot, sl := range r.mergedSlices() {
 		m, ok := methods.Lookup(sl.Method)
 		if !ok || len(sl.Sources) == 0 {
 			continue
 		}
-		all := append([]SliceSource(nil), sl.Sources...)
-		if sl.Base != nil {
-			all = append(all, *sl.Base)
-		}
 		var first *vit.Block
-		for _, src := range all {
+		for _, src := range sl.withBase() {
 			mod := p.Get(src.Model)
 			if mod == nil {
 				out = append(out, fmt.Sprintf("line %d: unknown model %q", src.Line, src.Model))
@@ -216,9 +186,44 @@ func (r *Recipe) mergedProblems(p *Pool) []string {
 				}
 			}
 		}
-		slot += n
 	}
 	return dedupeKeep(out)
+}
+
+// mergedSlices yields the recipe's merged slices, each with the plan's
+// slot of its first merged block.
+func (r *Recipe) mergedSlices() iter.Seq2[int, *Slice] {
+	return func(yield func(int, *Slice) bool) {
+		slot := 0
+		for i := range r.Slices {
+			sl := &r.Slices[i]
+			if sl.Method != "" && !yield(slot, sl) {
+				return
+			}
+			slot += sl.slots()
+		}
+	}
+}
+
+// slots is the number of the plan's slots the slice fills: its blocks, or
+// for a merged slice its first source's.
+func (sl *Slice) slots() int {
+	if sl.Method != "" {
+		if len(sl.Sources) == 0 {
+			return 0
+		}
+		return len(sl.Sources[0].Blocks)
+	}
+	return len(sl.Blocks)
+}
+
+// withBase is a merged slice's sources and then its base, if it has one.
+func (sl *Slice) withBase() []SliceSource {
+	all := append([]SliceSource(nil), sl.Sources...)
+	if sl.Base != nil {
+		all = append(all, *sl.Base)
+	}
+	return all
 }
 
 // MergedSlots computes the recipe's merged slots from the pool's models
@@ -227,12 +232,7 @@ func (r *Recipe) mergedProblems(p *Pool) []string {
 func (r *Recipe) MergedSlots(name string, p *Pool, seed uint64) (map[int]*vit.Block, []SlotRecord, error) {
 	blocks := map[int]*vit.Block{}
 	var recs []SlotRecord
-	slot := 0
-	for _, sl := range r.Slices {
-		if sl.Method == "" {
-			slot += len(sl.Blocks)
-			continue
-		}
+	for slot, sl := range r.mergedSlices() {
 		m, ok := methods.Lookup(sl.Method)
 		if !ok {
 			return nil, nil, fmt.Errorf("line %d: unknown method %q", sl.Line, sl.Method)
@@ -257,7 +257,6 @@ func (r *Recipe) MergedSlots(name string, p *Pool, seed uint64) (map[int]*vit.Bl
 			blocks[slot+k] = b
 			recs = append(recs, rec)
 		}
-		slot += n
 	}
 	return blocks, recs, nil
 }
