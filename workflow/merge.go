@@ -192,14 +192,12 @@ type planned struct {
 	result    MergedModel
 }
 
-// spliceWithMerged is spliceModel for a plan some of whose slots are new
-// blocks (sp names them as the result's own; stand has a donor's block of
-// the same size there, for building): the other slots point at the
-// donors' blobs.
+// spliceWithMerged builds a splice and its manifest: the stem's and head's
+// parts and every block's part by reference to the donors' blobs, except
+// the slots that are new blocks (sp names them as the result's own; stand
+// has a donor's block of the same size there, for building), stored as
+// blobs of the result's own.
 func spliceWithMerged(src *sources, name string, stand, sp merge.Splice, rec merge.Record, blocks map[int]*vit.Block) (*planned, error) {
-	if len(blocks) == 0 {
-		return spliceModel(src, name, sp, rec)
-	}
 	m, err := stand.Build(name, src.pool)
 	if err != nil {
 		return nil, err
@@ -349,28 +347,10 @@ func namesFree(s *checkpoint.Store, names []string) error {
 	return nil
 }
 
-// spliceModel builds a splice and its manifest: the stem's and head's
-// parts and every block's part by reference to the donors' blobs.
+// spliceModel builds a splice of the donors' parts and its manifest
+// (spliceWithMerged without new blocks).
 func spliceModel(src *sources, name string, sp merge.Splice, rec merge.Record) (*planned, error) {
-	m, err := sp.Build(name, src.pool)
-	if err != nil {
-		return nil, err
-	}
-	stemMan, headMan := src.mans[sp.Stem], src.mans[sp.Head]
-	rec.Splice = &sp
-	recJSON, err := json.Marshal(rec)
-	if err != nil {
-		return nil, err
-	}
-	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: name, CreatedAt: time.Now().UTC(),
-		Status: "complete", Variant: stemMan.Variant, Config: stemMan.Config, Data: stemMan.Data,
-		Normalization: stemMan.Normalization, Seed: rec.Seed, Training: stemMan.Training,
-		Stem: stemMan.Stem, Head: headMan.Head, Recipe: recJSON, Metrics: map[string]float64{}}
-	for _, r := range sp.Blocks {
-		man.Blocks = append(man.Blocks, src.mans[r.Model].Blocks[r.Index])
-	}
-	return &planned{model: m, man: man, splice: &sp,
-		result: MergedModel{Name: name, Role: "merged", Plan: sp.String()}}, nil
+	return spliceWithMerged(src, name, sp, sp, rec, nil)
 }
 
 // finish evaluates the sources and the results (when asked), stores the
