@@ -244,6 +244,9 @@ func (p *recipeParser) slice(n *yaml.Node) Slice {
 // sliceFieldTwice reports a field given twice in a slice of a recipe.
 const sliceFieldTwice = "field %q given twice in one slice (the first is on line %d)"
 
+// sourceFieldTwice is the same for a source of a merged slice.
+const sourceFieldTwice = "field %q given twice in one source (the first is on line %d)"
+
 // blocksAt gathers the fields that say which blocks of which model a slice
 // or a source of a recipe takes: model, and blocks or layer_range.
 type blocksAt struct {

@@ -53,8 +53,7 @@ func (p *recipeParser) mergedSlice(n *yaml.Node) Slice {
 			return nil
 		}
 		var at blocksAt
-		for i := 0; i+1 < len(it.Content); i += 2 {
-			key, val := it.Content[i], it.Content[i+1]
+		p.fields(it, p.twice(sourceFieldTwice), func(key, val *yaml.Node) {
 			switch {
 			case at.field(p, key, val):
 			case key.Value == "parameters":
@@ -62,7 +61,7 @@ func (p *recipeParser) mergedSlice(n *yaml.Node) Slice {
 			default:
 				p.add(key, "unknown field %q in a source (it has model, blocks or layer_range, parameters)", key.Value)
 			}
-		}
+		})
 		if src.Model = at.model; src.Model == "" {
 			p.add(it, "the source names no model")
 		} else {

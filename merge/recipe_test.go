@@ -66,6 +66,8 @@ slices:
 			"line 8: the slice gives no blocks", "line 9: the slice gives both blocks and layer_range", "line 12: a slice must be a mapping",
 			"8 problems"}},
 		{"huge range", "slices: [{model: a, layer_range: [0, 99999999999]}]", []string{"must be an integer in 0..10000"}},
+		{"a source field twice", "slices:\n  - method: linear\n    sources:\n      - model: a\n        blocks: [1]\n        model: b\n",
+			[]string{`line 6: field "model" given twice in one source (the first is on line 4)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseRecipe([]byte(tc.text))
