@@ -297,7 +297,7 @@ func MethodTables(d *Document, rows []MethodRow) (display, data *table.Table) {
 			row = append(row, "", "")
 		default:
 			ci := ""
-			if summary.High > summary.Low {
+			if summary.High-summary.Low > 1e-9 { // not a spread of rounding noise (seeds that draw alike)
 				ci = fmt.Sprintf("%s .. %s", pct(summary.Low), pct(summary.High))
 			}
 			nz := ""
