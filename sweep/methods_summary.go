@@ -327,6 +327,9 @@ func MethodFigure(d *Document, rows []MethodRow) *plot.Figure {
 			continue
 		}
 		title := fmt.Sprintf("%s (%s): accuracy against %s", r.Group, r.Variant, r.Param)
+		if r.Method == "nearswap" {
+			title += " (nearswap)" // its t is a distance threshold, orders of magnitude below slerp's
+		}
 		p := panelNamed(f, title)
 		p.XLabel = r.Param
 		p.YLabel = fmt.Sprintf("accuracy on the %s split (%%)", d.Options.Split)

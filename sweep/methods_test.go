@@ -154,7 +154,7 @@ func TestRunMethodsSameTask(t *testing.T) {
 	if err := r.Display.Render(&b); err != nil || !strings.Contains(b.String(), "dare_ties density=0.5") {
 		t.Errorf("display: %v\n%s", err, b.String())
 	}
-	if len(r.Figure.Panels) != 2 { // density (dare_ties) and t (slerp)
+	if len(r.Figure.Panels) != 2 { // density (dare_ties) and t (slerp; nearswap would get its own)
 		t.Errorf("%d panels, want density and t", len(r.Figure.Panels))
 	}
 }
