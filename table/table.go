@@ -88,3 +88,20 @@ func JSONCell(v any) string {
 	}
 	return b.String()
 }
+
+// Fields reads a two-column field/value table (what the describe functions
+// write) back into a map, refusing a row of another width or a field given
+// twice.
+func (t *Table) Fields() (map[string]string, error) {
+	out := map[string]string{}
+	for _, r := range t.Rows {
+		if len(r) != 2 {
+			return nil, fmt.Errorf("table %q: row %q has %d cells, not field and value", t.Title, r, len(r))
+		}
+		if _, dup := out[r[0]]; dup {
+			return nil, fmt.Errorf("table %q: field %q twice", t.Title, r[0])
+		}
+		out[r[0]] = r[1]
+	}
+	return out, nil
+}

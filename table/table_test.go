@@ -2,6 +2,7 @@ package table
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,22 @@ func TestJSONCell(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("JSONCell(%v) = %q, want %q", tc.v, got, tc.want)
 		}
+	}
+}
+
+func TestFields(t *testing.T) {
+	tb := &Table{Title: "t"}
+	tb.Add("a", "1")
+	tb.Add("b", "2")
+	if got, err := tb.Fields(); err != nil || len(got) != 2 || got["b"] != "2" {
+		t.Errorf("fields %v, %v", got, err)
+	}
+	tb.Add("a", "3")
+	if _, err := tb.Fields(); err == nil || !strings.Contains(err.Error(), `field "a" twice`) {
+		t.Errorf("a field twice: %v", err)
+	}
+	tb.Rows = [][]string{{"a", "1", "x"}}
+	if _, err := tb.Fields(); err == nil || !strings.Contains(err.Error(), "3 cells") {
+		t.Errorf("three cells: %v", err)
 	}
 }

@@ -11,17 +11,11 @@ import (
 // rowsOf maps a field/value table's fields to their values.
 func rowsOf(t *testing.T, tb *table.Table) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	for _, r := range tb.Rows {
-		if len(r) != 2 {
-			t.Fatalf("row %q has %d cells", r, len(r))
-		}
-		if _, dup := out[r[0]]; dup {
-			t.Errorf("field %q twice", r[0])
-		}
-		out[r[0]] = r[1]
+	rows, err := tb.Fields()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return rows
 }
 
 // A merge's record and a prune's recipe describe themselves (their own
