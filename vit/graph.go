@@ -122,6 +122,14 @@ func (m *Model) Forward(x []float32, labels []int32, B int, plans []Plan, posWei
 // end the process: ForwardShard returns its *OpError, and a failure in the
 // backward pass comes back from Step.Backward (or Step.Err).
 func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []Plan, posWeight float32, ar *Arena) (*Step, error) {
+	return m.forward(x, B, total, plans, posWeight, ar, func(h *headLossOp) {
+		h.ce = crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total), group: m.Config.ClassesPerTask()}
+	})
+}
+
+// forward builds the graph shared by every loss; loss sets the class head's
+// loss tail (cross-entropy on labels, or the entropy of ForwardEntropy).
+func (m *Model) forward(x []float32, B, total int, plans []Plan, posWeight float32, ar *Arena, loss func(*headLossOp)) (*Step, error) {
 	if total < B || B <= 0 {
 		return nil, fmt.Errorf("a shard of %d samples from a batch of %d", B, total)
 	}
@@ -155,7 +163,8 @@ func (m *Model) ForwardShard(x []float32, labels []int32, B, total int, plans []
 		}
 		h = run(st, &scatterOp{ar: ar, parts: parts, groups: groups, B: B, T: T, D: D})
 	}
-	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B, ce: crossEntropy{ar: ar, targets: labels, scale: 1 / float32(total), group: c.ClassesPerTask()}}
+	st.head = &headLossOp{ar: ar, h: h, head: m.Head, cfg: c, B: B}
+	loss(st.head)
 	st.classLoss = run(st, st.head)
 	st.loss = st.classLoss
 	if len(st.posLosses) > 0 {

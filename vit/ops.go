@@ -432,6 +432,7 @@ type headLossOp struct {
 	cfg  Config
 	B    int
 	ce   crossEntropy
+	ent  *entropyLoss // non-nil: the prediction entropy instead of ce (ForwardEntropy)
 	acts headActs
 }
 
@@ -443,12 +444,20 @@ func (o *headLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 func (o *headLossOp) forward() mat.Tensor {
 	c := o.cfg
 	headForward(o.ar, o.ar.workers(), f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+	if o.ent != nil {
+		return mat.Scalar(o.ent.forward(o.acts.logits, o.B, c.Classes))
+	}
 	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, c.Classes))
 }
 
 func (o *headLossOp) backward(gy mat.Tensor) []mat.Tensor {
 	c := o.cfg
-	dlogits := o.ce.backward(f32(gy)[0], o.B, c.Classes)
+	var dlogits []float32
+	if o.ent != nil {
+		dlogits = o.ent.backward(f32(gy)[0], o.B, c.Classes)
+	} else {
+		dlogits = o.ce.backward(f32(gy)[0], o.B, c.Classes)
+	}
 	dh := o.ar.Zeros(o.B * c.Tokens() * c.Dim)
 	locked(&o.head.mu, func() {
 		headBackward(o.ar, o.ar.workers(), dh, dlogits, &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
