@@ -73,10 +73,11 @@ func TestRegMeanOfOneSourceIsItself(t *testing.T) {
 	}
 }
 
-// normalEquations solves sum_i X_i^T X_i W^T = sum_i X_i^T X_i W_i^T for W
-// [out, in] with plain float64 loops (Gauss-Jordan with partial pivoting),
-// independently of the gonum solve under test.
-func normalEquations(xs [][]float64, rows []int, ws [][]float64, in, out int) []float64 {
+// normalEquations solves sum_i G_i W^T = sum_i G_i W_i^T for W [out, in],
+// G_i = X_i^T X_i with its off-diagonal scaled by alpha, with plain float64
+// loops (Gauss-Jordan with partial pivoting), independently of the gonum
+// solve under test.
+func normalEquations(xs [][]float64, rows []int, ws [][]float64, in, out int, alpha float64) []float64 {
 	a := make([][]float64, in) // [in][in + out]: the augmented system
 	for r := range a {
 		a[r] = make([]float64, in+out)
@@ -87,6 +88,9 @@ func normalEquations(xs [][]float64, rows []int, ws [][]float64, in, out int) []
 				g := 0.0
 				for n := 0; n < rows[i]; n++ {
 					g += x[n*in+p] * x[n*in+q]
+				}
+				if p != q {
+					g *= alpha
 				}
 				a[p][q] += g
 				for o := 0; o < out; o++ {
@@ -156,23 +160,27 @@ func TestRegMeanSolvesLeastSquaresOfALinearModel(t *testing.T) {
 		}
 		xs, ws, params, grams = append(xs, x), append(ws, wf), append(params, w), append(grams, gramOf(x, rows[i], in))
 	}
-	dst := &vit.Param{Name: "w", Shape: []int{out, in}, Value: make([]float32, out*in), Grad: make([]float32, out*in)}
-	for j := range dst.Value {
-		dst.Value[j] = (params[0].Value[j] + params[1].Value[j]) / 2
-	}
-	if err := solveRegMean(dst, params, grams, 1, DefaultRidge); err != nil {
-		t.Fatal(err)
-	}
-	want := normalEquations(xs, rows, ws, in, out)
-	avgDiff := 0.0
-	for j, v := range want {
-		if math.Abs(float64(dst.Value[j])-v) > 1e-5*(1+math.Abs(v)) {
-			t.Fatalf("element %d: RegMean gives %g, the normal equations %g", j, dst.Value[j], v)
+	// alpha 1 is the least-squares problem itself; below 1, the problem
+	// with the scaled Gram matrices (alpha 0: a per-feature weighted average)
+	for _, alpha := range []float64{1, 0.5, 0} {
+		dst := &vit.Param{Name: "w", Shape: []int{out, in}, Value: make([]float32, out*in), Grad: make([]float32, out*in)}
+		for j := range dst.Value {
+			dst.Value[j] = (params[0].Value[j] + params[1].Value[j]) / 2
 		}
-		avgDiff = max(avgDiff, math.Abs(float64(params[0].Value[j]+params[1].Value[j])/2-v))
-	}
-	if avgDiff < 1e-2 {
-		t.Fatalf("the least-squares solution is the plain average here (%g): the test proves nothing", avgDiff)
+		if err := solveRegMean(dst, params, grams, alpha, DefaultRidge); err != nil {
+			t.Fatal(err)
+		}
+		want := normalEquations(xs, rows, ws, in, out, alpha)
+		avgDiff := 0.0
+		for j, v := range want {
+			if math.Abs(float64(dst.Value[j])-v) > 1e-5*(1+math.Abs(v)) {
+				t.Fatalf("alpha %g, element %d: RegMean gives %g, the normal equations %g", alpha, j, dst.Value[j], v)
+			}
+			avgDiff = max(avgDiff, math.Abs(float64(params[0].Value[j]+params[1].Value[j])/2-v))
+		}
+		if avgDiff < 1e-2 {
+			t.Fatalf("alpha %g: the solution is the plain average here (%g): the test proves nothing", alpha, avgDiff)
+		}
 	}
 }
 
@@ -199,7 +207,7 @@ func TestRegMeanBlockLayerEndToEnd(t *testing.T) {
 		}
 		ws = append(ws, w)
 	}
-	want := normalEquations(xs, rows, ws, D, 3*D)
+	want := normalEquations(xs, rows, ws, D, 3*D, 1)
 	for j, v := range want {
 		if g := float64(got.Blocks[0].QkvW.Data()[j]); math.Abs(g-v) > 1e-3*(1+math.Abs(v)) {
 			t.Fatalf("blocks.0.attn.qkv element %d: RegMean gives %g, the normal equations %g", j, g, v)
