@@ -142,6 +142,9 @@ func AdaMerging(name string, base *vit.Model, sources []Source, opt AdaOptions) 
 		}
 	}
 	a.setWeights(lambda)
+	for _, p := range a.params {
+		p.ZeroGrad() // the last step's gradients mean nothing to the caller
+	}
 	for l := range res.Parts {
 		row := make([]float64, K)
 		copy(row, lambda[a.rowOf(l)*K:])
