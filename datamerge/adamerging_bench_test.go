@@ -43,13 +43,13 @@ func BenchmarkAdaMergingDefault(b *testing.B) {
 				}
 				b.ReportMetric(res.Entropy[len(res.Entropy)-1], "final-entropy")
 			}
-			b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+			b.ReportMetric(adaPeakRSSMB(), "peak-rss-MB")
 		})
 	}
 }
 
-// peakRSSMB is the process's peak resident memory in MB (0 where /proc is missing).
-func peakRSSMB() float64 {
+// adaPeakRSSMB is the process's peak resident memory in MB (0 where /proc is missing).
+func adaPeakRSSMB() float64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0

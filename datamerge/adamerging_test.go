@@ -163,6 +163,9 @@ func TestAdaMergingDecreasesEntropy(t *testing.T) {
 		if len(res.Entropy) != 10 || len(res.Coef) != 4 || len(res.Coef[0]) != 3 || !strings.Contains(log.String(), "step 10/10") {
 			t.Errorf("result has %d entropies, %d rows, log %q", len(res.Entropy), len(res.Coef), log.String())
 		}
+		if tab := res.Table(); len(tab.Rows) != 4 || tab.Rows[1][0] != "block 0" || len(tab.Header) != 4 {
+			t.Errorf("coefficient table %v", tab)
+		}
 		for _, row := range res.Coef {
 			for _, c := range row {
 				if c < 0 || c > 1 {
