@@ -96,6 +96,34 @@ func (rec *Record) Describe() *table.Table {
 		}
 		t.Add(fmt.Sprintf("slot %d", s.Slot), v)
 	}
+	if d := rec.Data; d != nil {
+		labels := "images only, no labels"
+		if d.Labels {
+			labels = "images and labels"
+		}
+		t.Add("data", fmt.Sprintf("%d images of each source's %s split (%s)", d.Images, d.Split, labels))
+	}
+	if l := rec.Learned; l != nil {
+		v := l.What
+		if l.Objective != "" {
+			v += fmt.Sprintf("; %s %.4g -> %.4g over %d steps", l.Objective, l.Start, l.Final, l.Steps)
+		}
+		t.Add("learned", v)
+		for i, row := range l.Values {
+			if i >= len(l.Rows) {
+				break
+			}
+			cells := make([]string, len(row))
+			for j, x := range row {
+				col := fmt.Sprint(j)
+				if j < len(l.Cols) {
+					col = l.Cols[j]
+				}
+				cells[j] = fmt.Sprintf("%s=%.4g", col, x)
+			}
+			t.Add("learned "+l.Rows[i], strings.Join(cells, ", "))
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(rec.Options)) {
 		t.Add("option "+k, table.JSONCell(rec.Options[k]))
 	}

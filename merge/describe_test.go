@@ -55,6 +55,13 @@ func TestRecordDescribe(t *testing.T) {
 			"recipe (merge --method align)", map[string]string{"method": "align", "from": "a, b", "plan": "stem a, head b: b[1] a[0]",
 				"reference": "a", "aligned b": "as al-1: weight cosine 0.250 -> 0.500 after 3 iterations",
 				"permutations": "stored in the recipe: store show --json"}},
+		{Record{Method: "adamerging-blocks", From: []string{"a", "b"}, Base: "p", Data: &DataUse{Split: "test", Images: 1600},
+			Learned: &LearnedRecord{What: "merge coefficients (block-wise)", Rows: []string{"stem", "head"}, Cols: []string{"a", "b"},
+				Values: [][]float64{{0.3, 0.25}, {0.5, 1}}, Objective: "mean prediction entropy", Start: 0.5, Final: 0.25, Steps: 100}},
+			"recipe (merge --method adamerging-blocks)", map[string]string{"method": "adamerging-blocks", "from": "a, b", "base": "p",
+				"data":         "1600 images of each source's test split (images only, no labels)",
+				"learned":      "merge coefficients (block-wise); mean prediction entropy 0.5 -> 0.25 over 100 steps",
+				"learned stem": "a=0.3, b=0.25", "learned head": "a=0.5, b=1"}},
 	}
 	for _, c := range cases {
 		raw, err := json.Marshal(c.rec)
@@ -86,7 +93,8 @@ func TestRecordDescribe(t *testing.T) {
 func FuzzRecordDescribe(f *testing.F) {
 	for _, seed := range []string{`{"method":"random","from":["a"],"splice":{"stem":"a","head":"a","blocks":[{"model":"a","index":0}]}}`,
 		`{"method":"search","search":{"options":{"stem":"a"}}}`, `{"method":"align","align":{"models":[{}]}}`,
-		`{"method":"greedy-soup","soup":{"steps":[{}]},"options":{"x":[1]}}`, `{"kind":"prune"}`, `"text"`, `null`, `{`} {
+		`{"method":"greedy-soup","soup":{"steps":[{}]},"options":{"x":[1]}}`,
+		`{"method":"evolve","data":{"split":"val"},"learned":{"rows":["a"],"cols":[],"values":[[1,2],[3]]}}`, `{"kind":"prune"}`, `"text"`, `null`, `{`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -34,6 +34,33 @@ type Record struct {
 	// Slots are the plan slots of a recipe that are weight merges of
 	// blocks (stored as new blocks of the result itself).
 	Slots []SlotRecord `json:"slots,omitempty"`
+	// Data-driven merges (package datamerge): the data the method read, and
+	// what it learned.
+	Data    *DataUse       `json:"data,omitempty"`
+	Learned *LearnedRecord `json:"learned,omitempty"`
+}
+
+// DataUse names the data a data-driven merge read: which split of each
+// source's own data (its task), how many images per source, and whether it
+// read their labels (AdaMerging reads test images without labels).
+type DataUse struct {
+	Split  string `json:"split"`
+	Images int    `json:"images"`
+	Labels bool   `json:"labels"`
+}
+
+// LearnedRecord is what a data-driven merge learned: a table of
+// coefficients or parameters (Rows x Cols, e.g. parts x sources), the
+// objective it reached and the number of steps or evaluations.
+type LearnedRecord struct {
+	What      string      `json:"what"` // e.g. "merge coefficients (AdaMerging, block-wise)"
+	Rows      []string    `json:"rows"`
+	Cols      []string    `json:"cols"`
+	Values    [][]float64 `json:"values"`
+	Objective string      `json:"objective,omitempty"` // e.g. "mean prediction entropy"
+	Start     float64     `json:"start,omitempty"`
+	Final     float64     `json:"final,omitempty"`
+	Steps     int         `json:"steps,omitempty"`
 }
 
 // SlotRecord is one merged slot of a recipe: the method, the merged blocks,
