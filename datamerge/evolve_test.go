@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -243,5 +245,46 @@ func TestEvolveBadInput(t *testing.T) {
 	}
 	if _, _, err := Evolve("a", "linear", nil, sources, EvolveOptions{}); err == nil {
 		t.Error("a result named like a source was accepted")
+	}
+}
+
+// A trajectory file cut by a crash (a torn last line) resumes to the
+// uninterrupted run's file and result, on real merges.
+func TestEvolveResumeFromFile(t *testing.T) {
+	sources := evoSources(t)
+	opt := EvolveOptions{Evaluations: 9, Population: 4, Seed: 5}
+	var full bytes.Buffer
+	opt.Trajectory = &full
+	_, want, err := Evolve("evolved", "linear", nil, sources, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(full.Bytes(), []byte("\n"))
+	path := filepath.Join(t.TempDir(), "trajectory.jsonl")
+	cut := append(bytes.Join(lines[:1+6], nil), lines[7][:5]...)
+	if err := os.WriteFile(path, cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, prior, err := AppendTrajectory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Trajectory, opt.Resume = f, prior
+	_, got, err := Evolve("evolved", "linear", nil, sources, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, full.Bytes()) {
+		t.Errorf("resumed file:\n%s\nuninterrupted:\n%s", data, full.Bytes())
+	}
+	if got.Replayed != 6 || got.BestFitness != want.BestFitness || got.BestEval != want.BestEval {
+		t.Errorf("resumed: replayed %d, best %v at %d; uninterrupted best %v at %d", got.Replayed, got.BestFitness, got.BestEval, want.BestFitness, want.BestEval)
 	}
 }
