@@ -120,3 +120,36 @@ func TestBenchMergeMethodsMultiTask(t *testing.T) {
 		t.Errorf("%d average rows, want 9", avg)
 	}
 }
+
+// A merge of a multi-task population's children is evaluated on every task
+// through that task's head: its row is the mean of eval --task over the
+// tasks (the merge used to refuse, the children having different data).
+func TestMergeMultiTaskEvaluatesEveryTask(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	req := taskPopulationRequest(dir)
+	if _, err := Population(s, req); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Merge(s, MergeRequest{Out: "ta", From: []string{"mt"}, Method: "task_arithmetic", Params: methods.Params{"lambda": 0.3}, Eval: true, Orders: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want float64
+	for _, task := range req.Tasks {
+		ev, err := Eval(s, EvalRequest{Name: "ta", Task: task, Split: "test", Order: "sequential"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += ev.Accuracy / float64(len(req.Tasks))
+	}
+	if got := out.Merged[0].TestSequential; math.Abs(got-want) > 1e-12 || !strings.Contains(out.Data, "mean over 3 tasks") {
+		t.Errorf("merged %v (data %q), mean of eval --task %v", got, out.Data, want)
+	}
+	if _, err := Merge(s, MergeRequest{Out: "gs", From: []string{"mt"}, Method: "greedy-soup", Eval: true}); err == nil || !strings.Contains(err.Error(), "give --data with one of the tasks") {
+		t.Errorf("greedy soup of multi-task children: %v", err)
+	}
+}

@@ -367,11 +367,10 @@ func finishWith(s *checkpoint.Store, req MergeRequest, method string, src *sourc
 	}
 	if req.Eval {
 		if eval == nil {
-			data, err := mergeData(req, src)
-			if err != nil {
+			var err error
+			if eval, err = newModelEval(req, src); err != nil {
 				return nil, err
 			}
-			eval = &modelEval{data: data, orders: req.Orders, seed: req.Seed}
 		}
 		if err := evaluateWith(eval, req, src, plans, out); err != nil {
 			return nil, err

@@ -29,7 +29,7 @@ func mergeSearch(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	eval := &modelEval{data: data, orders: req.Orders, seed: req.Seed}
+	eval := &modelEval{tasks: []*modelstore.Data{data}, orders: req.Orders, seed: req.Seed}
 	opt := req.Search
 	opt.Seed = req.Seed
 	opt.Stem = req.Stem

@@ -42,7 +42,7 @@ func mergeSoup(s *checkpoint.Store, req MergeRequest, greedy bool) (*MergeOutcom
 		if err != nil {
 			return nil, err
 		}
-		eval = &modelEval{data: data, orders: req.Orders, seed: req.Seed}
+		eval = &modelEval{tasks: []*modelstore.Data{data}, orders: req.Orders, seed: req.Seed}
 		if err := eval.check(src.pool.Models[0]); err != nil {
 			return nil, err
 		}
