@@ -40,7 +40,10 @@ type MergeRequest struct {
 	Data   string // "" = the data the sources were trained on
 	Limit  int    // evaluate on the first Limit images of each split only
 	Orders int    // K of the test accuracy under random:K orders; 0 = none
-	Log    io.Writer
+	// Learned are the settings of the merges that look at data (fisher,
+	// regmean, adamerging, adamerging-blocks, evolve).
+	Learned LearnedOptions
+	Log     io.Writer
 }
 
 // MergedModel is one row of the merge table: a source or a result.
@@ -178,7 +181,11 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	if _, ok := methods.Lookup(method); ok {
 		return mergeWeights(s, req)
 	}
-	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search, align or a weight merge: %s", req.Method, strings.Join(methods.Names(), ", "))
+	if IsLearnedMerge(method) {
+		return mergeLearned(s, req)
+	}
+	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search, align, a weight merge (%s) or a merge that looks at data (%s)",
+		req.Method, strings.Join(methods.Names(), ", "), strings.Join(LearnedMerges(), ", "))
 }
 
 // planned is one model a merge is about to store.

@@ -20,7 +20,7 @@ func newMergeCmd() *cobra.Command {
 	var weights string
 	var normalize bool
 	wparams := map[string]*float64{"density": new(float64), "lambda": new(float64), "t": new(float64),
-		"epsilon": new(float64), "gamma": new(float64), "select_topk": new(float64)}
+		"epsilon": new(float64), "gamma": new(float64), "select_topk": new(float64), "alpha": new(float64)}
 	cmd := &cobra.Command{
 		Use:   "merge OUT",
 		Short: "Build Frankenstein models, soups, searched plans or aligned copies from stored models",
@@ -40,6 +40,19 @@ func newMergeCmd() *cobra.Command {
                   --weights (one per model, or one for all), --density, --lambda, --t, --epsilon,
                   --gamma, --select-topk, --normalize (only the flags given are passed; the others
                   take the method's defaults). Everything is checked before any weight is read.
+  fisher          Fisher merging: each parameter weighted by each source's diagonal empirical Fisher on
+                  --images (256) of its own training images and labels
+  regmean         RegMean: every linear layer solved in closed form from the Gram matrices of its inputs on
+                  --images (256) training images of each source (no labels); --alpha (0.9) scales the
+                  off-diagonals; the rest averaged
+  adamerging, adamerging-blocks
+                  AdaMerging: one coefficient per task vector (per task vector and part) learned by Adam
+                  (--steps, --lr) minimising the prediction entropy on each source's test images, never
+                  their labels; base as for the weight merges; the coefficients are kept in the recipe
+  evolve          CMA-ES over --evolve-method's (ties) weight and main parameter per source (--per-block:
+                  and per block), maximising the mean validation accuracy over the sources, --evaluations
+                  (100) merges scored; --plan-search then searches plans over its and the sources' blocks;
+                  --trajectory FILE records every evaluation and resumes from an earlier one
 Splices store a manifest only (the donors' blocks by reference); soups and aligned copies new weights.
 The recipe that built a model is kept in its manifest. The sources and the results are evaluated on the
 validation and test splits (sequential, and random:K with --orders K) unless --eval=false.`,
@@ -113,6 +126,15 @@ validation and test splits (sequential, and random:K with --orders K) unless --e
 	fl.Float64Var(wparams["epsilon"], "epsilon", 0, "della: half-width of the keep probabilities")
 	fl.Float64Var(wparams["gamma"], "gamma", 0, "breadcrumbs: fraction of the largest entries removed")
 	fl.Float64Var(wparams["select_topk"], "select-topk", 0, "sce: fraction of positions kept by variance")
+	fl.Float64Var(wparams["alpha"], "alpha", 0, "regmean: scale of the Gram matrices' off-diagonals (default 0.9)")
+	fl.IntVar(&req.Learned.Images, "images", 0, "fisher, regmean, adamerging, evolve: images of each source's data read (0: the method's default)")
+	fl.IntVar(&req.Learned.Steps, "steps", 0, "adamerging: Adam steps (0: 100)")
+	fl.Float64Var(&req.Learned.LR, "lr", 0, "adamerging: Adam's learning rate (0: 1e-3)")
+	fl.StringVar(&req.Learned.EvolveMethod, "evolve-method", "ties", "evolve: the weight merge whose parameters are evolved")
+	fl.IntVar(&req.Learned.Evaluations, "evaluations", 0, "evolve: merges scored (0: 100)")
+	fl.BoolVar(&req.Learned.PerBlock, "per-block", false, "evolve: one set of parameters per block")
+	fl.BoolVar(&req.Learned.PlanSearch, "plan-search", false, "evolve: then search plans over the merged and the sources' blocks (--population, --generations)")
+	fl.StringVar(&req.Learned.Trajectory, "trajectory", "", "evolve: append every evaluation to FILE as JSON lines; an existing FILE is resumed")
 	fl.BoolVar(&normalize, "normalize", false, "weight merges: divide by the sum of the weights (method default if not given)")
 	fl.Uint64Var(&req.Seed, "seed", 0, "seed of random draws, the search and random:K orders")
 	fl.IntVar(&req.Count, "count", 1, "random: number of models")

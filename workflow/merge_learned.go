@@ -1,0 +1,289 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/datamerge"
+	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/merge/methods"
+	"github.com/frankenvit/frankenvit/modelstore"
+	"github.com/frankenvit/frankenvit/vit"
+)
+
+// LearnedOptions are the settings of the merges that look at data.
+type LearnedOptions struct {
+	// Images per source the method reads (0: the method's default: 256 for
+	// fisher and regmean, every image of the split for adamerging and evolve).
+	Images int
+	// AdaMerging: Adam steps and learning rate (0: datamerge's defaults).
+	Steps int
+	LR    float64
+	// Evolve: the weight merge whose parameters are evolved (default ties),
+	// the budget of evaluations, one parameter set per block, the plan
+	// search after, and the trajectory file (appended to; an existing one is
+	// resumed).
+	EvolveMethod string
+	Evaluations  int
+	PerBlock     bool
+	PlanSearch   bool
+	Trajectory   string
+}
+
+// learnedSplit is the data each data-driven method reads: Fisher the
+// training images and labels (the empirical Fisher), RegMean the training
+// images (its Gram matrices), AdaMerging unlabeled test images (as the
+// paper: it never reads their labels), Evolve the validation split (its
+// fitness); none reads test labels.
+var learnedSplit = map[string]merge.DataUse{
+	"fisher":            {Split: "train", Images: datamerge.DefaultImages, Labels: true},
+	"regmean":           {Split: "train", Images: datamerge.DefaultImages},
+	"adamerging":        {Split: "test"},
+	"adamerging-blocks": {Split: "test"},
+	"evolve":            {Split: "val", Labels: true},
+}
+
+// IsLearnedMerge reports whether method is a merge that looks at data.
+func IsLearnedMerge(method string) bool { _, ok := learnedSplit[method]; return ok }
+
+// LearnedMerges lists them, in the order the CLI documents them.
+func LearnedMerges() []string { return []string{"fisher", "regmean", "adamerging", "adamerging-blocks", "evolve"} }
+
+// mergeLearned merges the sources with a data-driven method of package
+// datamerge, each source reading its own data (a multi-task population's
+// child: its task) from the split the method may use. Everything about the
+// request is checked before a weight or an image is read.
+func mergeLearned(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
+	method := req.Method
+	lo := req.Learned
+	use := learnedSplit[method]
+	if lo.Images < 0 || lo.Steps < 0 || lo.Evaluations < 0 || lo.LR < 0 {
+		return nil, fmt.Errorf("merge --method %s: --images, --steps, --evaluations and --lr must not be negative", method)
+	}
+	if lo.Images > 0 {
+		use.Images = lo.Images
+	}
+	names, err := ExpandFrom(s, req.From)
+	if err != nil {
+		return nil, err
+	}
+	mans := map[string]*checkpoint.Manifest{}
+	for _, n := range names {
+		man, err := s.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		mans[n] = man
+	}
+	var problems []string
+	if len(names) < 2 && method != "evolve" {
+		problems = append(problems, fmt.Sprintf("%s merges at least 2 models, got %d", method, len(names)))
+	}
+	needsBase := strings.HasPrefix(method, "adamerging") || method == "evolve"
+	base := ""
+	if needsBase {
+		base = req.Base
+		if base == "" {
+			base = commonParent(mans, names)
+		}
+		if base == "" {
+			problems = append(problems, fmt.Sprintf("%s needs a base model: give --base (the sources share no parent)", method))
+		} else if !s.Exists(base) {
+			problems = append(problems, fmt.Sprintf("--base: no model %q in store %s", base, s.Dir))
+		}
+	}
+	evolveMethod := lo.EvolveMethod
+	if method == "evolve" {
+		if evolveMethod == "" {
+			evolveMethod = "ties"
+		}
+		if _, ok := methods.Lookup(evolveMethod); !ok {
+			problems = append(problems, fmt.Sprintf("--evolve-method: unknown method %q (known: %s)", evolveMethod, strings.Join(methods.Names(), ", ")))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(req.Params)) {
+		if !(method == "regmean" && k == "alpha") && method != "evolve" {
+			problems = append(problems, fmt.Sprintf("%s takes no parameter %q", method, k))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &merge.ProblemsError{What: "merge --method " + method, Problems: problems}
+	}
+	if err := namesFree(s, []string{req.Out}); err != nil {
+		return nil, err
+	}
+	src, err := loadSources(s, names, false)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := learnedSources(s, src, names, &use)
+	if err != nil {
+		return nil, err
+	}
+	var baseModel *vit.Model
+	if base != "" {
+		st, err := modelstore.Load(s, base)
+		if err != nil {
+			return nil, fmt.Errorf("--base %s: %v", base, err)
+		}
+		baseModel = st.Model
+	}
+	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base, Data: &use}
+	var out *vit.Model
+	switch method {
+	case "fisher":
+		out, err = datamerge.Fisher(req.Out, sources, datamerge.FisherOptions{Images: use.Images})
+	case "regmean":
+		opt := datamerge.RegMeanOptions{Images: use.Images}
+		if a, ok := req.Params["alpha"]; ok {
+			opt.Alpha = a
+			if a == 0 {
+				opt.Alpha = datamerge.AlphaDiagonal
+			}
+			rec.Params = map[string]float64{"alpha": a}
+		}
+		out, err = datamerge.RegMean(req.Out, sources, opt)
+	case "adamerging", "adamerging-blocks":
+		var res *datamerge.AdaResult
+		out, res, err = datamerge.AdaMerging(req.Out, baseModel, sources,
+			datamerge.AdaOptions{BlockWise: method == "adamerging-blocks", Steps: lo.Steps, LR: lo.LR, Seed: req.Seed, Log: req.Log})
+		if err == nil {
+			rec.Learned = &merge.LearnedRecord{What: "merge coefficients of each source's task vector (rows: parts)", Rows: res.Parts,
+				Cols: res.Sources, Values: res.Coef, Objective: "mean prediction entropy", Start: res.Entropy[0],
+				Final: res.Entropy[len(res.Entropy)-1], Steps: res.Steps}
+			rec.Options = map[string]any{"steps": res.Steps, "batch": res.Batch, "lr": res.LR, "init": res.Init}
+		}
+	case "evolve":
+		out, rec.Learned, err = evolveMerge(req, evolveMethod, baseModel, sources)
+		rec.Options = map[string]any{"method": evolveMethod, "evaluations": lo.Evaluations, "per_block": lo.PerBlock, "plan_search": lo.PlanSearch}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("merge --method %s: %w", method, err)
+	}
+	recJSON, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	first := src.mans[names[0]]
+	parent := commonParent(src.mans, names)
+	if base != "" {
+		parent = base
+	}
+	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
+		Status: "complete", Data: first.Data, Normalization: first.Normalization, Training: first.Training,
+		Parent: parent, Seed: req.Seed, Recipe: recJSON, Metrics: map[string]float64{}}
+	plan := fmt.Sprintf("%s of %d: %s", method, len(names), shortNames(names))
+	if base != "" {
+		plan += " (base " + base + ")"
+	}
+	p := &planned{model: out, man: man, result: MergedModel{Name: req.Out, Role: "merged", Plan: plan}}
+	return finish(s, req, method, src, []*planned{p}, false)
+}
+
+// learnedSources pairs every source with its own data's split the method
+// reads (its task's, for a multi-task population's child), at most
+// use.Images images (0: all, and use.Images becomes the fewest a source has).
+func learnedSources(s *checkpoint.Store, src *sources, names []string, use *merge.DataUse) ([]datamerge.Source, error) {
+	all := use.Images == 0
+	cache := map[modelstore.DataOptions]*modelstore.Data{}
+	out := make([]datamerge.Source, len(names))
+	for i, n := range names {
+		md, err := modelstore.LoadModelData(s, n, "", cache)
+		if err != nil {
+			return nil, err
+		}
+		split, err := md.Data.Split(use.Split)
+		if err != nil {
+			return nil, err
+		}
+		if !all {
+			if use.Images > split.N {
+				return nil, fmt.Errorf("model %s: --images %d, its %s split has %d", n, use.Images, use.Split, split.N)
+			}
+			split = split.Limit(use.Images)
+		}
+		if all && (i == 0 || split.N < use.Images) {
+			use.Images = split.N
+		}
+		if !use.Labels {
+			split = unlabeled(split)
+		}
+		m := src.pool.Models[i]
+		task := ""
+		if m.Config.TaskIndex(src.mans[n].Data) >= 0 {
+			task = src.mans[n].Data
+		}
+		out[i] = datamerge.Source{Model: m, Data: split, Norm: md.Norm, Task: task}
+	}
+	return out, nil
+}
+
+// unlabeled is a split without its labels, so a method that must not read
+// them cannot.
+func unlabeled(s *dataset.Split) *dataset.Split {
+	c := *s
+	c.Labels = nil
+	return &c
+}
+
+// evolveMerge runs datamerge.Evolve over method's parameters on the
+// sources' validation data, appending to (and resuming from) the trajectory
+// file when one is named, and records the best parameters as a table
+// (rows: part and source; columns: parameters).
+func evolveMerge(req MergeRequest, method string, base *vit.Model, sources []datamerge.Source) (*vit.Model, *merge.LearnedRecord, error) {
+	lo := req.Learned
+	opt := datamerge.EvolveOptions{Evaluations: lo.Evaluations, PerBlock: lo.PerBlock, Seed: req.Seed, Log: req.Log,
+		Fixed: maps.Clone(req.Params)}
+	if lo.PlanSearch {
+		so := req.Search
+		so.Seed = req.Seed
+		opt.PlanSearch = &so
+	}
+	if lo.Trajectory != "" {
+		f, earlier, err := datamerge.AppendTrajectory(lo.Trajectory)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--trajectory: %v", err)
+		}
+		defer f.Close()
+		opt.Trajectory, opt.Resume = f, earlier
+	}
+	m, res, err := datamerge.Evolve(req.Out, method, base, sources, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows, cols []string
+	cell := map[[2]string]float64{}
+	for _, p := range res.Best {
+		row := p.Part
+		if p.Source != "" {
+			row += " " + p.Source
+		}
+		if !slices.Contains(rows, row) {
+			rows = append(rows, row)
+		}
+		if !slices.Contains(cols, p.Param) {
+			cols = append(cols, p.Param)
+		}
+		cell[[2]string{row, p.Param}] = p.Value
+	}
+	values := make([][]float64, len(rows))
+	for i, r := range rows {
+		values[i] = make([]float64, len(cols))
+		for j, c := range cols {
+			values[i][j] = cell[[2]string{r, c}]
+		}
+	}
+	what := fmt.Sprintf("%s parameters evolved by CMA-ES (best of %d evaluations", method, res.Evaluations)
+	if res.Plan != nil {
+		what += "; plan " + merge.RefsString(res.Plan)
+	}
+	what += ")"
+	return m, &merge.LearnedRecord{What: what, Rows: rows, Cols: cols, Values: values, Objective: "mean validation accuracy",
+		Start: res.StartFitness, Final: res.BestFitness, Steps: res.Evaluations}, nil
+}

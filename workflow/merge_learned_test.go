@@ -1,0 +1,68 @@
+package workflow
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/merge/methods"
+	"github.com/frankenvit/frankenvit/modelstore"
+)
+
+// Every data-driven merge runs on a multi-task population's children, each
+// child reading its own task's split, is stored with the data it read and
+// what it learned, and is evaluated on every task.
+func TestMergeLearnedMethods(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	if _, err := Population(s, taskPopulationRequest(dir)); err != nil {
+		t.Fatal(err)
+	}
+	wantSplit := map[string]string{"fisher": "train", "regmean": "train", "adamerging": "test", "adamerging-blocks": "test", "evolve": "val"}
+	for _, method := range LearnedMerges() {
+		req := MergeRequest{Out: "m-" + method, From: []string{"mt"}, Method: method, Eval: true, Seed: 1,
+			Learned: LearnedOptions{Images: 40, Steps: 3, Evaluations: 6}}
+		out, err := Merge(s, req)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if !out.Merged[0].Evaluated || !strings.Contains(out.Data, "mean over 3 tasks") {
+			t.Errorf("%s: outcome %+v", method, out)
+		}
+		man, err := s.Get(req.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipe, err := modelstore.ManifestRecipe(man)
+		if err != nil || recipe.Merge == nil {
+			t.Fatalf("%s: recipe %v", method, err)
+		}
+		rec := recipe.Merge
+		if rec.Data == nil || rec.Data.Split != wantSplit[method] || rec.Data.Images != 40 || rec.Data.Labels != (method == "fisher" || method == "evolve") {
+			t.Errorf("%s: data %+v", method, rec.Data)
+		}
+		if learns := strings.HasPrefix(method, "adamerging") || method == "evolve"; learns != (rec.Learned != nil) || learns != (rec.Base == "mt-parent") {
+			t.Errorf("%s: learned %+v, base %q", method, rec.Learned, rec.Base)
+		}
+	}
+	// Bad requests are refused before anything is read or stored.
+	for _, bad := range []struct {
+		req  MergeRequest
+		want string
+	}{
+		{MergeRequest{Out: "b1", From: []string{"mt"}, Method: "fisher", Params: methods.Params{"density": 0.5}}, `fisher takes no parameter "density"`},
+		{MergeRequest{Out: "b2", From: []string{"mt"}, Method: "regmean", Learned: LearnedOptions{Images: 100000}}, "--images 100000"},
+		{MergeRequest{Out: "b3", From: []string{"mt"}, Method: "evolve", Learned: LearnedOptions{EvolveMethod: "tiez"}}, `unknown method "tiez"`},
+		{MergeRequest{Out: "b4", From: []string{"mt-0"}, Method: "adamerging"}, "at least 2 models"},
+	} {
+		if _, err := Merge(s, bad.req); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want %q", bad.req.Method, err, bad.want)
+		}
+		if s.Exists(bad.req.Out) {
+			t.Errorf("%s: a bad request stored %s", bad.req.Method, bad.req.Out)
+		}
+	}
+}
