@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/datamerge"
 	"github.com/frankenvit/frankenvit/merge"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/modelstore"
@@ -185,7 +186,7 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 		return mergeLearned(s, req)
 	}
 	return nil, fmt.Errorf("--method %q: want random, recipe:FILE, uniform-soup, greedy-soup, search, align, a weight merge (%s) or a merge that looks at data (%s)",
-		req.Method, strings.Join(methods.Names(), ", "), strings.Join(LearnedMerges(), ", "))
+		req.Method, strings.Join(methods.Names(), ", "), strings.Join(datamerge.Methods, ", "))
 }
 
 // planned is one model a merge is about to store.

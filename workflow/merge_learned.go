@@ -36,24 +36,8 @@ type LearnedOptions struct {
 	Trajectory   string
 }
 
-// learnedSplit is the data each data-driven method reads: Fisher the
-// training images and labels (the empirical Fisher), RegMean the training
-// images (its Gram matrices), AdaMerging unlabeled test images (as the
-// paper: it never reads their labels), Evolve the validation split (its
-// fitness); none reads test labels.
-var learnedSplit = map[string]merge.DataUse{
-	"fisher":            {Split: "train", Images: datamerge.DefaultImages, Labels: true},
-	"regmean":           {Split: "train", Images: datamerge.DefaultImages},
-	"adamerging":        {Split: "test"},
-	"adamerging-blocks": {Split: "test"},
-	"evolve":            {Split: "val", Labels: true},
-}
-
 // IsLearnedMerge reports whether method is a merge that looks at data.
-func IsLearnedMerge(method string) bool { _, ok := learnedSplit[method]; return ok }
-
-// LearnedMerges lists them, in the order the CLI documents them.
-func LearnedMerges() []string { return []string{"fisher", "regmean", "adamerging", "adamerging-blocks", "evolve"} }
+func IsLearnedMerge(method string) bool { _, ok := datamerge.Reads(method); return ok }
 
 // mergeLearned merges the sources with a data-driven method of package
 // datamerge, each source reading its own data (a multi-task population's
@@ -62,7 +46,7 @@ func LearnedMerges() []string { return []string{"fisher", "regmean", "adamerging
 func mergeLearned(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	method := req.Method
 	lo := req.Learned
-	use := learnedSplit[method]
+	use, _ := datamerge.Reads(method)
 	if lo.Images < 0 || lo.Steps < 0 || lo.Evaluations < 0 || lo.LR < 0 {
 		return nil, fmt.Errorf("merge --method %s: --images, --steps, --evaluations and --lr must not be negative", method)
 	}
@@ -85,9 +69,8 @@ func mergeLearned(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 	if len(names) < 2 && method != "evolve" {
 		problems = append(problems, fmt.Sprintf("%s merges at least 2 models, got %d", method, len(names)))
 	}
-	needsBase := strings.HasPrefix(method, "adamerging") || method == "evolve"
 	base := ""
-	if needsBase {
+	if datamerge.NeedsBase(method) {
 		base = req.Base
 		if base == "" {
 			base = commonParent(mans, names)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frankenvit/frankenvit/datamerge"
 	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/modelstore"
@@ -22,7 +23,7 @@ func TestMergeLearnedMethods(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSplit := map[string]string{"fisher": "train", "regmean": "train", "adamerging": "test", "adamerging-blocks": "test", "evolve": "val"}
-	for _, method := range LearnedMerges() {
+	for _, method := range datamerge.Methods {
 		req := MergeRequest{Out: "m-" + method, From: []string{"mt"}, Method: method, Eval: true, Seed: 1,
 			Learned: LearnedOptions{Images: 40, Steps: 3, Evaluations: 6}}
 		out, err := Merge(s, req)
