@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/frankenvit/frankenvit/datamerge"
 	"github.com/frankenvit/frankenvit/merge/methods"
 )
 
@@ -50,6 +51,10 @@ var methodGrid = map[string]struct {
 	"sce":              {"select_topk", []float64{0.1, 0.5}},
 	"slerp":            {"t", []float64{0.25, 0.5, 0.75}},
 	"nearswap":         {"t", []float64{0.0001, 0.001, 0.01}},
+	// AdaMerging's coefficients move about lr per step from 0.3: the
+	// paper's 1e-3 over 100 steps keeps them within 0.1 of it.
+	"adamerging":        {"lr", []float64{0.01}},
+	"adamerging-blocks": {"lr", []float64{0.01}},
 }
 
 // seededMethods draw random masks: the sweep runs them over every seed.
@@ -70,14 +75,15 @@ func PairMethod(method string) bool {
 // (unless the grid parameter is required), then the grid in increasing order.
 func MethodConfigs(names []string) ([]MethodConfig, error) {
 	if len(names) == 1 && names[0] == "all" {
-		names = methods.Names()
+		names = append(methods.Names(), datamerge.Methods...)
 	}
 	var out []MethodConfig
 	var unknown []string
 	seen := map[string]bool{}
 	for _, name := range names {
 		m, ok := methods.Lookup(name)
-		if !ok {
+		_, learned := datamerge.Reads(name)
+		if !ok && !learned {
 			unknown = append(unknown, strconv.Quote(name))
 			continue
 		}
@@ -87,7 +93,7 @@ func MethodConfigs(names []string) ([]MethodConfig, error) {
 		seen[name] = true
 		g, hasGrid := methodGrid[name]
 		required := false
-		if hasGrid {
+		if hasGrid && ok {
 			p, _ := m.Spec().Param(g.param)
 			required = p.Required
 		}
@@ -103,7 +109,7 @@ func MethodConfigs(names []string) ([]MethodConfig, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown merge method(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(methods.Names(), ", "))
+		return nil, fmt.Errorf("unknown merge method(s) %s (known: %s, %s)", strings.Join(unknown, ", "), strings.Join(methods.Names(), ", "), strings.Join(datamerge.Methods, ", "))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no merge methods to measure")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/frankenvit/frankenvit/datamerge"
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/merge"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/trainer"
@@ -159,6 +161,15 @@ func (c loadCache) load(s Subject, task string) (*Loaded, error) {
 // method needing a base with no parent, too few or too many members.
 func checkGroupConfig(g MethodsGroup, c MethodConfig) error {
 	n, hasBase := len(g.Members), g.Base != nil
+	if _, learned := datamerge.Reads(c.Method); learned {
+		switch {
+		case n < 2:
+			return fmt.Errorf("%s: %s merges at least 2 members, the population has %d", g.Name, c.Method, n)
+		case datamerge.NeedsBase(c.Method) && !hasBase:
+			return fmt.Errorf("%s: %s needs a base: the population has no parent", g.Name, c.Method)
+		}
+		return nil
+	}
 	if PairMethod(c.Method) {
 		if n < 2 {
 			return fmt.Errorf("%s: %s merges two members, the population has %d", g.Name, c.Method, n)
@@ -210,6 +221,9 @@ func mergeConfig(g MethodsGroup, c MethodConfig, seed uint64, load loadFunc) (*v
 	for i, s := range g.Members {
 		tasks[i] = s.Task
 	}
+	if _, learned := datamerge.Reads(c.Method); learned {
+		return learnedMerge(g, c, base, seed, load)
+	}
 	per, global := methodParams(c, len(members))
 	switch c.Method {
 	case "slerp", "nearswap": // from the first member towards the second
@@ -222,6 +236,57 @@ func mergeConfig(g MethodsGroup, c MethodConfig, seed uint64, load loadFunc) (*v
 		return nil, &mergeFailure{err}
 	}
 	return res.Model, nil
+}
+
+// learnedMergeEvaluations is the budget of an evolved merge in the sweep.
+const learnedMergeEvaluations = 60
+
+// learnedMerge runs a data-driven merge of the group's members, each member
+// reading its own data's split the method may use (datamerge.Reads; the
+// test split is the sweep's measured one, read without labels).
+func learnedMerge(g MethodsGroup, c MethodConfig, base *vit.Model, seed uint64, load loadFunc) (*vit.Model, error) {
+	use, _ := datamerge.Reads(c.Method)
+	sources := make([]datamerge.Source, len(g.Members))
+	for i, s := range g.Members {
+		ld, err := load(s, "")
+		if err != nil {
+			return nil, err
+		}
+		split := map[string]*dataset.Split{"train": ld.Train, "val": ld.Val, "test": ld.Test}[use.Split]
+		if split == nil {
+			return nil, fmt.Errorf("model %s has no %s split loaded", s.Name, use.Split)
+		}
+		if use.Images > 0 && use.Images < split.N {
+			split = split.Limit(use.Images)
+		}
+		if !use.Labels {
+			c := *split
+			c.Labels = nil
+			split = &c
+		}
+		sources[i] = datamerge.Source{Model: ld.Model, Data: split, Norm: ld.Norm, Task: s.Task}
+	}
+	name := c.Label()
+	var m *vit.Model
+	var err error
+	switch c.Method {
+	case "fisher":
+		m, err = datamerge.Fisher(name, sources, datamerge.FisherOptions{})
+	case "regmean":
+		m, err = datamerge.RegMean(name, sources, datamerge.RegMeanOptions{})
+	case "adamerging", "adamerging-blocks":
+		opt := datamerge.AdaOptions{BlockWise: c.Method == "adamerging-blocks", Seed: seed}
+		if c.Param == "lr" {
+			opt.LR = c.Value
+		}
+		m, _, err = datamerge.AdaMerging(name, base, sources, opt)
+	default: // evolve: CMA-ES-tuned TIES
+		m, _, err = datamerge.Evolve(name, "ties", base, sources, datamerge.EvolveOptions{Evaluations: learnedMergeEvaluations, Seed: seed})
+	}
+	if err != nil {
+		return nil, &mergeFailure{err}
+	}
+	return m, nil
 }
 
 // mergeFailure is a merge its method refused on these weights.

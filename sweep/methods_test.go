@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frankenvit/frankenvit/datamerge"
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/trainer"
@@ -266,5 +267,44 @@ func TestRunMethodsSkipsFailedMerge(t *testing.T) {
 	}
 	if display, _ := MethodTables(doc, SummarizeMethods(doc)); !strings.Contains(display.Title, "could not merge: p, ties density=0.2") {
 		t.Errorf("title %q", display.Title)
+	}
+}
+
+// The data-driven merges run in the sweep on each member's own splits: its
+// RegMean is datamerge.RegMean of the members on their training images.
+func TestRunMethodsLearned(t *testing.T) {
+	test, train := randomSplit(80, 1), randomSplit(300, 2)
+	g, models := methodsGroupOf(t, 2, test)
+	for i := range g.Members {
+		m := models[g.Members[i].Name]
+		g.Members[i].Load = func() (*Loaded, error) {
+			return &Loaded{Model: m, Test: test, Train: train, Val: test, Norm: testNorm}, nil
+		}
+	}
+	doc, err := RunMethods([]MethodsGroup{g}, Options{Split: "test", Seeds: 1, Methods: []string{"regmean", "adamerging"}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srcs []datamerge.Source
+	for _, s := range g.Members {
+		srcs = append(srcs, datamerge.Source{Model: models[s.Name], Data: train.Limit(datamerge.DefaultImages), Norm: testNorm})
+	}
+	want, err := datamerge.RegMean("x", srcs, datamerge.RegMeanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := want.PlanOf([]int{0, 1, 2})
+	wantAcc, _ := trainer.NewEvaluator(want, test, testNorm).Accuracy(plan)
+	labels := map[string]bool{}
+	for _, s := range doc.Samples {
+		labels[MethodConfig{s.Method, s.Param, s.Value}.Label()] = true
+		if s.Method == "regmean" && s.Kind == "sequential" && s.Acc != wantAcc {
+			t.Errorf("sweep's regmean %v, datamerge.RegMean %v", s.Acc, wantAcc)
+		}
+	}
+	for _, l := range []string{"regmean", "adamerging", "adamerging lr=0.01"} {
+		if !labels[l] {
+			t.Errorf("no %s samples (have %v)", l, labels)
+		}
 	}
 }

@@ -35,6 +35,7 @@ type Loaded struct {
 	Model *vit.Model
 	Test  *dataset.Split // accuracy is measured here
 	Val   *dataset.Split // data-driven pruning measures here
+	Train *dataset.Split // data-driven merges (Fisher, RegMean) read here
 	Norm  dataset.Normalization
 }
 

@@ -115,5 +115,5 @@ func loadSubject(s *checkpoint.Store, name string, o sweep.Options, cache map[mo
 	if o.Limit > 0 {
 		split = split.Limit(o.Limit)
 	}
-	return &sweep.Loaded{Model: md.Model, Test: split, Val: md.Data.Val, Norm: md.Norm}, nil
+	return &sweep.Loaded{Model: md.Model, Test: split, Val: md.Data.Val, Train: md.Data.Train, Norm: md.Norm}, nil
 }
