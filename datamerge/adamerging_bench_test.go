@@ -1,14 +1,12 @@
 package datamerge
 
 import (
-	"bytes"
 	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/procstat"
 	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -43,22 +41,7 @@ func BenchmarkAdaMergingDefault(b *testing.B) {
 				}
 				b.ReportMetric(res.Entropy[len(res.Entropy)-1], "final-entropy")
 			}
-			b.ReportMetric(adaPeakRSSMB(), "peak-rss-MB")
+			b.ReportMetric(procstat.MB("VmHWM"), "peak-rss-MB")
 		})
 	}
-}
-
-// adaPeakRSSMB is the process's peak resident memory in MB (0 where /proc is missing).
-func adaPeakRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if f := strings.Fields(string(line)); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

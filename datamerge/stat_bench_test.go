@@ -1,14 +1,12 @@
 package datamerge
 
 import (
-	"bufio"
 	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/procstat"
 	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/vit"
 )
@@ -31,26 +29,6 @@ func statBenchSources(b *testing.B) []Source {
 	return out
 }
 
-// peakRSSMB is the process's peak resident memory (VmHWM), in MB, or -1
-// where /proc does not tell; run one benchmark per process to attribute it.
-func peakRSSMB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err == nil {
-				return kb / 1024
-			}
-		}
-	}
-	return -1
-}
-
 // BenchmarkFisher: Fisher merging of 4 default models on 256 images each
 // (go test -run '^$' -bench BenchmarkFisher -benchtime 1x ./datamerge/).
 func BenchmarkFisher(b *testing.B) {
@@ -61,7 +39,7 @@ func BenchmarkFisher(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	b.ReportMetric(procstat.MB("VmHWM"), "peak-RSS-MB")
 }
 
 // BenchmarkRegMean: RegMean of 4 default models on 256 images each.
@@ -73,5 +51,5 @@ func BenchmarkRegMean(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	b.ReportMetric(procstat.MB("VmHWM"), "peak-RSS-MB")
 }

@@ -1,16 +1,13 @@
 package speed
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/internal/procstat"
 	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
@@ -70,30 +67,6 @@ type Measurement struct {
 	BestInfer bool    `json:"best_peer_infer,omitempty"`
 }
 
-// procStatusMB reads a "VmHWM"/"VmRSS" line of /proc/self/status in MB (0
-// where /proc is not available).
-func procStatusMB(field string) float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), field+":")
-		if !ok {
-			continue
-		}
-		fs := strings.Fields(rest)
-		if len(fs) == 0 {
-			return 0
-		}
-		kb, _ := strconv.ParseFloat(fs[0], 64)
-		return kb / 1024
-	}
-	return 0
-}
-
 // MeasureFrankenvit trains and evaluates one model in this process, the way
 // `frankenvit train` and `frankenvit eval` do: each training step is one
 // trainer.Stepper step (a fresh random block order, forward and backward in
@@ -107,7 +80,7 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 	}
 	c, B := run.Model.Config, run.Model.Batch
 	out := Measurement{Model: run.Model.Name, Engine: "frankenvit", Version: kernels.Implementation(), BLAS: "-",
-		Threads: runtime.GOMAXPROCS(0), RSSBaseMB: procStatusMB("VmRSS")}
+		Threads: runtime.GOMAXPROCS(0), RSSBaseMB: procstat.MB("VmRSS")}
 	m, err := vit.NewModel(run.Model.Name, c)
 	if err != nil {
 		return out, err
@@ -157,7 +130,7 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 	out.TrainSeconds = time.Since(t).Seconds()
 	out.TrainSteps, out.TrainImages = run.Steps, run.Steps*B
 	out.FinalLoss = float64(loss)
-	out.RSSTrainMB = procStatusMB("VmHWM")
+	out.RSSTrainMB = procstat.MB("VmHWM")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	out.GoHeapMB = float64(ms.HeapInuse) / (1 << 20)
@@ -180,7 +153,7 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 	// The kernel syncs its per-thread RSS counters lazily, so a later VmHWM
 	// read can come out a little lower; the process's peak is at least the
 	// training peak.
-	out.RSSPeakMB = max(out.RSSTrainMB, procStatusMB("VmHWM"))
+	out.RSSPeakMB = max(out.RSSTrainMB, procstat.MB("VmHWM"))
 	return out, nil
 }
 

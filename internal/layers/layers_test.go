@@ -17,7 +17,7 @@ const module = "github.com/frankenvit/frankenvit/"
 // layer. A new package must be placed here, on purpose.
 var Layer = map[string]int{
 	// foundations: no frankenvit imports but their own layer's leaves
-	"internal/durable": 0, "internal/gopanic": 0, "internal/testenv": 0, "stats": 0, "table": 0, "dataset": 0,
+	"internal/durable": 0, "internal/gopanic": 0, "internal/testenv": 0, "internal/procstat": 0, "stats": 0, "table": 0, "dataset": 0,
 	"internal/layers": 0,
 	// kernels, weight-merge formulas, file formats and drawing
 	"vit/kernels": 1, "checkpoint": 1, "plot": 1, "report": 1, "internal/synth": 1, "merge/methods": 1,
