@@ -1,12 +1,10 @@
 package workflow
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/datamerge"
@@ -149,23 +147,10 @@ func mergeLearned(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 	if err != nil {
 		return nil, fmt.Errorf("merge --method %s: %w", method, err)
 	}
-	recJSON, err := json.Marshal(rec)
+	p, err := mergedWeights(req, src, names, out, rec)
 	if err != nil {
 		return nil, err
 	}
-	first := src.mans[names[0]]
-	parent := commonParent(src.mans, names)
-	if base != "" {
-		parent = base
-	}
-	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
-		Status: "complete", Data: first.Data, Normalization: first.Normalization, Training: first.Training,
-		Parent: parent, Seed: req.Seed, Recipe: recJSON, Metrics: map[string]float64{}}
-	plan := fmt.Sprintf("%s of %d: %s", method, len(names), shortNames(names))
-	if base != "" {
-		plan += " (base " + base + ")"
-	}
-	p := &planned{model: out, man: man, result: MergedModel{Name: req.Out, Role: "merged", Plan: plan}}
 	return finish(s, req, method, src, []*planned{p}, false)
 }
 

@@ -107,24 +107,35 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 			break
 		}
 	}
+	p, err := mergedWeights(req, src, names, out, rec)
+	if err != nil {
+		return nil, err
+	}
+	return finish(s, req, method, src, []*planned{p}, false)
+}
+
+// mergedWeights plans the store of a merge that made new weights (a
+// weight merge or a data-driven one) of the named sources: its manifest
+// takes the first source's data, normalisation and training, the base (or
+// else the sources' common parent) as parent, and rec as recipe.
+func mergedWeights(req MergeRequest, src *sources, names []string, out *vit.Model, rec merge.Record) (*planned, error) {
 	recJSON, err := json.Marshal(rec)
 	if err != nil {
 		return nil, err
 	}
 	first := src.mans[names[0]]
-	parent := shared
-	if base != "" {
-		parent = base
+	parent := rec.Base
+	if parent == "" {
+		parent = commonParent(src.mans, names)
 	}
 	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
 		Status: "complete", Data: first.Data, Normalization: first.Normalization, Training: first.Training,
 		Parent: parent, Seed: req.Seed, Recipe: recJSON, Metrics: map[string]float64{}}
-	plan := fmt.Sprintf("%s of %d: %s", method, len(names), shortNames(names))
-	if base != "" {
-		plan += " (base " + base + ")"
+	plan := fmt.Sprintf("%s of %d: %s", rec.Method, len(names), shortNames(names))
+	if rec.Base != "" {
+		plan += " (base " + rec.Base + ")"
 	}
-	p := &planned{model: out, man: man, result: MergedModel{Name: req.Out, Role: "merged", Plan: plan}}
-	return finish(s, req, method, src, []*planned{p}, false)
+	return &planned{model: out, man: man, result: MergedModel{Name: req.Out, Role: "merged", Plan: plan}}, nil
 }
 
 // weightParams turns the request's --weights and parameters into the
