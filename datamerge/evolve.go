@@ -136,7 +136,15 @@ type TrajectoryEntry struct {
 	Fitness  float64      `json:"fitness"`
 	Loss     float64      `json:"loss"`
 	Accuracy []float64    `json:"accuracy,omitempty"`
+	// Infeasible is why the method refused these parameters (e.g. a
+	// density that keeps no element of a small tensor); such a candidate
+	// scores fitness 0 and loss InfeasibleLoss.
+	Infeasible string `json:"infeasible,omitempty"`
 }
+
+// InfeasibleLoss is the loss recorded for a candidate the method refused:
+// finite, so CMA-ES ranks it below every merge that ran.
+const InfeasibleLoss = 1e6
 
 // trajectoryLine is a line of a trajectory file: a header or an entry.
 type trajectoryLine struct {
@@ -404,8 +412,9 @@ func (l *layout) header(pop int, step float64, seed uint64) TrajectoryHeader {
 
 // fitness is one evaluation's outcome.
 type fitness struct {
-	fit, loss float64
-	acc       []float64
+	fit, loss  float64
+	acc        []float64
+	infeasible string // why the method refused the candidate's parameters
 }
 
 // batchFitness scores a generation's parameter values (in parallel).
@@ -519,7 +528,7 @@ func (l *layout) run(opt EvolveOptions, score batchFitness) (*EvolveResult, []fl
 			if !slices.Equal(r.Genome, g) {
 				return nil, fmt.Errorf("resume: evaluation %d of the trajectory has another genome than this run's (another seed, options or gonum version)", k+j)
 			}
-			got[j] = fitness{r.Fitness, r.Loss, r.Accuracy}
+			got[j] = fitness{r.Fitness, r.Loss, r.Accuracy, r.Infeasible}
 			res.Replayed++
 		}
 		if len(todo) > 0 {
@@ -544,8 +553,11 @@ func (l *layout) run(opt EvolveOptions, score batchFitness) (*EvolveResult, []fl
 				return nil, fmt.Errorf("evolve: evaluation %d has fitness %g, loss %g: want finite numbers", k+j, f.fit, f.loss)
 			}
 			mean += f.fit / float64(len(genomes))
+			if k+j == 0 && f.infeasible != "" {
+				return nil, fmt.Errorf("evolve: the starting point (the plain merge) cannot be built: %s", f.infeasible)
+			}
 			e := TrajectoryEntry{Eval: k + j, Generation: gen, Genome: slices.Clone(g), Params: l.paramValues(vals[j]),
-				Fitness: f.fit, Loss: f.loss, Accuracy: f.acc}
+				Fitness: f.fit, Loss: f.loss, Accuracy: f.acc, Infeasible: f.infeasible}
 			if k+j >= len(recorded) {
 				if err := writeLine(trajectoryLine{TrajectoryEntry: &e}); err != nil {
 					return nil, err
@@ -849,7 +861,11 @@ func (ev *evolver) scoreAll(values [][]float64) ([]fitness, error) {
 	err := ev.parallel(len(values), func(i int) error {
 		m, err := ev.build(values[i])
 		if err != nil {
-			return err
+			// The method refused these parameters (the checks before the
+			// search passed, so the models fit): the worst candidate, not
+			// the end of the search.
+			out[i] = fitness{loss: InfeasibleLoss, acc: make([]float64, len(ev.sources)), infeasible: err.Error()}
+			return nil
 		}
 		out[i] = ev.planScore(m, m.Sequential())
 		return nil

@@ -288,3 +288,23 @@ func TestEvolveResumeFromFile(t *testing.T) {
 		t.Errorf("resumed: replayed %d, best %v at %d; uninterrupted best %v at %d", got.Replayed, got.BestFitness, got.BestEval, want.BestFitness, want.BestEval)
 	}
 }
+
+// A candidate the method refuses (TIES at a density keeping no element of
+// the tiny head's 4-element bias) scores worst and the search goes on; it
+// is marked in the trajectory.
+func TestEvolveInfeasibleCandidates(t *testing.T) {
+	sources := evoSources(t)
+	var traj bytes.Buffer
+	base := sources[0].Model
+	_, res, err := Evolve("evolved", "ties", base, sources[1:], EvolveOptions{Evaluations: 12, Population: 4, Seed: 2,
+		Params: []string{"density"}, Ranges: map[string][2]float64{"density": {0.01, 0.3}}, Trajectory: &traj})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(traj.Bytes(), []byte(`"infeasible":"evolve: `)) {
+		t.Errorf("no infeasible candidate recorded:\n%s", traj.String())
+	}
+	if res.BestFitness <= 0 || res.Evaluations != 12 {
+		t.Errorf("best %v after %d evaluations", res.BestFitness, res.Evaluations)
+	}
+}
