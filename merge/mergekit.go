@@ -211,10 +211,14 @@ func ParseMergekit(data []byte) (*MergekitConfig, error) {
 		p.add(nil, "no merge_method (one of %s)", strings.Join(methods.Names(), ", "))
 	} else if c.Method != "" {
 		m, ok := methods.Lookup(c.Method)
-		if !ok {
-			p.add(&yaml.Node{Line: c.MethodLine}, "unknown merge_method %q (known: %s; passthrough is a frankenvit recipe)", c.Method, strings.Join(methods.Names(), ", "))
-		} else {
+		ds, data := dataMethods[c.Method]
+		switch {
+		case ok:
 			spec, known = m.Spec(), true
+		case data:
+			spec, known = ds, true
+		default:
+			p.add(&yaml.Node{Line: c.MethodLine}, "unknown merge_method %q (known: %s; passthrough is a frankenvit recipe)", c.Method, strings.Join(methods.Names(), ", "))
 		}
 	}
 	pp := paramParser{p: p, spec: spec, known: known}
@@ -585,3 +589,14 @@ func paramsAt(ref TensorRef, t float64, levels ...map[string]*Setting) methods.P
 	}
 	return out
 }
+
+// dataMethods are the merges that look at data (package datamerge, which
+// merge cannot import): a mergekit configuration may name them, with their
+// merge-wide parameters; the caller runs them.
+var dataMethods = map[string]methods.Spec{}
+
+// RegisterDataMethod lets mergekit configurations name a data-driven merge.
+func RegisterDataMethod(spec methods.Spec) { dataMethods[spec.Name] = spec }
+
+// IsDataMethod reports whether name is a registered data-driven merge.
+func IsDataMethod(name string) bool { _, ok := dataMethods[name]; return ok }

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -42,6 +43,12 @@ func IsLearnedMerge(method string) bool { _, ok := datamerge.Reads(method); retu
 // child: its task) from the split the method may use. Everything about the
 // request is checked before a weight or an image is read.
 func mergeLearned(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
+	return mergeLearnedAs(s, req, merge.Record{})
+}
+
+// mergeLearnedAs is mergeLearned with the record's recipe file and text
+// (a mergekit configuration) kept.
+func mergeLearnedAs(s *checkpoint.Store, req MergeRequest, recipe merge.Record) (*MergeOutcome, error) {
 	method := req.Method
 	lo := req.Learned
 	use, _ := datamerge.Reads(method)
@@ -115,7 +122,8 @@ func mergeLearned(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		}
 		baseModel = st.Model
 	}
-	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base, Data: &use}
+	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base, Data: &use,
+		RecipeFile: recipe.RecipeFile, RecipeText: recipe.RecipeText}
 	var out *vit.Model
 	switch method {
 	case "fisher":
@@ -254,4 +262,79 @@ func evolveMerge(req MergeRequest, method string, base *vit.Model, sources []dat
 	what += ")"
 	return m, &merge.LearnedRecord{What: what, Rows: rows, Cols: cols, Values: values, Objective: "mean validation accuracy",
 		Start: res.StartFitness, Final: res.BestFitness, Steps: res.Evaluations}, nil
+}
+
+func init() {
+	for _, name := range datamerge.Methods {
+		merge.RegisterDataMethod(datamerge.Spec(name))
+	}
+}
+
+// mergekitLearned runs a mergekit configuration naming a data-driven merge:
+// models: (the sources), base_model and merge-wide parameters (images,
+// alpha, steps, lr, evaluations, per_block, plan_search) as numbers; slices,
+// per-model parameters, gradients and filters do not apply to these
+// methods and are refused with the configuration's other problems.
+func mergekitLearned(s *checkpoint.Store, req MergeRequest, file string, text []byte, cfg *merge.MergekitConfig, formErr error) (*MergeOutcome, error) {
+	what := "mergekit config " + file
+	var problems []string
+	var pe *merge.ProblemsError
+	if errors.As(formErr, &pe) {
+		problems = append(problems, pe.Problems...)
+	} else if formErr != nil {
+		problems = append(problems, formErr.Error())
+	}
+	if len(cfg.Slices) > 0 {
+		problems = append(problems, fmt.Sprintf("%s merges whole models: give models:, not slices:", cfg.Method))
+	}
+	for _, m := range cfg.Models {
+		if len(m.Params) > 0 {
+			problems = append(problems, fmt.Sprintf("line %d: %s takes no per-model parameters", m.Line, cfg.Method))
+		}
+	}
+	params := map[string]float64{}
+	for _, k := range slices.Sorted(maps.Keys(cfg.Params)) {
+		set := cfg.Params[k]
+		if set == nil {
+			continue
+		}
+		if len(set.Conds) > 0 || len(set.Values) != 1 {
+			problems = append(problems, fmt.Sprintf("line %d: %s: %s takes one number, not a gradient or filters", set.Line, k, cfg.Method))
+			continue
+		}
+		params[k] = set.Values[0]
+	}
+	if len(problems) > 0 {
+		return nil, &merge.ProblemsError{What: what, Problems: problems}
+	}
+	req.From, req.Base = nil, cfg.Base
+	for _, m := range cfg.Models {
+		if m.Model != cfg.Base {
+			req.From = append(req.From, m.Model)
+		}
+	}
+	req.Method = cfg.Method
+	lo := &req.Learned
+	for k, v := range params {
+		switch k {
+		case "images":
+			lo.Images = int(v)
+		case "steps":
+			lo.Steps = int(v)
+		case "lr":
+			lo.LR = v
+		case "evaluations":
+			lo.Evaluations = int(v)
+		case "per_block":
+			lo.PerBlock = v == 1
+		case "plan_search":
+			lo.PlanSearch = v == 1
+		case "alpha":
+			if req.Params == nil {
+				req.Params = methods.Params{}
+			}
+			req.Params["alpha"] = v
+		}
+	}
+	return mergeLearnedAs(s, req, merge.Record{RecipeFile: file, RecipeText: string(text)})
 }

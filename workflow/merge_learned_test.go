@@ -1,6 +1,8 @@
 package workflow
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,5 +67,46 @@ func TestMergeLearnedMethods(t *testing.T) {
 		if s.Exists(bad.req.Out) {
 			t.Errorf("%s: a bad request stored %s", bad.req.Method, bad.req.Out)
 		}
+	}
+}
+
+// A mergekit configuration may name a data-driven merge with its
+// merge-wide parameters; what does not apply to it is refused with the
+// configuration's other problems, before anything is read.
+func TestMergekitLearned(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	if _, err := Population(s, taskPopulationRequest(dir)); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) string {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("ada.yaml", "merge_method: adamerging-blocks\nbase_model: mt-parent\nmodels:\n  - model: mt-0\n  - model: mt-1\n  - model: mt-2\nparameters:\n  images: 40\n  steps: 3\n  lr: 0.01\n")
+	if _, err := Merge(s, MergeRequest{Out: "ada", Method: "recipe:" + good, Eval: true}); err != nil {
+		t.Fatal(err)
+	}
+	man, _ := s.Get("ada")
+	recipe, err := modelstore.ManifestRecipe(man)
+	if err != nil || recipe.Merge == nil || recipe.Merge.Method != "adamerging-blocks" || recipe.Merge.Data.Images != 40 ||
+		!strings.Contains(recipe.Merge.RecipeText, "lr: 0.01") || recipe.Merge.Learned == nil || recipe.Merge.Learned.Steps != 3 {
+		t.Fatalf("record %+v, %v", recipe.Merge, err)
+	}
+	bad := write("bad.yaml", "merge_method: regmean\nmodels:\n  - model: mt-0\n    parameters: {weight: 1}\n  - model: mt-1\nparameters:\n  alpha: [0.5, 0.9]\n  density: 0.5\n")
+	_, err = Merge(s, MergeRequest{Out: "bad", Method: "recipe:" + bad})
+	for _, want := range []string{`unknown parameter "density"`, "regmean takes no per-model parameters", "alpha: regmean takes one number"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad config: %v, want %q", err, want)
+		}
+	}
+	if s.Exists("bad") {
+		t.Error("a bad config stored its model")
 	}
 }

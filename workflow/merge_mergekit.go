@@ -42,6 +42,9 @@ func mergeMergekit(s *checkpoint.Store, req MergeRequest, file string, text []by
 	if cfg == nil {
 		return nil, fmt.Errorf("%s: %v", what, formErr)
 	}
+	if merge.IsDataMethod(cfg.Method) {
+		return mergekitLearned(s, req, file, text, cfg, formErr)
+	}
 	var lookupErr error
 	plan, err := cfg.Plan(func(name string) (merge.ModelInfo, bool) {
 		info, ok, err := manifestInfo(s, name)
