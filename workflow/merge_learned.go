@@ -74,18 +74,8 @@ func mergeLearnedAs(s *checkpoint.Store, req MergeRequest, recipe merge.Record) 
 	if len(names) < 2 && method != "evolve" {
 		problems = append(problems, fmt.Sprintf("%s merges at least 2 models, got %d", method, len(names)))
 	}
-	base := ""
-	if datamerge.NeedsBase(method) {
-		base = req.Base
-		if base == "" {
-			base = commonParent(mans, names)
-		}
-		if base == "" {
-			problems = append(problems, fmt.Sprintf("%s needs a base model: give --base (the sources share no parent)", method))
-		} else if !s.Exists(base) {
-			problems = append(problems, fmt.Sprintf("--base: no model %q in store %s", base, s.Dir))
-		}
-	}
+	base, bp := resolveBase(s, req.Base, method, datamerge.NeedsBase(method), mans, names)
+	problems = append(problems, bp...)
 	evolveMethod := lo.EvolveMethod
 	if method == "evolve" {
 		if evolveMethod == "" {
@@ -114,13 +104,9 @@ func mergeLearnedAs(s *checkpoint.Store, req MergeRequest, recipe merge.Record) 
 	if err != nil {
 		return nil, err
 	}
-	var baseModel *vit.Model
-	if base != "" {
-		st, err := modelstore.Load(s, base)
-		if err != nil {
-			return nil, fmt.Errorf("--base %s: %v", base, err)
-		}
-		baseModel = st.Model
+	baseModel, err := loadBase(s, base)
+	if err != nil {
+		return nil, err
 	}
 	rec := merge.Record{Method: method, From: names, Seed: req.Seed, Base: base, Data: &use,
 		RecipeFile: recipe.RecipeFile, RecipeText: recipe.RecipeText}

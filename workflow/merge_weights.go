@@ -28,7 +28,6 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 	}
 	m, _ := methods.Lookup(method)
 	spec := m.Spec()
-	var problems []string
 	mans := map[string]*checkpoint.Manifest{}
 	for _, n := range names {
 		man, err := s.Get(n)
@@ -37,20 +36,7 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 		}
 		mans[n] = man
 	}
-	shared := commonParent(mans, names)
-	base := req.Base
-	if spec.NeedsBase && base == "" {
-		base = shared
-		if base == "" {
-			problems = append(problems, fmt.Sprintf("%s needs a base model: give --base (the sources share no parent)", method))
-		}
-	}
-	if !spec.NeedsBase {
-		base = "" // mergekit ignores a base the method does not use
-	}
-	if base != "" && !s.Exists(base) {
-		problems = append(problems, fmt.Sprintf("--base: no model %q in store %s", base, s.Dir))
-	}
+	base, problems := resolveBase(s, req.Base, method, spec.NeedsBase, mans, names)
 	per, global, wp := weightParams(req, len(names), spec)
 	problems = append(problems, wp...)
 	// A missing base is reported above (with the reason), so not again here.
@@ -72,13 +58,9 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	var baseModel *vit.Model
-	if base != "" {
-		st, err := modelstore.Load(s, base)
-		if err != nil {
-			return nil, fmt.Errorf("--base %s: %v", base, err)
-		}
-		baseModel = st.Model
+	baseModel, err := loadBase(s, base)
+	if err != nil {
+		return nil, err
 	}
 	// Each model's own task, so that a multi-task merge keeps each task's head.
 	tasks := make([]string, len(names))
@@ -170,4 +152,35 @@ func weightParams(req MergeRequest, n int, spec methods.Spec) (per []methods.Par
 		problems = append(problems, fmt.Sprintf("--weights: %d weights for %d models (give one per model, or one for all)", len(req.Weights), n))
 	}
 	return per, global, problems
+}
+
+// resolveBase is the base of a merge: the one given, or for a method that
+// needs one the sources' common parent; a method that takes none ignores it
+// (as mergekit does). Problems name a base that is needed but missing.
+func resolveBase(s *checkpoint.Store, given, method string, needs bool, mans map[string]*checkpoint.Manifest, names []string) (string, []string) {
+	if !needs {
+		return "", nil
+	}
+	base := given
+	if base == "" {
+		if base = commonParent(mans, names); base == "" {
+			return "", []string{fmt.Sprintf("%s needs a base model: give --base (the sources share no parent)", method)}
+		}
+	}
+	if !s.Exists(base) {
+		return base, []string{fmt.Sprintf("--base: no model %q in store %s", base, s.Dir)}
+	}
+	return base, nil
+}
+
+// loadBase loads a merge's base model (nil for none).
+func loadBase(s *checkpoint.Store, base string) (*vit.Model, error) {
+	if base == "" {
+		return nil, nil
+	}
+	st, err := modelstore.Load(s, base)
+	if err != nil {
+		return nil, fmt.Errorf("--base %s: %v", base, err)
+	}
+	return st.Model, nil
 }
