@@ -52,8 +52,9 @@ func mergeLearnedAs(s *checkpoint.Store, req MergeRequest, recipe merge.Record) 
 	method := req.Method
 	lo := req.Learned
 	use, _ := datamerge.Reads(method)
+	var problems []string
 	if lo.Images < 0 || lo.Steps < 0 || lo.Evaluations < 0 || lo.LR < 0 {
-		return nil, fmt.Errorf("merge --method %s: --images, --steps, --evaluations and --lr must not be negative", method)
+		problems = append(problems, "--images, --steps, --evaluations and --lr must not be negative")
 	}
 	if lo.Images > 0 {
 		use.Images = lo.Images
@@ -70,7 +71,6 @@ func mergeLearnedAs(s *checkpoint.Store, req MergeRequest, recipe merge.Record) 
 		}
 		mans[n] = man
 	}
-	var problems []string
 	if len(names) < 2 && method != "evolve" {
 		problems = append(problems, fmt.Sprintf("%s merges at least 2 models, got %d", method, len(names)))
 	}

@@ -59,7 +59,8 @@ func TestMergeLearnedMethods(t *testing.T) {
 		{MergeRequest{Out: "b1", From: []string{"mt"}, Method: "fisher", Params: methods.Params{"density": 0.5}}, `fisher takes no parameter "density"`},
 		{MergeRequest{Out: "b2", From: []string{"mt"}, Method: "regmean", Learned: LearnedOptions{Images: 100000}}, "--images 100000"},
 		{MergeRequest{Out: "b3", From: []string{"mt"}, Method: "evolve", Learned: LearnedOptions{EvolveMethod: "tiez"}}, `unknown method "tiez"`},
-		{MergeRequest{Out: "b4", From: []string{"mt-0"}, Method: "adamerging"}, "at least 2 models"},
+		{MergeRequest{Out: "b4", From: []string{"mt-0"}, Method: "adamerging", Learned: LearnedOptions{Steps: -1}}, "at least 2 models"},
+		{MergeRequest{Out: "b5", From: []string{"mt-0"}, Method: "adamerging", Learned: LearnedOptions{Steps: -1}}, "--steps, --evaluations and --lr must not be negative"},
 	} {
 		if _, err := Merge(s, bad.req); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s: %v, want %q", bad.req.Method, err, bad.want)
