@@ -19,6 +19,7 @@ var allowedCreators = map[string]string{
 	"checkpoint/lock.go":          "lock files hold no data",
 	"internal/synth/idx.go":       "synthetic data sets for tests and benchmarks",
 	"speed/peer.go":               "the torch peer's script, in a temporary folder of its own",
+	"datamerge/evolve.go":         "the evolve trajectory: an append-only journal synced after every generation, its torn last line dropped on resume",
 }
 
 // TestOneDurableWriter keeps every file the program means to keep on the
