@@ -53,9 +53,11 @@ func TestResamplePosEmbedMatchesTorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := maxAbsDiff(t, "resampled position embedding", got, want[i]); d > 1e-5 {
+		d := maxAbsDiff(t, "resampled position embedding", got, want[i])
+		if d > 1e-5 {
 			t.Errorf("%dx%d -> %dx%d (prefix %d): max |diff| %g from torch", c.oh, c.ow, c.nh, c.nw, c.prefix, d)
 		}
+		t.Logf("%dx%d -> %dx%d: max |diff| %.2g", c.oh, c.ow, c.nh, c.nw, d)
 	}
 }
 
