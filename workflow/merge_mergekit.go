@@ -1,10 +1,8 @@
 package workflow
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/merge"
@@ -105,22 +103,9 @@ func mergeMergekit(s *checkpoint.Store, req MergeRequest, file string, text []by
 	}
 	rec := merge.Record{Method: plan.Method, From: srcNames, Seed: req.Seed, Base: plan.Base, RecipeFile: file,
 		RecipeText: string(text), Heads: res.Heads}
-	recJSON, err := json.Marshal(rec)
+	p, err := mergedWeights(req, src, srcNames, res.Model, rec)
 	if err != nil {
 		return nil, err
 	}
-	firstMan := src.mans[srcNames[0]]
-	parent := plan.Base
-	if parent == "" {
-		parent = commonParent(src.mans, srcNames)
-	}
-	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
-		Status: "complete", Data: firstMan.Data, Normalization: firstMan.Normalization, Training: firstMan.Training,
-		Parent: parent, Seed: req.Seed, Recipe: recJSON, Metrics: map[string]float64{}}
-	desc := fmt.Sprintf("%s (mergekit) of %d: %s", plan.Method, len(srcNames), shortNames(srcNames))
-	if plan.Base != "" {
-		desc += " (base " + plan.Base + ")"
-	}
-	p := &planned{model: res.Model, man: man, result: MergedModel{Name: req.Out, Role: "merged", Plan: desc}}
 	return finish(s, req, plan.Method, src, []*planned{p}, false)
 }

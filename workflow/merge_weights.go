@@ -97,7 +97,8 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 }
 
 // mergedWeights plans the store of a merge that made new weights (a
-// weight merge or a data-driven one) of the named sources: its manifest
+// weight merge, from flags or a mergekit configuration, or a data-driven
+// one) of the named sources: its manifest
 // takes the first source's data, normalisation and training, the base (or
 // else the sources' common parent) as parent, and rec as recipe.
 func mergedWeights(req MergeRequest, src *sources, names []string, out *vit.Model, rec merge.Record) (*planned, error) {
@@ -113,7 +114,11 @@ func mergedWeights(req MergeRequest, src *sources, names []string, out *vit.Mode
 	man := &checkpoint.Manifest{FormatVersion: checkpoint.ManifestFormatVersion, Name: req.Out, CreatedAt: time.Now().UTC(),
 		Status: "complete", Data: first.Data, Normalization: first.Normalization, Training: first.Training,
 		Parent: parent, Seed: req.Seed, Recipe: recJSON, Metrics: map[string]float64{}}
-	plan := fmt.Sprintf("%s of %d: %s", rec.Method, len(names), shortNames(names))
+	method := rec.Method
+	if rec.RecipeFile != "" {
+		method += " (mergekit)" // built from a mergekit configuration
+	}
+	plan := fmt.Sprintf("%s of %d: %s", method, len(names), shortNames(names))
 	if rec.Base != "" {
 		plan += " (base " + rec.Base + ")"
 	}
