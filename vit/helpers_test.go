@@ -1,9 +1,17 @@
 package vit
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/frankenvit/frankenvit/internal/testenv"
 )
 
 // tinyConfig is a model small enough for finite differences but with every
@@ -83,4 +91,27 @@ func shuffledPlans(t testing.TB, m *Model, B int, perSample bool, rng *rand.Rand
 		plans[i] = mustPlan(t, m, rng.Perm(m.Config.Depth)...)
 	}
 	return plans
+}
+
+// runReference pipes in, as JSON, through a Python reference script of
+// testdata and decodes its JSON answer into out.
+func runReference(t *testing.T, script string, timeout time.Duration, in, out any) {
+	t.Helper()
+	raw, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.Python, filepath.Join("testdata", script))
+	cmd.Stdin = bytes.NewReader(raw)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	answer, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v: %s", script, err, stderr.String())
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		t.Fatalf("%s: %v", script, err)
+	}
 }

@@ -1,12 +1,8 @@
 package vit
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os/exec"
 	"sort"
 	"testing"
 	"time"
@@ -69,23 +65,10 @@ func torchReference(t *testing.T, cases []torchCase) []torchResult {
 		in = append(in, map[string]any{"config": c.m.Config, "stem": tensorsOf(c.m.Stem.params), "blocks": blocks,
 			"plans": plans, "head": tensorsOf(c.m.Head.params), "images": c.x, "labels": c.labels, "pos_weight": c.posWeight})
 	}
-	raw, err := json.Marshal(map[string]any{"cases": in})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testenv.Python, "testdata/torch_reference.py")
-	cmd.Stdin = bytes.NewReader(raw)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("torch reference: %v: %s", err, stderr.String())
-	}
 	var res []torchResult
-	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(cases) {
-		t.Fatalf("torch reference gave %d results for %d cases: %v", len(res), len(cases), err)
+	runReference(t, "torch_reference.py", 5*time.Minute, map[string]any{"cases": in}, &res)
+	if len(res) != len(cases) {
+		t.Fatalf("torch reference gave %d results for %d cases", len(res), len(cases))
 	}
 	return res
 }

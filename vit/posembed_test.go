@@ -1,11 +1,7 @@
 package vit
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"math/rand/v2"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -33,20 +29,10 @@ func TestResamplePosEmbedMatchesTorch(t *testing.T) {
 		pos = append(pos, p)
 		in = append(in, map[string]any{"pos": p, "prefix": c.prefix, "old": []int{c.oh, c.ow}, "new": []int{c.nh, c.nw}, "dim": c.dim})
 	}
-	raw, _ := json.Marshal(map[string]any{"cases": in})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testenv.Python, "testdata/posembed_reference.py")
-	cmd.Stdin = bytes.NewReader(raw)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("torch reference: %v: %s", err, stderr.String())
-	}
 	var want [][]float64
-	if err := json.Unmarshal(out, &want); err != nil || len(want) != len(cases) {
-		t.Fatalf("torch reference gave %d results for %d cases: %v", len(want), len(cases), err)
+	runReference(t, "posembed_reference.py", 2*time.Minute, map[string]any{"cases": in}, &want)
+	if len(want) != len(cases) {
+		t.Fatalf("torch reference gave %d results for %d cases", len(want), len(cases))
 	}
 	for i, c := range cases {
 		got, err := ResamplePosEmbed(pos[i], c.prefix, c.oh, c.ow, c.nh, c.nw, c.dim)
