@@ -10,27 +10,13 @@ import (
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/internal/vittest"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
-// statModel is a tiny model of the given variant with weights far from init
-// (LayerNorm weights included), so that every statistic is non-trivial.
+// statModel is a tiny two-block model of variant v (vittest.TinyModel).
 func statModel(t testing.TB, name string, v vit.Variant, seed uint64) *vit.Model {
-	t.Helper()
-	c := vit.Config{ImageHeight: 8, ImageWidth: 8, Channels: 1, Patch: 4, Dim: 16, Heads: 2, MLP: 24, Depth: 2,
-		Classes: 4, Variant: v, PosDim: 4}
-	m, err := vit.NewModel(name, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Init(seed)
-	rng := rand.New(rand.NewPCG(seed, 7))
-	for _, p := range m.Params() {
-		for i := range p.Data() {
-			p.Data()[i] += float32(0.3 * rng.NormFloat64())
-		}
-	}
-	return m
+	return vittest.TinyModel(t, name, 2, v, seed)
 }
 
 func statSource(m *vit.Model, n int, seed uint64) Source {

@@ -13,28 +13,16 @@ import (
 
 	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/internal/vittest"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
 var testNorm = dataset.Normalization{Mean: []float32{0.5}, Std: []float32{0.3}}
 
+// tinyModel is a tiny shuffle model (vittest.TinyModel).
 func tinyModel(t testing.TB, name string, depth int, seed uint64) *vit.Model {
-	t.Helper()
-	c := vit.Config{ImageHeight: 8, ImageWidth: 8, Channels: 1, Patch: 4, Dim: 16, Heads: 2, MLP: 24, Depth: depth,
-		Classes: 4, Variant: vit.Shuffle}
-	m, err := vit.NewModel(name, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Init(seed)
-	rng := rand.New(rand.NewPCG(seed, 7))
-	for _, p := range m.Params() {
-		for i := range p.Data() {
-			p.Data()[i] += float32(0.3 * rng.NormFloat64())
-		}
-	}
-	return m
+	return vittest.TinyModel(t, name, depth, vit.Shuffle, seed)
 }
 
 func randomSplit(n int, seed uint64) *dataset.Split {

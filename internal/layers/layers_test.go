@@ -24,7 +24,7 @@ var Layer = map[string]int{
 	// the model
 	"vit": 2,
 	// training and evaluation; splices, recipes and weight merges
-	"trainer": 3, "merge": 3,
+	"trainer": 3, "merge": 3, "internal/vittest": 3,
 	// what is measured or done to a trained model
 	"prune": 4, "analysis": 4, "speed": 4, "datamerge": 4,
 	// sweeps; models in the store
