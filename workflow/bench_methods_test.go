@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/vit"
@@ -66,15 +65,7 @@ func TestBenchMergeMethodsRefuses(t *testing.T) {
 // the sweep's accuracy on a task equals eval --task of the stored merge), and
 // shows the FusionBench references.
 func TestBenchMergeMethodsMultiTask(t *testing.T) {
-	dir := t.TempDir()
-	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
-		t.Fatal(err)
-	}
-	s := openStore(t)
-	req := taskPopulationRequest(dir)
-	if _, err := Population(s, req); err != nil {
-		t.Fatal(err)
-	}
+	s, req := trainedTaskPopulation(t)
 	doc, err := Sweep(s, SweepRequest{Kind: sweep.MergeMethods, Options: sweep.Options{Names: []string{"mt"}, Methods: []string{"task_arithmetic"},
 		Orders: 1, Seeds: 1}})
 	if err != nil {
@@ -125,15 +116,7 @@ func TestBenchMergeMethodsMultiTask(t *testing.T) {
 // through that task's head: its row is the mean of eval --task over the
 // tasks (the merge used to refuse, the children having different data).
 func TestMergeMultiTaskEvaluatesEveryTask(t *testing.T) {
-	dir := t.TempDir()
-	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
-		t.Fatal(err)
-	}
-	s := openStore(t)
-	req := taskPopulationRequest(dir)
-	if _, err := Population(s, req); err != nil {
-		t.Fatal(err)
-	}
+	s, req := trainedTaskPopulation(t)
 	out, err := Merge(s, MergeRequest{Out: "ta", From: []string{"mt"}, Method: "task_arithmetic", Params: methods.Params{"lambda": 0.3}, Eval: true, Orders: 2, Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/frankenvit/frankenvit/datamerge"
-	"github.com/frankenvit/frankenvit/internal/synth"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/modelstore"
 )
@@ -16,14 +15,7 @@ import (
 // child reading its own task's split, is stored with the data it read and
 // what it learned, and is evaluated on every task.
 func TestMergeLearnedMethods(t *testing.T) {
-	dir := t.TempDir()
-	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
-		t.Fatal(err)
-	}
-	s := openStore(t)
-	if _, err := Population(s, taskPopulationRequest(dir)); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := trainedTaskPopulation(t)
 	wantSplit := map[string]string{"fisher": "train", "regmean": "train", "adamerging": "test", "adamerging-blocks": "test", "evolve": "val"}
 	for _, method := range datamerge.Methods {
 		req := MergeRequest{Out: "m-" + method, From: []string{"mt"}, Method: method, Eval: true, Seed: 1,
@@ -75,14 +67,7 @@ func TestMergeLearnedMethods(t *testing.T) {
 // merge-wide parameters; what does not apply to it is refused with the
 // configuration's other problems, before anything is read.
 func TestMergekitLearned(t *testing.T) {
-	dir := t.TempDir()
-	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
-		t.Fatal(err)
-	}
-	s := openStore(t)
-	if _, err := Population(s, taskPopulationRequest(dir)); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := trainedTaskPopulation(t)
 	write := func(name, text string) string {
 		path := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {

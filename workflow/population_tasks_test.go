@@ -25,6 +25,22 @@ func taskPopulationRequest(dir string) PopulationRequest {
 	return PopulationRequest{Prefix: "mt", ParentEpochs: 4, Member: -1, Base: base, RandomOrders: 2, Tasks: tasks}
 }
 
+// trainedTaskPopulation trains the tiny three-task population "mt" of
+// taskPopulationRequest in a fresh store.
+func trainedTaskPopulation(t *testing.T) (*checkpoint.Store, PopulationRequest) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := synth.Stripes(dir, 240, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	req := taskPopulationRequest(dir)
+	if _, err := Population(s, req); err != nil {
+		t.Fatal(err)
+	}
+	return s, req
+}
+
 func loadStored(t *testing.T, s *checkpoint.Store, name string) *modelstore.Stored {
 	t.Helper()
 	st, err := modelstore.Load(s, name)
