@@ -63,13 +63,9 @@ func mergeLearnedAs(s *checkpoint.Store, req MergeRequest, recipe merge.Record) 
 	if err != nil {
 		return nil, err
 	}
-	mans := map[string]*checkpoint.Manifest{}
-	for _, n := range names {
-		man, err := s.Get(n)
-		if err != nil {
-			return nil, err
-		}
-		mans[n] = man
+	mans, err := manifestsOf(s, names)
+	if err != nil {
+		return nil, err
 	}
 	if len(names) < 2 && method != "evolve" {
 		problems = append(problems, fmt.Sprintf("%s merges at least 2 models, got %d", method, len(names)))

@@ -28,13 +28,9 @@ func mergeWeights(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) 
 	}
 	m, _ := methods.Lookup(method)
 	spec := m.Spec()
-	mans := map[string]*checkpoint.Manifest{}
-	for _, n := range names {
-		man, err := s.Get(n)
-		if err != nil {
-			return nil, err
-		}
-		mans[n] = man
+	mans, err := manifestsOf(s, names)
+	if err != nil {
+		return nil, err
 	}
 	base, problems := resolveBase(s, req.Base, method, spec.NeedsBase, mans, names)
 	per, global, wp := weightParams(req, len(names), spec)
@@ -188,4 +184,17 @@ func loadBase(s *checkpoint.Store, base string) (*vit.Model, error) {
 		return nil, fmt.Errorf("--base %s: %v", base, err)
 	}
 	return st.Model, nil
+}
+
+// manifestsOf reads the named models' manifests (no weight), by name.
+func manifestsOf(s *checkpoint.Store, names []string) (map[string]*checkpoint.Manifest, error) {
+	mans := map[string]*checkpoint.Manifest{}
+	for _, n := range names {
+		man, err := s.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		mans[n] = man
+	}
+	return mans, nil
 }
