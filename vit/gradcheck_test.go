@@ -204,16 +204,23 @@ func TestModelGradients(t *testing.T) {
 				case "repeat":
 					plans = []Plan{mustPlan(t, m, 1, 1, 0)}
 				}
-				loss := func() mat.Tensor {
-					st, err := m.Forward(x, labels, B, plans, 0.8)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return st.loss
-				}
-				zeroGrads(m.Params())
-				gradCheck(t, loss, paramVars(m.Params()), 2)
+				checkTrainingGradient(t, m, x, labels, B, plans)
 			})
 		}
 	}
+}
+
+// checkTrainingGradient checks the gradient of the whole training loss
+// (slot loss weight 0.8) for every parameter against finite differences.
+func checkTrainingGradient(t *testing.T, m *Model, x []float32, labels []int32, B int, plans []Plan) {
+	t.Helper()
+	loss := func() mat.Tensor {
+		st, err := m.Forward(x, labels, B, plans, 0.8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.loss
+	}
+	zeroGrads(m.Params())
+	gradCheck(t, loss, paramVars(m.Params()), 2)
 }

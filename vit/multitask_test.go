@@ -34,15 +34,7 @@ func TestMultiTaskHeadLossGradients(t *testing.T) {
 		m := randomModel(t, "m", c, 33)
 		x, labels := randomImages(c, B, 34), []int32{0, 7, 11, 4}
 		plans := []Plan{mustPlan(t, m, 2, 0, 1)}
-		loss := func() mat.Tensor {
-			st, err := m.Forward(x, labels, B, plans, 0.8)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st.loss
-		}
-		zeroGrads(m.Params())
-		gradCheck(t, loss, paramVars(m.Params()), 2)
+		checkTrainingGradient(t, m, x, labels, B, plans)
 	})
 }
 
