@@ -76,7 +76,7 @@ func collect(m *vit.Model, split *dataset.Split, norm dataset.Normalization, ord
 			idx = append(idx, start+i)
 		}
 		labels := sw.labels[start : start+B]
-		split.Fill(x, labels, idx, norm, nil, nil)
+		split.MustFill(x, labels, idx, norm)
 		for s := range levels {
 			levels[s] = grow(levels[s], B*T*D)
 		}
@@ -97,7 +97,7 @@ func collect(m *vit.Model, split *dataset.Split, norm dataset.Normalization, ord
 				}
 				summarize(sw.feats[p][s][start*D:(start+B)*D], levels[s+1], B, T, D, feature)
 				if bl.PosHead != nil {
-					for _, pred := range head.predict(levels[s+1], bl, B, T) {
+					for _, pred := range head.predict(levels[s+1], bl, B, T, m.Config.Eps()) {
 						sw.headConf[b][s][pred]++
 					}
 				}

@@ -85,13 +85,13 @@ type slotHead struct {
 }
 
 // predict returns the slot predicted for each of the B images of h [B*T, D].
-func (sh *slotHead) predict(h []float32, bl *vit.Block, B, T int) []int {
+func (sh *slotHead) predict(h []float32, bl *vit.Block, B, T int, eps float32) []int {
 	D, L := bl.Dim, bl.Slots
 	sh.avg, sh.ln = grow(sh.avg, B*D), grow(sh.ln, B*D)
 	sh.mean, sh.rstd, sh.logits = grow(sh.mean, B), grow(sh.rstd, B), grow(sh.logits, B*L)
 	summarize(sh.avg, h, B, T, D, TokenMean)
 	ph := bl.PosHead
-	kernels.LayerNormForward(sh.ln, sh.mean, sh.rstd, sh.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, vit.LayerNormEps)
+	kernels.LayerNormForward(sh.ln, sh.mean, sh.rstd, sh.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, eps)
 	kernels.LinearForward(sh.logits, sh.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
 	sh.pred = sh.pred[:0]
 	for b := 0; b < B; b++ {

@@ -34,7 +34,7 @@ func TestSlotHeadMatchesTrainingGraph(t *testing.T) {
 	for s, bl := range plan {
 		r.RunBlock(next, h, B, bl, s)
 		h, next = next, h
-		head.predict(h, bl, B, T)
+		head.predict(h, bl, B, T, vit.LayerNormEps)
 		want := st.SlotLogits(s)
 		if len(want) != len(head.logits) {
 			t.Fatalf("slot %d: %d logits, the graph has %d", s, len(head.logits), len(want))

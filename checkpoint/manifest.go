@@ -38,6 +38,7 @@ type Manifest struct {
 	Config        json.RawMessage    `json:"config"` // the model config, owned by package vit
 	Data          string             `json:"data"`
 	Normalization json.RawMessage    `json:"normalization,omitempty"`
+	Preprocess    json.RawMessage    `json:"preprocess,omitempty"` // full-size image preprocessing (dataset.Preprocess) of an imported model
 	Seed          uint64             `json:"seed"`
 	Parent        string             `json:"parent,omitempty"`
 	Training      json.RawMessage    `json:"training,omitempty"` // flags used

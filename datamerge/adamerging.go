@@ -365,7 +365,9 @@ func (a *adaState) lossGrad(idx [][]int) (float64, []float64, error) {
 	off := 0
 	for k, ix := range idx {
 		s := a.sources[k]
-		s.Data.Fill(x[off*size:(off+len(ix))*size], nil, ix, s.Norm, nil, nil) // nil: labels are not read
+		if err := s.Data.Fill(x[off*size:(off+len(ix))*size], nil, ix, s.Norm, nil, nil); err != nil { // nil: labels are not read
+			return 0, nil, err
+		}
 		for range ix {
 			if a.task != nil {
 				tasks = append(tasks, a.task[k])

@@ -267,7 +267,7 @@ func statImages(s Source, lo, hi int, labels bool) ([]float32, []int32) {
 	if labels {
 		lab = make([]int32, len(idx))
 	}
-	s.Data.Fill(x, lab, idx, s.Norm, nil, nil)
+	s.Data.MustFill(x, lab, idx, s.Norm)
 	return x, lab
 }
 

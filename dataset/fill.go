@@ -21,8 +21,8 @@ type Augment struct {
 // shift for all its channels; rng is not used otherwise. It runs every
 // training batch, so it works through a 256-entry lookup table per channel.
 // Wrong buffer sizes or a normalisation with too few channels are programming
-// errors and panic.
-func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, aug *Augment, rng *rand.Rand) {
+// errors and panic; an image that cannot be read is an error.
+func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, aug *Augment, rng *rand.Rand) error {
 	size := s.ImageSize()
 	if len(dst) < len(idx)*size {
 		panic(fmt.Sprintf("dataset: Fill: dst has %d floats, want %d", len(dst), len(idx)*size))
@@ -73,6 +73,7 @@ func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, 
 			shiftPlane(outPlane, srcPlane, lut, s.H, s.W, dx, dy)
 		}
 	}
+	return nil
 }
 
 // shiftPlane writes out(y, x) = lut[in(y-dy, x-dx)], or lut[0] where that
@@ -99,5 +100,26 @@ func shiftPlane(out []float32, in []uint8, lut *[256]float32, h, w, dx, dy int) 
 		for x := x1; x < w; x++ {
 			row[x] = pad
 		}
+	}
+}
+
+// ReadError is an image of a split that could not be read or decoded (a
+// full-size folder data set is decoded as it is used). Code that cannot
+// return an error from deep inside an evaluation panics with it; the
+// command line reports it as an ordinary one-line error.
+type ReadError struct {
+	Path string
+	Err  error
+}
+
+func (e *ReadError) Error() string { return fmt.Sprintf("dataset: %s: %v", e.Path, e.Err) }
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// MustFill is Fill for callers that have no error path (the evaluators): an
+// image that cannot be read panics with its *ReadError.
+func (s *Split) MustFill(dst []float32, lab []int32, idx []int, norm Normalization) {
+	if err := s.Fill(dst, lab, idx, norm, nil, nil); err != nil {
+		panic(err)
 	}
 }

@@ -64,7 +64,9 @@ func MeasureSimilarity(m *vit.Model, plan vit.Plan, split *dataset.Split, norm d
 		for i := 0; i < B; i++ {
 			idx = append(idx, start+i)
 		}
-		split.Fill(x, nil, idx, norm, nil, nil)
+		if err := split.Fill(x, nil, idx, norm, nil, nil); err != nil {
+			return nil, err
+		}
 		for d := range levels {
 			if cap(levels[d]) < B*T*D {
 				levels[d] = make([]float32, B*T*D)

@@ -129,7 +129,7 @@ func (e *Evaluator) fillBatch(w *evalWorker, start int) int {
 	for i := 0; i < B; i++ {
 		w.idx = append(w.idx, start+i)
 	}
-	e.Split.Fill(w.x, w.labels, w.idx, e.Norm, nil, nil)
+	e.Split.MustFill(w.x, w.labels, w.idx, e.Norm)
 	return B
 }
 

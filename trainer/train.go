@@ -209,7 +209,9 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 		for step := 0; step < stepsPerEpoch; step++ {
 			idx := perm[step*opt.Batch : min((step+1)*opt.Batch, train.N)]
 			B := len(idx)
-			train.Fill(x[:B*size], labels[:B], idx, norm, aug, augRng)
+			if err := train.Fill(x[:B*size], labels[:B], idx, norm, aug, augRng); err != nil {
+				return nil, err
+			}
 			drawn := sampler.Draw(orderRng, B)
 			if hooks.OnBatch != nil {
 				hooks.OnBatch(drawn)

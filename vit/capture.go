@@ -44,7 +44,7 @@ func (r *Runner) LinearInputs(x []float32, B int, plan Plan, visit func(LinearIn
 		visit(LinearInput{Slot: slot, Block: bl, Layer: "mlp.fc1", W: bl.Fc1W, X: r.mlp.ln, Rows: rows, In: D})
 		visit(LinearInput{Slot: slot, Block: bl, Layer: "mlp.fc2", W: bl.Fc2W, X: r.mlp.act, Rows: rows, In: bl.MLP})
 		if bl.PosHead != nil && slot < bl.Slots {
-			posHeadForward(nil, r.Workers, r.h, &ph, bl, B, T)
+			posHeadForward(nil, r.Workers, r.m.Config.Eps(), r.h, &ph, bl, B, T)
 			visit(LinearInput{Slot: slot, Block: bl, Layer: "pos_head.fc", W: bl.PosHead.FcW, X: ph.ln, Rows: B, In: D})
 		}
 	}

@@ -66,6 +66,17 @@ type Config struct {
 	// task k's rows k*C .. k*C+C-1. The final LayerNorm is shared, as it is
 	// part of timm's backbone. Empty: one task.
 	Tasks []string `json:"tasks,omitempty"`
+	// LayerNormEps is the epsilon of every LayerNorm; 0 means timm's
+	// LayerNormEps (1e-6). Hugging Face ViTs use 1e-12.
+	LayerNormEps float64 `json:"layer_norm_eps,omitempty"`
+}
+
+// Eps is the LayerNorm epsilon the model runs with.
+func (c Config) Eps() float32 {
+	if c.LayerNormEps > 0 {
+		return float32(c.LayerNormEps)
+	}
+	return LayerNormEps
 }
 
 // NumTasks is the number of heads: len(Tasks), or 1.
@@ -143,6 +154,9 @@ func (c Config) Validate() error {
 		if j := c.TaskIndex(t); j < i {
 			problems = append(problems, fmt.Sprintf("task %q given twice", t))
 		}
+	}
+	if c.LayerNormEps < 0 || c.LayerNormEps >= 1 || c.LayerNormEps != c.LayerNormEps {
+		problems = append(problems, fmt.Sprintf("layer norm eps must be in [0, 1), got %g", c.LayerNormEps))
 	}
 	if c.Variant.HasPositionProjection() && c.PosDim <= 0 {
 		problems = append(problems, fmt.Sprintf("shuffle-position needs a positive pos dim, got %d", c.PosDim))

@@ -128,15 +128,19 @@ func TestFusedOpGradients(t *testing.T) {
 	}
 	T := tinyConfig(Baseline).Tokens()
 	cases := map[string]opCase{
-		"attention": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor { return run(nil, &attnOp{h: h, bl: m.Blocks[0], B: B, T: T}) },
+		"attention": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor {
+			return run(nil, &attnOp{eps: LayerNormEps, h: h, bl: m.Blocks[0], B: B, T: T})
+		},
 			func(m *Model) []*Param { return m.Blocks[0].params }},
-		"mlp": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor { return run(nil, &mlpOp{h: h, bl: m.Blocks[0], rows: B * T}) },
+		"mlp": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor {
+			return run(nil, &mlpOp{eps: LayerNormEps, h: h, bl: m.Blocks[0], rows: B * T})
+		},
 			func(m *Model) []*Param { return m.Blocks[0].params }},
 		"slot projection": {ShufflePosition, func(m *Model, h mat.Tensor) mat.Tensor {
-			return run(nil, &posProjOp{h: h, bl: m.Blocks[1], stem: m.Stem, slot: 2, rows: B * T})
+			return run(nil, &posProjOp{eps: LayerNormEps, h: h, bl: m.Blocks[1], stem: m.Stem, slot: 2, rows: B * T})
 		}, func(m *Model) []*Param { return append([]*Param{m.Stem.LayerPos}, m.Blocks[1].params...) }},
 		"slot head loss": {ShufflePredict, func(m *Model, h mat.Tensor) mat.Tensor {
-			return run(nil, &posHeadLossOp{h: h, bl: m.Blocks[2], B: B, T: T, ce: crossEntropy{targets: []int32{1, 0, 2}, scale: 0.7}})
+			return run(nil, &posHeadLossOp{eps: LayerNormEps, h: h, bl: m.Blocks[2], B: B, T: T, ce: crossEntropy{targets: []int32{1, 0, 2}, scale: 0.7}})
 		}, func(m *Model) []*Param { return m.Blocks[2].params }},
 		"class head loss": {Baseline, func(m *Model, h mat.Tensor) mat.Tensor {
 			return run(nil, &headLossOp{h: h, head: m.Head, cfg: m.Config, B: B, ce: crossEntropy{targets: []int32{4, 0, 2}, scale: 1.0 / B}})
@@ -145,7 +149,7 @@ func TestFusedOpGradients(t *testing.T) {
 			c := m.Config
 			a := run(nil, &gatherOp{h: h, samples: []int{2, 0}, B: B, T: T, D: c.Dim})
 			b := run(nil, &gatherOp{h: h, samples: []int{1}, B: B, T: T, D: c.Dim})
-			a = run(nil, &mlpOp{h: a, bl: m.Blocks[0], rows: 2 * T})
+			a = run(nil, &mlpOp{eps: LayerNormEps, h: a, bl: m.Blocks[0], rows: 2 * T})
 			return run(nil, &scatterOp{parts: []mat.Tensor{a, b}, groups: [][]int{{2, 0}, {1}}, B: B, T: T, D: c.Dim})
 		}, func(m *Model) []*Param { return m.Blocks[0].params }},
 	}

@@ -210,7 +210,7 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 	T := m.Config.Tokens()
 	rows := n * T
 	if bl.PosProj != nil {
-		op := &posProjOp{ar: st.ar, h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows, turn: newGradTurn()}
+		op := &posProjOp{ar: st.ar, eps: m.Config.Eps(), h: h, bl: bl, stem: m.Stem, slot: slot, rows: rows, turn: newGradTurn()}
 		// Groups at one slot (per-sample orders) add into the same row of
 		// the slot embedding's gradient; they take turns in group order so
 		// the sum does not depend on scheduling.
@@ -223,15 +223,15 @@ func (m *Model) blockGraph(st *Step, h mat.Tensor, bl *Block, slot, n, slots int
 		st.posProjs = append(st.posProjs, op)
 		h = run(st, op)
 	}
-	h = run(st, &attnOp{ar: st.ar, h: h, bl: bl, B: n, T: T})
-	h = run(st, &mlpOp{ar: st.ar, h: h, bl: bl, rows: rows})
+	h = run(st, &attnOp{ar: st.ar, eps: m.Config.Eps(), h: h, bl: bl, B: n, T: T})
+	h = run(st, &mlpOp{ar: st.ar, eps: m.Config.Eps(), h: h, bl: bl, rows: rows})
 	if bl.PosHead != nil && posWeight != 0 && slot < bl.Slots {
 		targets := make([]int32, n)
 		for i := range targets {
 			targets[i] = int32(slot)
 		}
 		scale := posWeight / float32(slots*total)
-		op := &posHeadLossOp{ar: st.ar, h: h, bl: bl, B: n, T: T, ce: crossEntropy{ar: st.ar, targets: targets, scale: scale}, turn: newGradTurn()}
+		op := &posHeadLossOp{ar: st.ar, eps: m.Config.Eps(), h: h, bl: bl, B: n, T: T, ce: crossEntropy{ar: st.ar, targets: targets, scale: scale}, turn: newGradTurn()}
 		for i := len(st.posHeads) - 1; i >= 0; i-- {
 			if st.posHeads[i].bl == bl {
 				st.posHeads[i].turn.after = &op.turn

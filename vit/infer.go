@@ -49,18 +49,18 @@ func (r *Runner) RunBlock(out, h []float32, B int, bl *Block, slot int) {
 	if bl.PosProj != nil {
 		P := bl.PosDim
 		r.pre = grow(r.pre, len(h))
-		posProjForward(nil, r.Workers, r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
+		posProjForward(nil, r.Workers, r.m.Config.Eps(), r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
 		h = r.pre
 	}
 	r.mid = grow(r.mid, len(out))
-	attnForward(nil, r.Workers, r.mid, h, &r.attn, bl, B, T)
-	mlpForward(nil, r.Workers, out, r.mid, &r.mlp, bl, rows)
+	attnForward(nil, r.Workers, r.m.Config.Eps(), r.mid, h, &r.attn, bl, B, T)
+	mlpForward(nil, r.Workers, r.m.Config.Eps(), out, r.mid, &r.mlp, bl, rows)
 }
 
 // HeadLogits applies the final LayerNorm and the classifier to the class
 // tokens of h; the slice is reused by the next call.
 func (r *Runner) HeadLogits(h []float32, B int) []float32 {
 	c := r.m.Config
-	headForward(nil, r.Workers, h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
+	headForward(nil, r.Workers, r.m.Config.Eps(), h, &r.head, r.m.Head, B, c.Tokens(), c.Dim, c.Classes)
 	return r.head.logits
 }

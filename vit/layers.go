@@ -76,14 +76,14 @@ type attnActs struct {
 	noProbs                         bool
 }
 
-func attnForward(ar *Arena, k kernels.Workers, out, h []float32, a *attnActs, bl *Block, B, T int) {
+func attnForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
 	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
 	a.qkv, a.att = ar.grow(a.qkv, rows*3*D), ar.grow(a.att, rows*D)
 	if !a.noProbs {
 		a.probs = ar.grow(a.probs, B*H*T*T)
 	}
-	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, LayerNormEps)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, eps)
 	k.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
 	k.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)
 	k.LinearForward(out, a.att, bl.ProjW.Data(), bl.ProjB.Data(), rows, D, D)
@@ -106,11 +106,11 @@ func attnBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *attnAc
 
 type mlpActs struct{ ln, mean, rstd, pre, act []float32 }
 
-func mlpForward(ar *Arena, k kernels.Workers, out, h []float32, a *mlpActs, bl *Block, rows int) {
+func mlpForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
 	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
 	a.pre, a.act = ar.grow(a.pre, rows*F), ar.grow(a.act, rows*F)
-	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, LayerNormEps)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, eps)
 	k.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
 	k.GeluForward(a.act, a.pre)
 	k.LinearForward(out, a.act, bl.Fc2W.Data(), bl.Fc2B.Data(), rows, F, D)
@@ -133,7 +133,7 @@ func mlpBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *mlpActs
 
 type posProjActs struct{ cat, ln, mean, rstd, pre, act []float32 }
 
-func posProjForward(ar *Arena, k kernels.Workers, out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
+func posProjForward(ar *Arena, k kernels.Workers, eps float32, out, h, slotEmb []float32, a *posProjActs, bl *Block, rows int) {
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
 	a.cat, a.ln, a.mean, a.rstd = ar.grow(a.cat, rows*W), ar.grow(a.ln, rows*W), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
@@ -143,7 +143,7 @@ func posProjForward(ar *Arena, k kernels.Workers, out, h, slotEmb []float32, a *
 		copy(a.cat[r*W+D:(r+1)*W], slotEmb)
 	}
 	pp := bl.PosProj
-	k.LayerNormForward(a.ln, a.mean, a.rstd, a.cat, pp.NormW.Data(), pp.NormB.Data(), rows, W, LayerNormEps)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, a.cat, pp.NormW.Data(), pp.NormB.Data(), rows, W, eps)
 	k.LinearForward(a.pre, a.ln, pp.FcW.Data(), pp.FcB.Data(), rows, W, D)
 	k.GeluForward(a.act, a.pre)
 	kernels.Add(out, h, a.act)
@@ -171,13 +171,13 @@ func posProjBackward(ar *Arena, k kernels.Workers, dh, dSlotEmb, dout []float32,
 
 type headActs struct{ cls, ln, mean, rstd, logits []float32 }
 
-func headForward(ar *Arena, k kernels.Workers, h []float32, a *headActs, hd *Head, B, T, D, classes int) {
+func headForward(ar *Arena, k kernels.Workers, eps float32, h []float32, a *headActs, hd *Head, B, T, D, classes int) {
 	a.cls, a.ln, a.mean, a.rstd = ar.grow(a.cls, B*D), ar.grow(a.ln, B*D), ar.grow(a.mean, B), ar.grow(a.rstd, B)
 	a.logits = ar.grow(a.logits, B*classes)
 	for b := 0; b < B; b++ {
 		copy(a.cls[b*D:(b+1)*D], h[b*T*D:b*T*D+D])
 	}
-	k.LayerNormForward(a.ln, a.mean, a.rstd, a.cls, hd.NormW.Data(), hd.NormB.Data(), B, D, LayerNormEps)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, a.cls, hd.NormW.Data(), hd.NormB.Data(), B, D, eps)
 	k.LinearForward(a.logits, a.ln, hd.W.Data(), hd.B.Data(), B, D, classes)
 }
 
@@ -195,7 +195,7 @@ func headBackward(ar *Arena, k kernels.Workers, dh, dlogits []float32, a *headAc
 
 type posHeadActs struct{ avg, ln, mean, rstd, logits []float32 }
 
-func posHeadForward(ar *Arena, k kernels.Workers, h []float32, a *posHeadActs, bl *Block, B, T int) {
+func posHeadForward(ar *Arena, k kernels.Workers, eps float32, h []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
 	a.avg, a.ln, a.mean, a.rstd = ar.grow(a.avg, B*D), ar.grow(a.ln, B*D), ar.grow(a.mean, B), ar.grow(a.rstd, B)
 	a.logits = ar.grow(a.logits, B*L)
@@ -209,7 +209,7 @@ func posHeadForward(ar *Arena, k kernels.Workers, h []float32, a *posHeadActs, b
 		kernels.Scale(avg, inv)
 	}
 	ph := bl.PosHead
-	k.LayerNormForward(a.ln, a.mean, a.rstd, a.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, LayerNormEps)
+	k.LayerNormForward(a.ln, a.mean, a.rstd, a.avg, ph.NormW.Data(), ph.NormB.Data(), B, D, eps)
 	k.LinearForward(a.logits, a.ln, ph.FcW.Data(), ph.FcB.Data(), B, D, L)
 }
 

@@ -235,6 +235,7 @@ func (o *patchEmbedOp) backward(gy mat.Tensor) []mat.Tensor {
 // attnOp: h -> h + attention(h).
 type attnOp struct {
 	ar   *Arena
+	eps  float32 // the model's LayerNorm epsilon
 	h    mat.Tensor
 	bl   *Block
 	B, T int
@@ -249,7 +250,7 @@ func (o *attnOp) zero() mat.Tensor     { return zeroActivation(o.B*o.T, o.bl.Dim
 
 func (o *attnOp) forward() mat.Tensor {
 	out := o.ar.Take(o.B * o.T * o.bl.Dim)
-	attnForward(o.ar, o.ar.workers(), out, f32(o.h), &o.acts, o.bl, o.B, o.T)
+	attnForward(o.ar, o.ar.workers(), o.eps, out, f32(o.h), &o.acts, o.bl, o.B, o.T)
 	return newActivation(out, o.B*o.T, o.bl.Dim)
 }
 
@@ -262,6 +263,7 @@ func (o *attnOp) backward(gy mat.Tensor) []mat.Tensor {
 // mlpOp: h -> h + MLP(h).
 type mlpOp struct {
 	ar   *Arena
+	eps  float32 // the model's LayerNorm epsilon
 	h    mat.Tensor
 	bl   *Block
 	rows int
@@ -276,7 +278,7 @@ func (o *mlpOp) zero() mat.Tensor     { return zeroActivation(o.rows, o.bl.Dim) 
 
 func (o *mlpOp) forward() mat.Tensor {
 	out := o.ar.Take(o.rows * o.bl.Dim)
-	mlpForward(o.ar, o.ar.workers(), out, f32(o.h), &o.acts, o.bl, o.rows)
+	mlpForward(o.ar, o.ar.workers(), o.eps, out, f32(o.h), &o.acts, o.bl, o.rows)
 	return newActivation(out, o.rows, o.bl.Dim)
 }
 
@@ -289,6 +291,7 @@ func (o *mlpOp) backward(gy mat.Tensor) []mat.Tensor {
 // posProjOp: h -> h + GELU(fc(LN(concat(h, E[slot])))), E from the stem.
 type posProjOp struct {
 	ar   *Arena
+	eps  float32 // the model's LayerNorm epsilon
 	h    mat.Tensor
 	bl   *Block
 	stem *Stem
@@ -316,7 +319,7 @@ func (o *posProjOp) slotRow(x []float32) []float32 {
 
 func (o *posProjOp) forward() mat.Tensor {
 	out := o.ar.Take(o.rows * o.bl.Dim)
-	posProjForward(o.ar, o.ar.workers(), out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
+	posProjForward(o.ar, o.ar.workers(), o.eps, out, f32(o.h), o.slotRow(o.stem.LayerPos.Data()), &o.acts, o.bl, o.rows)
 	return newActivation(out, o.rows, o.bl.Dim)
 }
 
@@ -443,7 +446,7 @@ func (o *headLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *headLossOp) forward() mat.Tensor {
 	c := o.cfg
-	headForward(o.ar, o.ar.workers(), f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
+	headForward(o.ar, o.ar.workers(), c.Eps(), f32(o.h), &o.acts, o.head, o.B, c.Tokens(), c.Dim, c.Classes)
 	if o.ent != nil {
 		return mat.Scalar(o.ent.forward(o.acts.logits, o.B, c.Classes))
 	}
@@ -474,6 +477,7 @@ func (o *headLossOp) backward(gy mat.Tensor) []mat.Tensor {
 // same head (later), which keeps training bit-reproducible.
 type posHeadLossOp struct {
 	ar   *Arena
+	eps  float32 // the model's LayerNorm epsilon
 	h    mat.Tensor
 	bl   *Block
 	B, T int
@@ -490,7 +494,7 @@ func (o *posHeadLossOp) params() []*Param     { return o.bl.params }
 func (o *posHeadLossOp) zero() mat.Tensor     { return mat.Scalar[float32](0) }
 
 func (o *posHeadLossOp) forward() mat.Tensor {
-	posHeadForward(o.ar, o.ar.workers(), f32(o.h), &o.acts, o.bl, o.B, o.T)
+	posHeadForward(o.ar, o.ar.workers(), o.eps, f32(o.h), &o.acts, o.bl, o.B, o.T)
 	return mat.Scalar(o.ce.forward(o.acts.logits, o.B, o.bl.Slots))
 }
 

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"strings"
 
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/spf13/cobra"
 )
 
@@ -21,6 +23,11 @@ func main() {
 func run(root *cobra.Command, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.As(err, new(*dataset.ReadError)) {
+				fmt.Fprintln(stderr, "frankenvit: "+oneLine(err.Error()))
+				code = 1
+				return
+			}
 			if os.Getenv("FRANKENVIT_TRACE") != "" {
 				stderr.Write(debug.Stack())
 			}
