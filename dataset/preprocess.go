@@ -12,9 +12,13 @@ import (
 //
 //	resize "shorter": the shorter side is resized to floor(Height/CropPct)
 //	                  (the aspect ratio kept), then the centre Height x Width
-//	                  is cropped (timm's eval transform);
-//	resize "exact":   the whole image is resized to Height x Width, no crop
-//	                  (Hugging Face's ViTImageProcessor).
+//	                  is cropped (timm's eval transform, crop_mode "center");
+//	resize "exact":   the whole image is resized to floor(Height/CropPct) x
+//	                  floor(Width/CropPct), the aspect ratio ignored, then the
+//	                  centre Height x Width is cropped: with CropPct 1 Hugging
+//	                  Face's ViTImageProcessor (no crop), with 224/256 its
+//	                  DeiT processor (resize 256x256, centre crop 224), and
+//	                  timm's crop_mode "squash".
 //
 // Training draws a RandomResizedCrop (Scale, Ratio; timm's defaults
 // [0.08, 1] and [3/4, 4/3]) resized to Height x Width, flipped horizontally
@@ -25,7 +29,7 @@ type Preprocess struct {
 	Width         int        `json:"width"`
 	Channels      int        `json:"channels"`
 	Resize        string     `json:"resize"`        // "shorter" or "exact"
-	CropPct       float64    `json:"crop_pct"`      // resize "shorter" only; in (0, 1]
+	CropPct       float64    `json:"crop_pct"`      // in (0, 1]
 	Interpolation string     `json:"interpolation"` // "bilinear" or "bicubic"
 	Scale         [2]float64 `json:"scale"`         // RandomResizedCrop area fraction
 	Ratio         [2]float64 `json:"ratio"`         // RandomResizedCrop aspect ratio
@@ -54,12 +58,11 @@ func (p Preprocess) Validate() error {
 	if p.Channels != 1 && p.Channels != 3 {
 		problems = append(problems, fmt.Sprintf("channels must be 1 or 3, got %d", p.Channels))
 	}
+	if !(p.CropPct > 0 && p.CropPct <= 1) {
+		problems = append(problems, fmt.Sprintf("crop_pct must be in (0, 1], got %g", p.CropPct))
+	}
 	switch p.Resize {
-	case ResizeShorter:
-		if !(p.CropPct > 0 && p.CropPct <= 1) {
-			problems = append(problems, fmt.Sprintf("crop_pct must be in (0, 1], got %g", p.CropPct))
-		}
-	case ResizeExact:
+	case ResizeShorter, ResizeExact:
 	default:
 		problems = append(problems, fmt.Sprintf("resize must be %s or %s, got %q", ResizeShorter, ResizeExact, p.Resize))
 	}
