@@ -28,6 +28,9 @@ type Stepper struct {
 	Opt       *AdamW
 	ClipNorm  float64 // <= 0: no clipping
 	PosWeight float32 // weight of the shuffle-predict slot loss
+	// Micro, when positive and below the batch size, is the gradient
+	// accumulation chunk: a batch runs Micro samples at a time.
+	Micro     int
 	params    []*vit.Param
 	trainable []*vit.Param // the params updated (all but the frozen ones)
 	shadows   []*vit.Model // shadows[k-1] differentiates shard k
@@ -74,7 +77,49 @@ type StepStats struct {
 // in backward, nothing is updated either and the error is its *vit.OpError
 // (errors.Is(err, vit.ErrOperator)), naming the operator.
 func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr float64) (StepStats, error) {
-	shards := shardBounds(B)
+	size := s.Model.Config.ImageSize()
+	var total StepStats
+	var errs []error
+	// Gradient accumulation: the batch runs in chunks of Micro samples, each
+	// chunk's losses divided by the whole batch's B, so the chunks' gradients
+	// add up to the batch's and only one chunk's activations are held.
+	chunk := B
+	if s.Micro > 0 && s.Micro < B {
+		chunk = s.Micro
+	}
+	for lo := 0; lo < B; lo += chunk {
+		hi := min(B, lo+chunk)
+		ps := plans
+		if len(plans) > 1 {
+			ps = plans[lo:hi]
+		}
+		st, chunkErrs := s.accumulate(x[lo*size:hi*size], labels[lo:hi], hi-lo, B, ps)
+		total.Loss += st.Loss
+		total.SlotLoss += st.SlotLoss
+		total.Correct += st.Correct
+		errs = append(errs, chunkErrs...)
+		if joinDistinct(errs) != nil || !isFinite(total) {
+			break
+		}
+	}
+	if err := joinDistinct(errs); err != nil {
+		s.zeroGrads()
+		return total, err
+	}
+	if !isFinite(total) {
+		s.zeroGrads()
+		return total, ErrNonFinite
+	}
+	ClipGradNorm(s.trainable, s.ClipNorm)
+	s.Opt.Step(lr)
+	s.zeroGrads()
+	return total, nil
+}
+
+// accumulate runs forward and backward of n samples of a batch of total,
+// in shards, and adds their gradients into the model's.
+func (s *Stepper) accumulate(x []float32, labels []int32, n, total int, plans []vit.Plan) (StepStats, []error) {
+	shards := shardBounds(n)
 	size := s.Model.Config.ImageSize()
 	for _, ar := range s.arenas {
 		ar.Workers = kernels.Share(len(shards)) // the shards' kernel calls share the cores
@@ -100,7 +145,7 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 			}
 			ps = mapped
 		}
-		st, err := m.ForwardShard(x[lo*size:hi*size], labels[lo:hi], hi-lo, B, ps, s.PosWeight, s.arenas[k])
+		st, err := m.ForwardShard(x[lo*size:hi*size], labels[lo:hi], hi-lo, total, ps, s.PosWeight, s.arenas[k])
 		if err != nil {
 			errs[k] = err
 			return
@@ -124,27 +169,16 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 		run(0)
 		wg.Wait()
 	}
-	var total StepStats
+	var sum StepStats
 	for _, st := range stats {
-		total.Loss += st.Loss
-		total.SlotLoss += st.SlotLoss
-		total.Correct += st.Correct
+		sum.Loss += st.Loss
+		sum.SlotLoss += st.SlotLoss
+		sum.Correct += st.Correct
 	}
 	for k := 1; k < len(shards); k++ {
 		s.shadows[k-1].AddGradsInto(s.Model)
 	}
-	if err := joinDistinct(errs); err != nil {
-		s.zeroGrads()
-		return total, err
-	}
-	if !isFinite(total) {
-		s.zeroGrads()
-		return total, ErrNonFinite
-	}
-	ClipGradNorm(s.trainable, s.ClipNorm)
-	s.Opt.Step(lr)
-	s.zeroGrads()
-	return total, nil
+	return sum, errs
 }
 
 // joinDistinct joins the shards' errors, each message once: shards that

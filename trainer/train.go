@@ -30,6 +30,34 @@ type Options struct {
 	// head.bias) and freezes everything else, the final LayerNorm included:
 	// a linear probe on the model's features. "" trains every parameter.
 	TrainOnly string `json:"train_only,omitempty"`
+	// Decay is the learning-rate decay after warm-up: "cosine" (the
+	// default, also for "") or "linear".
+	Decay string `json:"decay,omitempty"`
+	// MicroBatch, when positive and below Batch, accumulates the gradient
+	// of each batch over chunks of MicroBatch samples (same update, less
+	// memory).
+	MicroBatch int `json:"micro_batch,omitempty"`
+	// Augment is the augmentation of full-size folder data (see
+	// dataset.OpenFolder): "timm" draws timm's RandomResizedCrop and
+	// horizontal flips, "none" none; "" is timm for full-size folder data.
+	// In-memory data sets use AugmentShift.
+	Augment string `json:"augment,omitempty"`
+}
+
+// Learning-rate decays and augmentations of Options.
+const (
+	DecayCosine = "cosine"
+	DecayLinear = "linear"
+	AugmentNone = "none"
+	AugmentTimm = "timm"
+)
+
+// PaperPreset is the paper's fine-tuning recipe (layershuffle-brief.md):
+// AdamW, lr 1e-4, linear decay to 0, no warm-up, weight decay 0, batch 128,
+// no augmentation. It changes only those fields of o.
+func PaperPreset(o Options) Options {
+	o.LR, o.Decay, o.FinalLRFrac, o.WarmupFrac, o.WeightDecay, o.Batch, o.Augment = 1e-4, DecayLinear, 0, 0, 0, 128, AugmentNone
+	return o
 }
 
 // TrainOnlyHead is the Options.TrainOnly value that trains the classifier alone.
@@ -71,6 +99,18 @@ func (o Options) Validate(v vit.Variant) error {
 	}
 	if o.TrainOnly != "" && o.TrainOnly != TrainOnlyHead {
 		errs = append(errs, fmt.Errorf("--train-only must be head (or empty: train everything), got %q", o.TrainOnly))
+	}
+	if o.Decay != "" && o.Decay != DecayCosine && o.Decay != DecayLinear {
+		errs = append(errs, fmt.Errorf("--decay must be cosine or linear, got %q", o.Decay))
+	}
+	if o.MicroBatch < 0 {
+		errs = append(errs, fmt.Errorf("--micro-batch must be >= 0, got %d", o.MicroBatch))
+	}
+	if o.Augment != "" && o.Augment != AugmentNone && o.Augment != AugmentTimm {
+		errs = append(errs, fmt.Errorf("--augment must be timm or none, got %q", o.Augment))
+	}
+	if o.WarmupFrac < 0 || o.WarmupFrac > 1 || math.IsNaN(o.WarmupFrac) {
+		errs = append(errs, fmt.Errorf("--warmup must be in [0, 1], got %g", o.WarmupFrac))
 	}
 	if o.AugmentShift < 0 {
 		errs = append(errs, fmt.Errorf("--augment-shift must be >= 0, got %d", o.AugmentShift))
@@ -159,9 +199,10 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 	}
 	stepsPerEpoch := (train.N + opt.Batch - 1) / opt.Batch
 	sched := Schedule{Peak: opt.LR, Warmup: int(opt.WarmupFrac * float64(stepsPerEpoch*opt.Epochs)),
-		Total: stepsPerEpoch * opt.Epochs, Final: opt.FinalLRFrac}
+		Total: stepsPerEpoch * opt.Epochs, Final: opt.FinalLRFrac, Linear: opt.Decay == DecayLinear}
 	params := m.Params()
 	stepper := NewStepper(m, opt.WeightDecay, opt.ClipNorm, float32(opt.PosWeight))
+	stepper.Micro = opt.MicroBatch
 	if opt.TrainOnly == TrainOnlyHead {
 		stepper.TrainOnly(IsHeadParam)
 	}
@@ -192,8 +233,10 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 		res.History = append(res.History, r.History...)
 	}
 	size := train.ImageSize()
-	x := make([]float32, opt.Batch*size)
-	labels := make([]int32, opt.Batch)
+	var bufs [2]*batchBuffers
+	for i := range bufs {
+		bufs[i] = &batchBuffers{x: make([]float32, opt.Batch*size), labels: make([]int32, opt.Batch)}
+	}
 	for epoch := first; epoch <= opt.Epochs; epoch++ {
 		// Every random stream is derived from (seed, epoch) so an epoch can be
 		// replayed on its own, whatever ran before it.
@@ -206,22 +249,19 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 		var lossSum, slotSum float64
 		var correct, seen int
 		var lr float64
+		loader := loadBatches(train, perm, opt.Batch, norm, aug, augRng, bufs)
 		for step := 0; step < stepsPerEpoch; step++ {
-			idx := perm[step*opt.Batch : min((step+1)*opt.Batch, train.N)]
-			B := len(idx)
-			if err := train.Fill(x[:B*size], labels[:B], idx, norm, aug, augRng); err != nil {
-				return nil, err
-			}
-			drawn := sampler.Draw(orderRng, B)
-			if hooks.OnBatch != nil {
-				hooks.OnBatch(drawn)
-			}
-			plans, err := resolvePlans(m, drawn)
-			if err != nil {
-				return nil, err
+			b := loader.next()
+			if b.err != nil {
+				loader.stop()
+				return nil, b.err
 			}
 			lr = sched.LR((epoch-1)*stepsPerEpoch + step)
-			st, err := stepper.Step(x[:B*size], labels[:B], B, plans, lr)
+			st, err := trainStep(stepper, sampler, orderRng, hooks, m, b, lr)
+			loader.release(b)
+			if err != nil {
+				loader.stop()
+			}
 			if errors.Is(err, ErrNonFinite) || errors.Is(err, vit.ErrOperator) {
 				kept := "no epoch finished, nothing was stored"
 				if res.BestEpoch > 0 {
@@ -235,11 +275,14 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 			if err != nil {
 				return nil, err
 			}
-			lossSum += st.Loss * float64(B)
-			slotSum += st.SlotLoss * float64(B)
+			lossSum += st.Loss * float64(b.B)
+			slotSum += st.SlotLoss * float64(b.B)
 			correct += st.Correct
-			seen += B
+			seen += b.B
 			hooks.Progress.Update(step+1, lossSum/float64(seen), float64(correct)/float64(seen), float64(seen)/time.Since(start).Seconds())
+		}
+		if loader.next() != nil {
+			panic("trainer: the loader filled more batches than the epoch has steps")
 		}
 		trainTime := time.Since(start).Seconds()
 		rec := EpochRecord{Epoch: epoch, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
@@ -271,6 +314,20 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 	}
 	best.restore(params)
 	return res, nil
+}
+
+// trainStep draws the block orders of batch b and trains on it.
+func trainStep(stepper *Stepper, sampler OrderSampler, orderRng *rand.Rand, hooks Hooks, m *vit.Model, b *batchBuffers, lr float64) (StepStats, error) {
+	drawn := sampler.Draw(orderRng, b.B)
+	if hooks.OnBatch != nil {
+		hooks.OnBatch(drawn)
+	}
+	plans, err := resolvePlans(m, drawn)
+	if err != nil {
+		return StepStats{}, err
+	}
+	size := m.Config.ImageSize()
+	return stepper.Step(b.x[:b.B*size], b.labels[:b.B], b.B, plans, lr)
 }
 
 // ValidationAccuracy measures accuracy under the variant's own order
