@@ -9,9 +9,18 @@ import (
 // MaxShift is the largest random translation, in pixels, along x and along y
 // (each drawn uniformly from -MaxShift..MaxShift); 0 turns it off. Pixels
 // shifted in are raw value 0 (black), i.e. (0 - mean[c]) / std[c] once
-// normalised, matching the dark background of MNIST-like data.
+// normalised, matching the dark background of MNIST-like data. MaxShift
+// applies to splits held in memory only.
+//
+// RandomResizedCrop is the augmentation of a lazy split (OpenFolder): each
+// image becomes torchvision's RandomResizedCrop of its Preprocess (Scale,
+// Ratio) resized to Height x Width, flipped horizontally with probability
+// FlipP. It applies to lazy splits only. Fill draws every image's random
+// numbers (drawsPerImage of them, rng.Float64, in idx order) before
+// decoding any, so a batch depends on rng alone, not on GOMAXPROCS.
 type Augment struct {
-	MaxShift int
+	MaxShift          int
+	RandomResizedCrop bool
 }
 
 // Fill writes the images idx into dst (len(idx)*C*H*W float32, channel-first)
@@ -22,6 +31,15 @@ type Augment struct {
 // training batch, so it works through a 256-entry lookup table per channel.
 // Wrong buffer sizes or a normalisation with too few channels are programming
 // errors and panic; an image that cannot be read is an error.
+//
+// On a lazy split (OpenFolder) Fill decodes the images idx from their files
+// in up to runtime.GOMAXPROCS goroutines, each writing its own images'
+// slots: without augmentation by the evaluation transform of the split's
+// Preprocess, with RandomResizedCrop by that augmentation; resized values are
+// rounded to bytes, as PIL stores them, before normalisation. A file that
+// cannot be read or decoded is a *ReadError naming it (the images that could
+// be decoded are written all the same). MaxShift on a lazy split, and
+// RandomResizedCrop on one in memory, are errors.
 func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, aug *Augment, rng *rand.Rand) error {
 	size := s.ImageSize()
 	if len(dst) < len(idx)*size {
@@ -32,6 +50,17 @@ func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, 
 	}
 	if len(norm.Mean) < s.C || len(norm.Std) < s.C {
 		panic(fmt.Sprintf("dataset: Fill: normalisation has %d/%d channels, images have %d", len(norm.Mean), len(norm.Std), s.C))
+	}
+	if aug != nil && aug.MaxShift > 0 && s.files != nil {
+		return fmt.Errorf("dataset: Fill: MaxShift applies to images in memory; a split opened by OpenFolder is augmented by RandomResizedCrop")
+	}
+	if aug != nil && aug.RandomResizedCrop {
+		if s.files == nil {
+			return fmt.Errorf("dataset: Fill: RandomResizedCrop applies to full-size images decoded from disk (OpenFolder), not to images in memory")
+		}
+		if rng == nil {
+			panic("dataset: Fill: augmentation needs an rng")
+		}
 	}
 	maxShift := 0
 	if aug != nil && aug.MaxShift > 0 {
@@ -47,6 +76,9 @@ func (s *Split) Fill(dst []float32, lab []int32, idx []int, norm Normalization, 
 	}
 	for c := 0; c < s.C; c++ {
 		luts = append(luts, norm.lookupTable(c))
+	}
+	if s.files != nil {
+		return s.fillLazy(dst, lab, idx, luts, aug, rng)
 	}
 	plane := s.H * s.W
 	for i, j := range idx {

@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // registers the JPEG decoder for image.Decode
 	_ "image/png"  // registers the PNG decoder for image.Decode
 	"os"
@@ -25,53 +26,98 @@ type folderImage struct {
 // Classes are the sorted sub-folder names of train; every test class must be
 // one of them. All images must have the same size. The data set has one
 // channel if every image is grayscale, else three (RGB, alpha dropped).
+// OpenFolder reads the same layout lazily, at any image sizes.
 func LoadFolder(dir string) (*Dataset, error) {
 	if err := checkDir(dir); err != nil {
 		return nil, err
 	}
-	trainDir, testDir := filepath.Join(dir, "train"), filepath.Join(dir, "test")
-	classes, err := classFolders(trainDir)
+	classes, trainFiles, testFiles, err := scanFolder(filepath.Join(dir, "train"), filepath.Join(dir, "test"))
 	if err != nil {
 		return nil, err
 	}
-	if len(classes) == 0 {
-		return nil, fmt.Errorf("dataset: %s: no class folders", trainDir)
+	decode := func(files []labeledPath) ([]folderImage, error) {
+		imgs := make([]folderImage, 0, len(files))
+		for _, f := range files {
+			img, err := decodeImageFile(f.path)
+			if err != nil {
+				return nil, err
+			}
+			img.label = f.label
+			imgs = append(imgs, img)
+		}
+		return imgs, nil
 	}
-	if len(classes) > 256 {
-		return nil, fmt.Errorf("dataset: %s: %d class folders, at most 256 are supported", trainDir, len(classes))
-	}
-	testClasses, err := classFolders(testDir)
+	train, err := decode(trainFiles)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range testClasses {
-		if !slices.Contains(classes, c) {
-			return nil, fmt.Errorf("dataset: %s: class %q has no folder in %s", filepath.Join(testDir, c), c, trainDir)
-		}
-	}
-	var train, test []folderImage
-	for label, class := range classes {
-		imgs, err := readClassFolder(filepath.Join(trainDir, class), uint8(label))
-		if err != nil {
-			return nil, err
-		}
-		if len(imgs) == 0 {
-			return nil, fmt.Errorf("dataset: %s: no .png, .jpg or .jpeg images", filepath.Join(trainDir, class))
-		}
-		train = append(train, imgs...)
-	}
-	for _, class := range testClasses {
-		imgs, err := readClassFolder(filepath.Join(testDir, class), uint8(slices.Index(classes, class)))
-		if err != nil {
-			return nil, err
-		}
-		test = append(test, imgs...)
+	test, err := decode(testFiles)
+	if err != nil {
+		return nil, err
 	}
 	trainSplit, testSplit, err := folderSplits(train, test)
 	if err != nil {
 		return nil, err
 	}
 	return &Dataset{Classes: classes, Train: trainSplit, Test: testSplit}, nil
+}
+
+// labeledPath is one image file of a folder data set and its class index.
+type labeledPath struct {
+	path  string
+	label uint8
+}
+
+// scanFolder lists the image files of trainDir/CLASS/* and testDir/CLASS/*
+// (testDir "" for no test split), classes in sorted order and files in name
+// order within each, without reading any image. Classes are the sorted
+// sub-folder names of trainDir (at most 256, each holding an image); every
+// test class must be one of them.
+func scanFolder(trainDir, testDir string) (classes []string, train, test []labeledPath, err error) {
+	classes, err = classFolders(trainDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(classes) == 0 {
+		return nil, nil, nil, fmt.Errorf("dataset: %s: no class folders", trainDir)
+	}
+	if len(classes) > 256 {
+		return nil, nil, nil, fmt.Errorf("dataset: %s: %d class folders, at most 256 are supported", trainDir, len(classes))
+	}
+	var testClasses []string
+	if testDir != "" {
+		if testClasses, err = classFolders(testDir); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	for _, c := range testClasses {
+		if !slices.Contains(classes, c) {
+			return nil, nil, nil, fmt.Errorf("dataset: %s: class %q has no folder in %s", filepath.Join(testDir, c), c, trainDir)
+		}
+	}
+	for label, class := range classes {
+		paths, err := classImages(filepath.Join(trainDir, class))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(paths) == 0 {
+			return nil, nil, nil, fmt.Errorf("dataset: %s: no .png, .jpg or .jpeg images", filepath.Join(trainDir, class))
+		}
+		for _, p := range paths {
+			train = append(train, labeledPath{p, uint8(label)})
+		}
+	}
+	for _, class := range testClasses {
+		paths, err := classImages(filepath.Join(testDir, class))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		label := uint8(slices.Index(classes, class))
+		for _, p := range paths {
+			test = append(test, labeledPath{p, label})
+		}
+	}
+	return classes, train, test, nil
 }
 
 // classFolders lists the sub-folders of dir, sorted, skipping hidden ones.
@@ -110,26 +156,21 @@ func isImageName(name string) bool {
 	return false
 }
 
-// readClassFolder decodes the images of one class folder in name order;
+// classImages lists the image files of one class folder in name order;
 // files of other types are ignored.
-func readClassFolder(dir string, label uint8) ([]folderImage, error) {
+func classImages(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	var imgs []folderImage
+	var paths []string
 	for _, e := range entries {
 		if e.IsDir() || !isImageName(e.Name()) {
 			continue
 		}
-		img, err := decodeImageFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		img.label = label
-		imgs = append(imgs, img)
+		paths = append(paths, filepath.Join(dir, e.Name()))
 	}
-	return imgs, nil
+	return paths, nil
 }
 
 func decodeImageFile(path string) (folderImage, error) {
@@ -153,18 +194,30 @@ func decodeImageFile(path string) (folderImage, error) {
 // imagePlanes converts img to channel-first bytes: one plane for grayscale
 // images, three (R, G, B; alpha dropped) for all others.
 func imagePlanes(img image.Image) (gray bool, pix []uint8) {
+	return imagePlanesInto(img, nil)
+}
+
+// imagePlanesInto is imagePlanes writing into buf when it is large enough
+// (a scratch buffer reused across images), allocating otherwise.
+func imagePlanesInto(img image.Image, buf []uint8) (gray bool, pix []uint8) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	plane := w * h
+	grow := func(n int) []uint8 {
+		if cap(buf) < n {
+			return make([]uint8, n)
+		}
+		return buf[:n]
+	}
 	switch m := img.(type) {
 	case *image.Gray:
-		pix = make([]uint8, plane)
+		pix = grow(plane)
 		for y := 0; y < h; y++ {
 			copy(pix[y*w:(y+1)*w], m.Pix[y*m.Stride:])
 		}
 		return true, pix
 	case *image.Gray16:
-		pix = make([]uint8, plane)
+		pix = grow(plane)
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				pix[y*w+x] = m.Pix[y*m.Stride+2*x] // high byte of big-endian 16 bits
@@ -172,7 +225,7 @@ func imagePlanes(img image.Image) (gray bool, pix []uint8) {
 		}
 		return true, pix
 	case *image.NRGBA:
-		pix = make([]uint8, 3*plane)
+		pix = grow(3 * plane)
 		for y := 0; y < h; y++ {
 			row := m.Pix[y*m.Stride:]
 			for x := 0; x < w; x++ {
@@ -182,8 +235,19 @@ func imagePlanes(img image.Image) (gray bool, pix []uint8) {
 			}
 		}
 		return false, pix
+	case *image.YCbCr: // baseline JPEG: the 8-bit conversion, without a colour.Color per pixel
+		pix = grow(3 * plane)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				pix[y*w+x], pix[plane+y*w+x], pix[2*plane+y*w+x] = r, g, bl
+			}
+		}
+		return false, pix
 	}
-	pix = make([]uint8, 3*plane)
+	pix = grow(3 * plane)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()

@@ -19,26 +19,50 @@ const minStd = 1e-6
 // pixel/255 over s, computed in float64 from a 256-bin histogram per channel
 // (exact and order-independent). Std is at least 1e-6. An empty split gives
 // mean 0 and std 1, the identity.
+//
+// On a lazy split (OpenFolder) the statistics are those of the evaluation
+// transform (resize and centre crop, as Fill without augmentation gives) of
+// an evenly spaced, deterministic sample of at most 1000 images: image
+// floor(i*N/k) for i < k = min(N, 1000). A file that cannot be read then
+// panics with its *ReadError; MeasureNormalization returns it instead.
 func ComputeNormalization(s *Split) Normalization {
+	norm, err := MeasureNormalization(s)
+	if err != nil {
+		panic(err)
+	}
+	return norm
+}
+
+// MeasureNormalization is ComputeNormalization returning the *ReadError of
+// an image of a lazy split that cannot be read (a split in memory never
+// fails).
+func MeasureNormalization(s *Split) (Normalization, error) {
 	norm := Normalization{Mean: make([]float32, s.C), Std: make([]float32, s.C)}
 	plane := s.H * s.W
 	if s.N == 0 || plane == 0 {
 		for c := range norm.Std {
 			norm.Std[c] = 1
 		}
-		return norm
+		return norm, nil
 	}
 	hist := make([][256]uint64, s.C)
-	for i := 0; i < s.N; i++ {
-		for c := 0; c < s.C; c++ {
-			h := &hist[c]
-			start := (i*s.C + c) * plane
-			for _, v := range s.Pixels[start : start+plane] {
-				h[v]++
+	count := float64(s.N) * float64(plane)
+	if s.files != nil {
+		var err error
+		if count, err = s.lazyHistogram(hist); err != nil {
+			return Normalization{}, err
+		}
+	} else {
+		for i := 0; i < s.N; i++ {
+			for c := 0; c < s.C; c++ {
+				h := &hist[c]
+				start := (i*s.C + c) * plane
+				for _, v := range s.Pixels[start : start+plane] {
+					h[v]++
+				}
 			}
 		}
 	}
-	count := float64(s.N) * float64(plane)
 	for c := range hist {
 		var sum float64
 		for v, n := range hist[c] {
@@ -57,7 +81,7 @@ func ComputeNormalization(s *Split) Normalization {
 		norm.Mean[c] = float32(mean)
 		norm.Std[c] = float32(std)
 	}
-	return norm
+	return norm, nil
 }
 
 // Check reports whether norm fits images of c channels: one mean and one

@@ -54,7 +54,8 @@ func CheckTasks(tasks []string) error {
 // Pool concatenates the splits of several tasks (splits[k] of tasks[k], in
 // that order), each of classes classes, into one split whose task-k labels
 // are offset by k*classes. Every split must have the image shape of the
-// first; an error names the task that does not. Pixels are copied.
+// first; an error names the task that does not. Pixels are copied, so a
+// lazy split (OpenFolder) cannot be pooled.
 func Pool(tasks []string, splits []*Split, classes int) (*Split, error) {
 	if len(tasks) != len(splits) || len(splits) == 0 {
 		return nil, fmt.Errorf("dataset: pool of %d tasks given %d splits", len(tasks), len(splits))
@@ -65,6 +66,9 @@ func Pool(tasks []string, splits []*Split, classes int) (*Split, error) {
 	first := splits[0]
 	n := 0
 	for k, s := range splits {
+		if s.Lazy() {
+			return nil, fmt.Errorf("task %s: %w", tasks[k], errLazy("pooling tasks"))
+		}
 		if s.C != first.C || s.H != first.H || s.W != first.W {
 			return nil, fmt.Errorf("task %s has %dx%dx%d images, task %s %dx%dx%d: pooled tasks need one image shape",
 				tasks[k], s.H, s.W, s.C, tasks[0], first.H, first.W, first.C)

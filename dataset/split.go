@@ -9,24 +9,48 @@ import (
 // Split holds images as raw bytes, channel-first:
 // Pixels[i*C*H*W + c*H*W + y*W + x], values 0..255. Labels holds the class
 // index of each image (it is nil for images read without labels).
+//
+// A split opened by OpenFolder is lazy (see Lazy): its Pixels are empty and
+// Fill decodes its images from their files, to C x H x W, as it is called.
 type Split struct {
 	Pixels     []uint8
 	Labels     []uint8
 	N, C, H, W int
+
+	files *lazyFiles // the image files of a lazy split, nil otherwise
 }
 
 // ImageSize is the number of bytes (and of float32 inputs) of one image: C*H*W.
 func (s *Split) ImageSize() int { return s.C * s.H * s.W }
 
-// Image returns the raw bytes of image i (shared, not copied).
+// Image returns the raw bytes of image i (shared, not copied). A lazy split
+// has no raw bytes: Image panics on one (use Fill).
 func (s *Split) Image(i int) []uint8 {
+	if s.files != nil {
+		panic("dataset: Image on a lazy split (OpenFolder): its images are decoded by Fill")
+	}
 	size := s.ImageSize()
 	return s.Pixels[i*size : (i+1)*size : (i+1)*size]
 }
 
-// Subset copies the images idx, in that order, into a new split.
+// Subset copies the images idx, in that order, into a new split (of a lazy
+// split: their file names, nothing is decoded).
 // An index out of range panics, as slice indexing does.
 func (s *Split) Subset(idx []int) *Split {
+	if s.files != nil {
+		files := &lazyFiles{paths: make([]string, len(idx)), pre: s.files.pre, filter: s.files.filter}
+		out := &Split{N: len(idx), C: s.C, H: s.H, W: s.W, files: files}
+		if s.Labels != nil {
+			out.Labels = make([]uint8, len(idx))
+		}
+		for i, j := range idx {
+			files.paths[i] = s.files.paths[j]
+			if s.Labels != nil {
+				out.Labels[i] = s.Labels[j]
+			}
+		}
+		return out
+	}
 	size := s.ImageSize()
 	out := &Split{
 		Pixels: make([]uint8, len(idx)*size),
@@ -50,10 +74,12 @@ func (s *Split) Limit(n int) *Split {
 	if n <= 0 || n >= s.N {
 		return s
 	}
-	size := s.ImageSize()
-	out := &Split{
-		Pixels: s.Pixels[: n*size : n*size],
-		N:      n, C: s.C, H: s.H, W: s.W,
+	out := &Split{N: n, C: s.C, H: s.H, W: s.W}
+	if s.files != nil {
+		out.files = &lazyFiles{paths: s.files.paths[:n:n], pre: s.files.pre, filter: s.files.filter}
+	} else {
+		size := s.ImageSize()
+		out.Pixels = s.Pixels[: n*size : n*size]
 	}
 	if s.Labels != nil {
 		out.Labels = s.Labels[:n:n]
@@ -80,11 +106,7 @@ func SplitValidation(train *Split, frac float64, seed uint64) (rest, val *Split,
 	}
 	k := int(math.Round(frac * float64(train.N)))
 	if k == 0 {
-		empty := &Split{Pixels: []uint8{}, N: 0, C: train.C, H: train.H, W: train.W}
-		if train.Labels != nil {
-			empty.Labels = []uint8{}
-		}
-		return train, empty, nil
+		return train, train.Subset([]int{}), nil
 	}
 	if k >= train.N {
 		return nil, nil, fmt.Errorf("dataset: validation fraction %v of %d images leaves no training images", frac, train.N)

@@ -135,8 +135,11 @@ func checkBaseSpec(base, spec string) error {
 // TransformSplit returns a new split holding s's images under the named
 // transforms, applied left to right, and a copy of its labels. Height and
 // width follow the transforms (rot90, rot270 and transpose swap them). s is
-// not changed.
+// not changed. A lazy split (OpenFolder) has no pixels to transform: an error.
 func TransformSplit(s *Split, names ...string) (*Split, error) {
+	if s.Lazy() {
+		return nil, errLazy("a transform (@" + strings.Join(names, "@") + ")")
+	}
 	ts := make([]transform, len(names))
 	for i, n := range names {
 		t, ok := lookupTransform(n)
