@@ -20,6 +20,10 @@ type DataOptions struct {
 	// commas; Spec is then one of them (that task alone, its labels offset
 	// into the task's head rows) or their PoolSpec (every task's images).
 	Tasks string `json:"tasks,omitempty"`
+	// Preprocess, when set, reads folder:DIR data at full size, decoded
+	// from disk as it is used (dataset.OpenFolder), into the model's input
+	// size; nil reads data sets into memory as they are.
+	Preprocess *dataset.Preprocess `json:"preprocess,omitempty"`
 }
 
 // TaskList is the tasks of a multi-task model's data (nil for one task).
@@ -75,7 +79,7 @@ func loadData(o DataOptions, testLimit int) (*Data, error) {
 	if o.Tasks != "" {
 		return loadTaskData(o, testLimit)
 	}
-	set, err := dataset.Load(o.Spec)
+	set, err := loadSet(o)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +94,34 @@ func loadData(o DataOptions, testLimit int) (*Data, error) {
 	meta := *set
 	meta.Train, meta.Test = nil, nil
 	return &Data{Set: &meta, Train: rest, Val: val, Test: test}, nil
+}
+
+// loadSet reads the data set: in memory, or, with a preprocessing, a folder
+// of full-size images decoded as they are used.
+func loadSet(o DataOptions) (*dataset.Dataset, error) {
+	if o.Preprocess == nil {
+		return dataset.Load(o.Spec)
+	}
+	dir, ok := FullSizeFolder(o.Spec)
+	if !ok {
+		return nil, fmt.Errorf("data %s: full-size preprocessing (an image size, or a pretrained model's) applies to folder:DIR data only", o.Spec)
+	}
+	set, err := dataset.OpenFolder(dir, *o.Preprocess)
+	if err != nil {
+		return nil, err
+	}
+	set.Name = o.Spec
+	return set, nil
+}
+
+// FullSizeFolder reports whether spec is folder:DIR without transforms, the
+// data that can be read at full size, and its directory.
+func FullSizeFolder(spec string) (dir string, ok bool) {
+	parsed, err := dataset.ParseDataSpec(spec)
+	if err != nil || len(parsed.Transforms) > 0 {
+		return "", false
+	}
+	return strings.CutPrefix(parsed.Base, "folder:")
 }
 
 // loadTaskData loads the data of a multi-task model: one task carved as a

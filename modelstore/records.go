@@ -38,6 +38,10 @@ type Records struct {
 	Training      TrainingRecord // the zero record (Data.Spec from the manifest) when the manifest has none
 	History       []trainer.EpochRecord
 	Recipe        *Recipe // nil when the manifest has none
+	// Preprocess is how full-size images become the model's inputs (an
+	// imported checkpoint's preprocessing, or that of a model fine-tuned on
+	// full-size images); nil when the manifest has none.
+	Preprocess *dataset.Preprocess
 }
 
 // TrainingRecord is stored in the manifest so a model can be retrained or
@@ -50,6 +54,10 @@ type TrainingRecord struct {
 	// ImportedFrom is the file an imported model came from; such a model
 	// has no options and trained on no split of ours.
 	ImportedFrom string `json:"imported_from,omitempty"`
+	// Format is the layout an imported model came in (timm, hf), Labels its
+	// class names when the checkpoint names them.
+	Format string   `json:"format,omitempty"`
+	Labels []string `json:"labels,omitempty"`
 }
 
 // Recipe is how a model was made from others: a merge's record or a prune's.
@@ -95,7 +103,25 @@ func DecodeRecords(man *checkpoint.Manifest) (*Records, error) {
 	if r.Recipe, err = ManifestRecipe(man); err != nil {
 		return nil, err
 	}
+	if r.Preprocess, err = ManifestPreprocess(man); err != nil {
+		return nil, err
+	}
 	return &r, nil
+}
+
+// ManifestPreprocess is the full-size preprocessing stored with a model, or nil.
+func ManifestPreprocess(man *checkpoint.Manifest) (*dataset.Preprocess, error) {
+	if absent(man.Preprocess) {
+		return nil, nil
+	}
+	var p dataset.Preprocess
+	if err := decodeStrict(man.Preprocess, &p); err != nil {
+		return nil, fieldError(man, "preprocess", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fieldError(man, "preprocess", err)
+	}
+	return &p, nil
 }
 
 // ManifestConfig is the model's config, which must be present and valid.
@@ -180,6 +206,10 @@ func (o DataOptions) check() error {
 		return fmt.Errorf("data.val_frac is %v, want 0 <= val_frac < 1", o.ValFrac)
 	case o.Limit < 0:
 		return fmt.Errorf("data.limit is %d, want >= 0", o.Limit)
+	case o.Preprocess != nil:
+		if err := o.Preprocess.Validate(); err != nil {
+			return fmt.Errorf("data.preprocess: %v", err)
+		}
 	}
 	return nil
 }

@@ -209,7 +209,10 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 	optim := stepper.Opt
 	sampler := OrderSampler{Variant: v, Depth: len(m.Blocks), PerSample: opt.ShufflePer == "sample", LayerDropP: opt.LayerDropP}
 	var aug *dataset.Augment
-	if opt.AugmentShift > 0 {
+	switch {
+	case train.Lazy() && opt.Augment != AugmentNone:
+		aug = &dataset.Augment{RandomResizedCrop: true} // timm's training transform of full-size images
+	case !train.Lazy() && opt.AugmentShift > 0:
 		aug = &dataset.Augment{MaxShift: opt.AugmentShift}
 	}
 	eval := NewEvaluator(m, val, norm)

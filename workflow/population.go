@@ -23,6 +23,10 @@ type PopulationRequest struct {
 	// over many machines sharing one store.
 	Member      int
 	Independent bool // members from their own random inits, no parent
+	// Parent, when set, names a stored model (an imported pretrained one)
+	// that every member is fine-tuned from, instead of a parent the
+	// population trains itself.
+	Parent string
 	// Base holds the train flags; Base.Options.Epochs are the members'
 	// epochs and Base.Options.Seed the population's seed.
 	Base TrainRequest
@@ -36,6 +40,14 @@ type PopulationRequest struct {
 
 // ParentName is the name of a population's parent.
 func ParentName(prefix string) string { return prefix + "-parent" }
+
+// parentName is the population's parent: the given one, or its own.
+func (r PopulationRequest) parentName() string {
+	if r.Parent != "" {
+		return r.Parent
+	}
+	return ParentName(r.Prefix)
+}
 
 // MemberName is the name of member i.
 func MemberName(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) }
@@ -95,7 +107,10 @@ func (r PopulationRequest) validate() error {
 	if r.Member >= r.Size && r.Size > 0 {
 		errs = append(errs, fmt.Errorf("--member %d is outside a population of %d", r.Member, r.Size))
 	}
-	if !r.Independent && r.ParentEpochs <= 0 {
+	if r.Parent != "" && r.Independent {
+		errs = append(errs, errors.New("--parent and --independent exclude each other"))
+	}
+	if !r.Independent && r.Parent == "" && r.ParentEpochs <= 0 {
 		errs = append(errs, fmt.Errorf("--parent-epochs must be positive, got %d", r.ParentEpochs))
 	}
 	if r.RandomOrders <= 0 {
@@ -117,7 +132,16 @@ func Population(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary,
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	if !req.Independent {
+	switch {
+	case req.Parent != "":
+		man, err := s.Get(req.Parent)
+		if err != nil {
+			return nil, fmt.Errorf("--parent: %w", err)
+		}
+		if man.Status != "complete" {
+			return nil, fmt.Errorf("--parent %s is not complete (status %q)", req.Parent, man.Status)
+		}
+	case !req.Independent:
 		if err := ensureTrained(s, req, ParentName(req.Prefix), req.Base.Options.Seed, req.ParentEpochs, ""); err != nil {
 			return nil, err
 		}
@@ -130,7 +154,7 @@ func Population(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary,
 		}
 	}
 	for _, i := range members {
-		init := ParentName(req.Prefix)
+		init := req.parentName()
 		if req.Independent {
 			init = ""
 		}
@@ -168,7 +192,7 @@ func ensureTrainedAs(s *checkpoint.Store, req PopulationRequest, tr TrainRequest
 	defer unlock()
 	tr.Overwrite = false
 	if man, err := s.Get(tr.Name); err == nil && man.Status == "complete" {
-		if err := sameTraining(man, tr); err != nil {
+		if err := sameTraining(s, man, tr); err != nil {
 			return nil, err
 		}
 		return man, nil
@@ -212,7 +236,7 @@ func summarise(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, 
 		Data: req.Base.Data.Spec, Orders: fmt.Sprintf("random:%d", req.RandomOrders), Updated: time.Now().UTC()}
 	names := []string{}
 	if !req.Independent {
-		sum.Parent = ParentName(req.Prefix)
+		sum.Parent = req.parentName()
 		names = append(names, sum.Parent)
 	}
 	for i := 0; i < req.Size; i++ {
@@ -245,9 +269,12 @@ func summarise(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, 
 // sameTraining refuses to reuse a complete member that was trained with
 // other settings than the request now asks for (a population or study entry
 // edited since): reporting it would report another experiment.
-func sameTraining(man *checkpoint.Manifest, tr TrainRequest) error {
+func sameTraining(s *checkpoint.Store, man *checkpoint.Manifest, tr TrainRequest) error {
 	rec, err := modelstore.DecodeRecords(man)
 	if err != nil {
+		return err
+	}
+	if tr, _, err = resolveTraining(s, tr); err != nil {
 		return err
 	}
 	var diffs []string

@@ -62,6 +62,9 @@ func (r PopulationRequest) validateTasks() error {
 	if r.Independent {
 		errs = append(errs, errors.New("--independent does not apply to a multi-task population: its children start from the parent"))
 	}
+	if r.Parent != "" {
+		errs = append(errs, errors.New("--parent does not apply to a multi-task population: it trains its parent on the pooled tasks"))
+	}
 	if r.Member >= T {
 		errs = append(errs, fmt.Errorf("--member %d is outside the %d tasks", r.Member, T))
 	}

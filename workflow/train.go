@@ -21,7 +21,14 @@ type TrainRequest struct {
 	Config  vit.Config // image size, channels and classes are taken from the data
 	Data    modelstore.DataOptions
 	Options trainer.Options
-	Init    string // start from this stored model's weights (a population parent)
+	Init    string // start from this stored model's weights (a population parent, a pretrained model)
+	// NewHead lets a model fine-tuned from Init predict another number of
+	// classes than Init: its classifier starts afresh.
+	NewHead bool
+	// Image, when set, is the input size (height, width) of a model trained
+	// on full-size folder data; a model fine-tuned at another size than its
+	// init model's gets its position embedding resampled.
+	Image [2]int
 	// Overwrite replaces a model of the same name once this one has stored
 	// its first epoch; without it an existing name is an error.
 	Overwrite bool
@@ -48,6 +55,32 @@ type TrainOutcome struct {
 	Manifest   *checkpoint.Manifest  `json:"-"`
 }
 
+// resolveTraining fills in what a request leaves to its init model: the
+// architecture (fineTuneConfig), the parent's task numbering for one task of
+// a multi-task parent, and the full-size preprocessing. It returns the init
+// model (nil without one).
+func resolveTraining(s *checkpoint.Store, req TrainRequest) (TrainRequest, *modelstore.Stored, error) {
+	var parent *modelstore.Stored
+	if req.Init != "" {
+		var err error
+		if parent, err = modelstore.Load(s, req.Init); err != nil {
+			return req, nil, fmt.Errorf("--init: %w", err)
+		}
+		req.Config = fineTuneConfig(parent.Model, req.Config)
+		if req.Data.Tasks == "" && parent.Model.Config.TaskIndex(req.Data.Spec) >= 0 {
+			// One task of a multi-task parent (a probe, a child by hand): in
+			// the parent's numbering, so every head is kept.
+			req.Data.Tasks = strings.Join(parent.Model.Config.Tasks, ",")
+		}
+	}
+	pre, err := fullSizePreprocess(req.Data, req.Image, parent)
+	if err != nil {
+		return req, nil, err
+	}
+	req.Data.Preprocess = pre
+	return req, parent, nil
+}
+
 // Train trains a model and keeps it in the store. The best epoch so far is
 // stored after every epoch, with a resume state, so a crash or a NaN loss
 // leaves the last good checkpoint. Rerunning the same request after a crash
@@ -71,23 +104,15 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	if err := req.Options.Validate(req.Config.Variant); err != nil {
 		return nil, err
 	}
-	var parent *modelstore.Stored
-	if req.Init != "" {
-		var err error
-		if parent, err = modelstore.Load(s, req.Init); err != nil {
-			return nil, fmt.Errorf("--init: %w", err)
-		}
-	}
-	if parent != nil && req.Data.Tasks == "" && parent.Model.Config.TaskIndex(req.Data.Spec) >= 0 {
-		// One task of a multi-task parent (a probe, a child by hand): in
-		// the parent's numbering, so every head is kept.
-		req.Data.Tasks = strings.Join(parent.Model.Config.Tasks, ",")
-	}
-	data, err := modelstore.LoadData(req.Data)
+	req, parent, err := resolveTraining(s, req)
 	if err != nil {
 		return nil, err
 	}
 	cfg := req.Config
+	data, err := modelstore.LoadData(req.Data)
+	if err != nil {
+		return nil, err
+	}
 	tr := data.Train
 	cfg.ImageHeight, cfg.ImageWidth, cfg.Channels, cfg.Classes = tr.H, tr.W, tr.C, len(data.Set.Classes)
 	// A multi-task model's tasks come with its data (the pool, or one task
@@ -100,12 +125,14 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	m.Init(req.Options.Seed)
 	norm := dataset.ComputeNormalization(tr)
 	if parent != nil {
-		if err := m.CopyWeightsFrom(parent.Model); err != nil {
+		if err := copyPretrained(m, parent.Model, req.NewHead, req.Log); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", req.Init, err)
 		}
-		if parent.Manifest.Data == req.Data.Spec || (req.Data.Tasks != "" && parent.Records.Training.Data.Tasks == req.Data.Tasks) {
+		if parent.Manifest.Data == req.Data.Spec || (req.Data.Tasks != "" && parent.Records.Training.Data.Tasks == req.Data.Tasks) ||
+			len(parent.Manifest.Preprocess) > 0 {
 			// Children keep their parent's input scale, and so do the tasks
-			// of a multi-task parent fine-tuned one at a time.
+			// of a multi-task parent fine-tuned one at a time and models
+			// fine-tuned from a pretrained checkpoint (its ImageNet statistics).
 			norm = parent.Records.Normalization
 		}
 	}
@@ -114,6 +141,9 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	record, _ := json.Marshal(modelstore.TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "training",
 		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
+	if p := req.Data.Preprocess; p != nil {
+		man.Preprocess, _ = json.Marshal(p)
+	}
 	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
 	var history []trainer.EpochRecord
 	if existing != nil && !req.Overwrite {

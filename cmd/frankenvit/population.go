@@ -18,7 +18,9 @@ func newPopulationCmd() *cobra.Command {
 		Short: "Train a parent and N children fine-tuned from it (or N independent members)",
 		Long: `Trains PREFIX-parent for --parent-epochs, then members PREFIX-0 .. PREFIX-(N-1) fine-tuned from it
 for --epochs, each with its own seed and data order. --member I trains only member I (waiting for, or
-training, the parent), for job arrays on a shared store. Rerunning after a crash resumes.
+training, the parent), for job arrays on a shared store. Rerunning after a crash resumes. --parent NAME
+fine-tunes the members from a stored model instead (an imported pretrained ViT: its architecture, input
+size and preprocessing; --new-head when the data has other classes).
 
 --tasks T1,T2,... makes a multi-task population: PREFIX-parent is trained on every task's training images
 pooled (one head per task), child PREFIX-k is the parent fine-tuned on task k alone (k in --tasks order),
@@ -32,7 +34,14 @@ multi-task model) and PREFIX-probe-k (the parent with only task k's head trained
 				return err
 			}
 			if tf.init != "" {
-				return fmt.Errorf("--init does not apply to a population: members start from PREFIX-parent")
+				return fmt.Errorf("--init does not apply to a population: members start from PREFIX-parent, or from --parent NAME")
+			}
+			if req.Parent != "" {
+				for _, name := range append([]string{"parent-epochs"}, architectureFlags...) {
+					if cmd.Flags().Changed(name) {
+						return fmt.Errorf("--%s does not apply with --parent: the members are fine-tuned from %s as it is", name, req.Parent)
+					}
+				}
 			}
 			s, err := openStore()
 			if err != nil {
@@ -47,7 +56,11 @@ multi-task model) and PREFIX-probe-k (the parent with only task k's head trained
 				}
 			}
 			req.Prefix, req.Log = args[0], os.Stderr
-			req.Base = workflow.TrainRequest{Config: cfg, Data: tf.data, Options: tf.opt, Log: os.Stderr}
+			req.Base = workflow.TrainRequest{Config: cfg, Log: os.Stderr}
+			if err := tf.resolve(cmd, &req.Base); err != nil {
+				return err
+			}
+			req.Base.Init = "" // the members' init is the parent
 			defer trainingGC()()
 			sum, err := workflow.Population(s, req)
 			if err != nil {
@@ -71,6 +84,7 @@ multi-task model) and PREFIX-probe-k (the parent with only task k's head trained
 	fl.IntVar(&req.ParentEpochs, "parent-epochs", 5, "epochs of the parent")
 	fl.IntVar(&req.Member, "member", -1, "train only this member (0-based; e.g. $SLURM_ARRAY_TASK_ID)")
 	fl.BoolVar(&req.Independent, "independent", false, "members from their own random initialisations, no parent")
+	fl.StringVar(&req.Parent, "parent", "", "fine-tune the members from this stored model (e.g. an imported pretrained ViT) instead of training PREFIX-parent")
 	fl.IntVar(&req.RandomOrders, "orders", 20, "K of the random:K test accuracy in the summary")
 	fl.StringSliceVar(&req.Tasks, "tasks", nil, "a multi-task population over these data specs (e.g. mnist,fashion-mnist,mnist@rot90): one child per task")
 	fl.BoolVar(&asJSON, "json", false, "print the summary as JSON")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/table"
@@ -46,9 +48,12 @@ func (f *modelFlags) config() (vit.Config, error) {
 
 // trainFlags are the data and optimisation flags.
 type trainFlags struct {
-	data modelstore.DataOptions
-	opt  trainer.Options
-	init string
+	data    modelstore.DataOptions
+	opt     trainer.Options
+	init    string
+	preset  string
+	image   string
+	newHead bool
 }
 
 func (f *trainFlags) register(cmd *cobra.Command) {
@@ -72,6 +77,68 @@ func (f *trainFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.opt.AugmentShift, "augment-shift", 0, "random shift augmentation in pixels (0 = off)")
 	fl.StringVar(&f.init, "init", "", "start from this stored model's weights")
 	fl.StringVar(&f.opt.TrainOnly, "train-only", "", "head: train only the classifier (head.weight, head.bias), every other tensor frozen (a linear probe, usually with --init)")
+	fl.StringVar(&f.opt.Decay, "decay", trainer.DecayCosine, "learning-rate decay after warm-up: cosine or linear")
+	fl.IntVar(&f.opt.MicroBatch, "micro-batch", 0, "accumulate each batch's gradient over chunks of this many images (0 = the whole batch at once)")
+	fl.StringVar(&f.opt.Augment, "augment", "", "full-size folder data: timm (RandomResizedCrop and flips, the default) or none")
+	fl.StringVar(&f.preset, "preset", "", "paper: the paper's fine-tuning recipe (AdamW lr 1e-4, linear decay to 0, no warm-up, wd 0, batch 128, no augmentation); flags given explicitly win")
+	fl.StringVar(&f.image, "image", "", "HEIGHTxWIDTH: read folder:DIR data at full size, resized and cropped to this input size (with --init: the pretrained model's size unless given)")
+	fl.BoolVar(&f.newHead, "new-head", false, "with --init: a new classifier when the data has another number of classes than the init model")
+}
+
+// architectureFlags come from the --init model when fine-tuning.
+var architectureFlags = []string{"depth", "dim", "heads", "mlp", "patch"}
+
+// resolve applies the preset under the flags given explicitly, checks that
+// no architecture flag contradicts --init, and fills the request's
+// fine-tuning fields.
+func (f *trainFlags) resolve(cmd *cobra.Command, req *workflow.TrainRequest) error {
+	switch f.preset {
+	case "":
+	case "paper":
+		preset := trainer.PaperPreset(f.opt)
+		for flag, set := range map[string]func(){
+			"lr": func() { f.opt.LR = preset.LR }, "decay": func() { f.opt.Decay = preset.Decay },
+			"final-lr": func() { f.opt.FinalLRFrac = preset.FinalLRFrac }, "warmup": func() { f.opt.WarmupFrac = preset.WarmupFrac },
+			"wd": func() { f.opt.WeightDecay = preset.WeightDecay }, "batch": func() { f.opt.Batch = preset.Batch },
+			"augment": func() { f.opt.Augment = preset.Augment },
+		} {
+			if !cmd.Flags().Changed(flag) {
+				set()
+			}
+		}
+	default:
+		return fmt.Errorf("--preset %q: want paper", f.preset)
+	}
+	if f.opt.Decay == trainer.DecayCosine {
+		f.opt.Decay = "" // the default, recorded as before
+	}
+	if f.init != "" {
+		for _, name := range architectureFlags {
+			if cmd.Flags().Changed(name) {
+				return fmt.Errorf("--%s does not apply with --init: the architecture is the init model's", name)
+			}
+		}
+	}
+	if f.image != "" {
+		size, err := parseImageSize(f.image)
+		if err != nil {
+			return fmt.Errorf("--image: %v", err)
+		}
+		req.Image = size
+	}
+	req.Data, req.Options, req.Init, req.NewHead = f.data, f.opt, f.init, f.newHead
+	return nil
+}
+
+// parseImageSize reads HEIGHTxWIDTH.
+func parseImageSize(s string) ([2]int, error) {
+	h, w, ok := strings.Cut(s, "x")
+	hi, err1 := strconv.Atoi(h)
+	wi, err2 := strconv.Atoi(w)
+	if !ok || err1 != nil || err2 != nil || hi <= 0 || wi <= 0 {
+		return [2]int{}, fmt.Errorf("%q: want HEIGHTxWIDTH, e.g. 224x224", s)
+	}
+	return [2]int{hi, wi}, nil
 }
 
 func newTrainCmd() *cobra.Command {
@@ -91,9 +158,12 @@ func newTrainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			req := workflow.TrainRequest{Name: args[0], Config: cfg, Overwrite: overwrite, Log: os.Stderr}
+			if err := tf.resolve(cmd, &req); err != nil {
+				return err
+			}
 			defer trainingGC()()
-			out, err := workflow.Train(s, workflow.TrainRequest{Name: args[0], Config: cfg, Data: tf.data,
-				Options: tf.opt, Init: tf.init, Overwrite: overwrite, Log: os.Stderr})
+			out, err := workflow.Train(s, req)
 			if err != nil {
 				return err
 			}
