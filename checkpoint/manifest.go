@@ -42,7 +42,6 @@ type Manifest struct {
 	Seed          uint64             `json:"seed"`
 	Parent        string             `json:"parent,omitempty"`
 	Training      json.RawMessage    `json:"training,omitempty"` // flags used
-	Origin        json.RawMessage    `json:"origin,omitempty"`   // an imported model's origin: {"imported_from", "format", "labels"}
 	History       json.RawMessage    `json:"history,omitempty"`  // per-epoch records
 	Metrics       map[string]float64 `json:"metrics,omitempty"`
 	Stem          PartRef            `json:"stem"`
@@ -130,7 +129,7 @@ func (m *Manifest) validate() error {
 	for _, f := range []struct {
 		field string
 		raw   json.RawMessage
-	}{{"config", m.Config}, {"normalization", m.Normalization}, {"preprocess", m.Preprocess}, {"training", m.Training}, {"origin", m.Origin},
+	}{{"config", m.Config}, {"normalization", m.Normalization}, {"preprocess", m.Preprocess}, {"training", m.Training},
 		{"history", m.History}, {"recipe", m.Recipe}} {
 		if len(f.raw) > 0 && !json.Valid(f.raw) {
 			return fmt.Errorf("%s is not valid JSON", f.field)
@@ -184,7 +183,7 @@ func decodeManifest(data []byte) (*Manifest, error) {
 	}
 	// The file is indented for people; hand the JSON fields back compact,
 	// as the writer gave them.
-	for _, raw := range []*json.RawMessage{&m.Config, &m.Normalization, &m.Preprocess, &m.Training, &m.Origin, &m.History, &m.Recipe} {
+	for _, raw := range []*json.RawMessage{&m.Config, &m.Normalization, &m.Preprocess, &m.Training, &m.History, &m.Recipe} {
 		if len(*raw) > 0 {
 			*raw = compactJSON(*raw)
 		}

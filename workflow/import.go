@@ -264,12 +264,11 @@ func (src *source) model(req ImportRequest, logf func(string, ...any)) (*vit.Mod
 	if src.pre != nil {
 		man.Preprocess, _ = json.Marshal(src.pre)
 	}
-	man.Training, _ = json.Marshal(map[string]string{"imported_from": req.File})
-	man.Origin, _ = json.Marshal(importOrigin{ImportedFrom: req.File, Format: src.format, Labels: src.labels})
+	man.Training, _ = json.Marshal(importOrigin{ImportedFrom: req.File, Format: src.format, Labels: src.labels})
 	return m, man, nil
 }
 
-// importOrigin is the manifest's origin of an imported model.
+// importOrigin is the training record of an imported model: where it came from.
 type importOrigin struct {
 	ImportedFrom string   `json:"imported_from"`
 	Format       string   `json:"format"`
