@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -131,7 +132,7 @@ func parseTimmConfig(data []byte) (*timmSpec, error) {
 		}
 	}
 	if args.MLPRatio != nil && spec.dim > 0 {
-		spec.mlp = int(*args.MLPRatio * float64(spec.dim))
+		spec.mlp = int(math.Round(*args.MLPRatio * float64(spec.dim)))
 	}
 	if args.QKVBias != nil {
 		spec.qkv = *args.QKVBias

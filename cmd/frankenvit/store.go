@@ -88,22 +88,31 @@ func newStoreShowCmd() *cobra.Command {
 }
 
 func newStoreExportCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "export NAME FILE.safetensors",
-		Short: "Write a model as one plain safetensors file with timm's tensor names",
-		Args:  cobra.ExactArgs(2),
+	var req workflow.ExportRequest
+	cmd := &cobra.Command{
+		Use:   "export NAME FILE.safetensors|FOLDER",
+		Short: "Write a model for other tools: one safetensors file (frankenvit), or a timm or Hugging Face folder",
+		Long: `--format frankenvit (the default) writes one plain safetensors file with timm's tensor names and the
+metadata that store import reads back. --format timm writes a folder in timm's hub layout (model.safetensors,
+config.json with model_args and pretrained_cfg); --format hf a folder that transformers'
+ViTForImageClassification loads (config.json, preprocessor_config.json, model.safetensors). The plan is
+exported: a pruned or spliced model has as many blocks as it runs. A folder must be new or empty.`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore()
 			if err != nil {
 				return err
 			}
-			if err := s.Export(args[0], args[1]); err != nil {
+			req.Name, req.Path, req.Log = args[0], args[1], os.Stderr
+			if err := workflow.Export(s, req); err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "wrote %s\n", args[1])
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&req.Format, "format", workflow.FormatFrankenvit, "frankenvit, timm or hf")
+	return cmd
 }
 
 func newStoreVerifyCmd() *cobra.Command {

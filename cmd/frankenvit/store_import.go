@@ -15,11 +15,16 @@ func newStoreImportCmd() *cobra.Command {
 	var image string
 	var mean, std []float32
 	cmd := &cobra.Command{
-		Use:   "import FILE.safetensors NAME",
-		Short: "Store a safetensors file with timm's tensor names as a model",
-		Long: `Reads a ViT in timm's VisionTransformer names (a frankenvit export or a compatible file). The config
-comes from the file's metadata or is inferred from the shapes; what neither says (the heads, the image size
-of a non-square grid, the input normalisation) is given by flag. Every tensor is checked first.`,
+		Use:   "import FILE.safetensors|FOLDER NAME",
+		Short: "Store a pretrained ViT (a safetensors file, a timm hub folder or a Hugging Face folder) as a model",
+		Long: `Reads a ViT in timm's VisionTransformer names (a frankenvit export or a bare timm file), a timm hub
+folder (model.safetensors and config.json with a pretrained_cfg), or a Hugging Face folder of a
+ViTForImageClassification or ViTModel (config.json, preprocessor_config.json, model.safetensors or shards
+with model.safetensors.index.json). The config, normalisation and preprocessing come from the files or are
+inferred from the shapes; what they do not say (the heads, the image size of a non-square grid, the input
+normalisation) is given by flag. Every tensor is checked first, and what the engine does not run (register
+tokens, global average pooling, distillation, layer scale, qk norm, ...) is refused by name.
+--new-head N replaces the classifier by a zero-initialised one of N classes (needed for a ViTModel).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.File, req.Name, req.Mean, req.Std = args[0], args[1], mean, std
@@ -36,6 +41,7 @@ of a non-square grid, the input normalisation) is given by flag. Every tensor is
 			if err != nil {
 				return err
 			}
+			req.Log = os.Stderr
 			man, err := workflow.Import(s, req)
 			if err != nil {
 				return err
@@ -45,11 +51,12 @@ of a non-square grid, the input normalisation) is given by flag. Every tensor is
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&req.Heads, "heads", 0, "attention heads (when the file does not say)")
+	fl.IntVar(&req.Heads, "heads", 0, "attention heads (when the files do not say; default dim/64 when it divides)")
 	fl.StringVar(&image, "image", "", "image size HEIGHTxWIDTH (when the patch grid is not square)")
 	fl.StringVar(&req.Variant, "variant", "", "variant (default: inferred from the tensors)")
 	fl.StringVar(&req.Data, "data", "", "the data set the model reads")
 	fl.Float32SliceVar(&mean, "mean", nil, "per-channel input mean (when the file has no normalization)")
 	fl.Float32SliceVar(&std, "std", nil, "per-channel input std")
+	fl.IntVar(&req.NewHead, "new-head", 0, "replace the classifier by a zero-initialised one of N classes (a ViTModel has none)")
 	return cmd
 }
