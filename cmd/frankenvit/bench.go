@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/frankenvit/frankenvit/speed"
+	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -14,7 +15,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Benchmarks: speed, and the orders, depth and merge sweeps",
 	}
-	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeCmd(), newBenchMergeMethodsCmd(), newBenchMergeResultsCmd())
+	cmd.AddCommand(newBenchSpeedCmd(), newBenchOrdersCmd(), newBenchDepthCmd(), newBenchMergeCmd(), newBenchMergeMethodsCmd(), newBenchMergeResultsCmd(), newBenchDataCmd())
 	return cmd
 }
 
@@ -80,4 +81,42 @@ func runSpeedChild(spec string) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(m)
+}
+
+func newBenchDataCmd() *cobra.Command {
+	req := workflow.DataBenchRequest{Batch: 128, Seed: 1}
+	var image string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "data SPEC",
+		Short: "Images/s of reading a data set's training split as a training does, and the peak memory",
+		Long: `Reads every training image of SPEC once, in batches, in a seeded random order, exactly as a training
+fills its batches: for folder:DIR with --image HxW, decoded from disk in parallel, resized and centre-cropped
+(or, with --augment, RandomResizedCrop and flips), normalised. Prints images/s and the peak resident set, which
+for full-size folders does not grow with the folder.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Data.Spec, req.Log = args[0], os.Stderr
+			if image != "" {
+				size, err := parseImageSize(image)
+				if err != nil {
+					return fmt.Errorf("--image: %v", err)
+				}
+				req.Image = size
+			}
+			res, err := workflow.BenchData(req)
+			if err != nil {
+				return err
+			}
+			return printResult(asJSON, res, res.Table())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&image, "image", "", "HEIGHTxWIDTH: read folder:DIR at full size into this input size")
+	fl.BoolVar(&req.Augment, "augment", false, "timm's training transform (RandomResizedCrop, flips) instead of resize and centre crop")
+	fl.IntVar(&req.Batch, "batch", req.Batch, "batch size")
+	fl.IntVar(&req.Data.Limit, "limit", 0, "read only the first N training images (0 = all)")
+	fl.Uint64Var(&req.Seed, "seed", req.Seed, "seed of the order and the augmentation")
+	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
 }
