@@ -549,21 +549,29 @@ func FuzzOpenFolderFile(f *testing.F) {
 	old := maxDecodePixels
 	maxDecodePixels = 1 << 20
 	f.Cleanup(func() { maxDecodePixels = old })
+	// One folder for every input (a worker runs its inputs one at a time):
+	// the files are rewritten, the split is reused.
+	dir := f.TempDir()
+	files := []string{filepath.Join(dir, "train", "a", "x.png"), filepath.Join(dir, "train", "a", "y.jpg")}
+	for _, p := range files {
+		writeFile(f, p, nil)
+	}
+	ds, err := OpenFolder(dir, TimmPreprocess(8, 8, 3))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte, augment bool) {
-		dir := t.TempDir()
-		writeFile(t, filepath.Join(dir, "train", "a", "x.png"), data)
-		writeFile(t, filepath.Join(dir, "train", "a", "y.jpg"), data)
-		ds, err := OpenFolder(dir, TimmPreprocess(8, 8, 3))
-		if err != nil {
-			t.Fatal(err)
+		for _, p := range files {
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var aug *Augment
 		if augment {
 			aug = &Augment{RandomResizedCrop: true}
 		}
 		dst := make([]float32, 2*ds.Train.ImageSize())
-		err = ds.Train.Fill(dst, nil, []int{0, 1}, identityNorm(3), aug, rand.New(rand.NewPCG(1, 1)))
-		if err != nil {
+		if err := ds.Train.Fill(dst, nil, []int{0, 1}, identityNorm(3), aug, rand.New(rand.NewPCG(1, 1))); err != nil {
 			var re *ReadError
 			if !errors.As(err, &re) {
 				t.Fatalf("error %v is not a *ReadError", err)
