@@ -126,6 +126,7 @@ type resizePlan struct {
 	wx, wy, ww, wh int // the window of the resized crop that is kept
 	h, v           resampleCoeffs
 	rows0, rows1   int // the crop rows the vertical pass reads
+	acc            []int32
 }
 
 // newResizePlan plans resizing the crop (cx, cy, cw, ch) of an image to
@@ -168,21 +169,28 @@ func (p *resizePlan) resize(dst, src []uint8, stride int, tmp []uint8) {
 			out[x] = clip8(sum)
 		}
 	}
-	// Vertical pass.
+	// Vertical pass, a row at a time: the sums of each output row are
+	// accumulated over the input rows it reads, in order.
 	ww := p.ww
+	if cap(p.acc) < ww {
+		p.acc = make([]int32, ww)
+	}
+	acc := p.acc[:ww]
 	for y := 0; y < p.wh; y++ {
-		out := dst[y*ww : (y+1)*ww]
+		for x := range acc {
+			acc[x] = 1 << (precisionBits - 1)
+		}
 		n := p.v.n[y]
-		k := p.v.weight[y*p.v.ksize : y*p.v.ksize+n]
-		base := (p.v.start[y] - p.rows0) * ww
-		for x := range out {
-			sum := int32(1 << (precisionBits - 1))
-			off := base + x
-			for _, kv := range k {
-				sum += int32(tmp[off]) * kv
-				off += ww
+		for i, kv := range p.v.weight[y*p.v.ksize : y*p.v.ksize+n] {
+			r := p.v.start[y] - p.rows0 + i
+			row := tmp[r*ww : (r+1)*ww]
+			for x, v := range row {
+				acc[x] += int32(v) * kv
 			}
-			out[x] = clip8(sum)
+		}
+		out := dst[y*ww : (y+1)*ww]
+		for x, v := range acc {
+			out[x] = clip8(v)
 		}
 	}
 }

@@ -268,3 +268,14 @@ func TestResizePlaneIdentityAndConstant(t *testing.T) {
 		t.Error("unknown interpolation accepted")
 	}
 }
+
+// BenchmarkResizePlane: one 300x300 plane to the centre 224x224 of its
+// bicubic resize to 248x248 (timm's evaluation transform, one channel).
+func BenchmarkResizePlane(b *testing.B) {
+	src := noiseGray(300, 300, 1).Pix
+	plan := newResizePlan(0, 0, 300, 300, 248, 248, 12, 12, 224, 224, bicubicFilter)
+	dst, tmp := make([]uint8, 224*224), make([]uint8, plan.tmpSize())
+	for b.Loop() {
+		plan.resize(dst, src, 300, tmp)
+	}
+}
