@@ -68,28 +68,11 @@ type exported struct {
 
 func newExported(st *modelstore.Stored, logf func(string, ...any)) (*exported, error) {
 	m, man := st.Model, st.Manifest
-	e := &exported{cfg: m.Config, ts: checkpoint.Tensors{}, norm: st.Records.Normalization}
+	e := &exported{cfg: m.Config, norm: st.Records.Normalization}
 	e.cfg.Depth = len(m.Blocks)
 	var refused []string
-	dropped := 0
-	add := func(prefix string, params []*vit.Param) {
-		for _, p := range params {
-			name := prefix + p.Name
-			switch {
-			case p.Name == "layer_pos_embed" || strings.HasPrefix(p.Name, "pos_proj."):
-				refused = append(refused, name)
-			case strings.HasPrefix(p.Name, "pos_head."):
-				dropped++
-			default:
-				e.ts[name] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data()}
-			}
-		}
-	}
-	add("", m.Stem.Params())
-	for i, b := range m.Blocks {
-		add("blocks."+strconv.Itoa(i)+".", b.Params())
-	}
-	add("", m.Head.Params())
+	var dropped int
+	e.ts, refused, dropped = modelTensors(m)
 	if len(refused) > 0 {
 		return nil, fmt.Errorf("tensors %s: shuffle-position's slot projection changes inference and neither timm nor "+
 			"Hugging Face runs it (export --format frankenvit keeps it)", strings.Join(refused, ", "))
@@ -108,6 +91,34 @@ func newExported(st *modelstore.Stored, logf func(string, ...any)) (*exported, e
 		e.labels = origin.Labels
 	}
 	return e, nil
+}
+
+// modelTensors are m's tensors by timm's names, the plan's blocks as
+// blocks.0, blocks.1, ...; shuffle-position's slot projection, which the
+// published formats cannot run, is left out and named in refused, and
+// shuffle-predict's slot heads, unused at inference, are left out and
+// counted in dropped.
+func modelTensors(m *vit.Model) (ts checkpoint.Tensors, refused []string, dropped int) {
+	ts = checkpoint.Tensors{}
+	add := func(prefix string, params []*vit.Param) {
+		for _, p := range params {
+			name := prefix + p.Name
+			switch {
+			case p.Name == "layer_pos_embed" || strings.HasPrefix(p.Name, "pos_proj."):
+				refused = append(refused, name)
+			case strings.HasPrefix(p.Name, "pos_head."):
+				dropped++
+			default:
+				ts[name] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data()}
+			}
+		}
+	}
+	add("", m.Stem.Params())
+	for i, b := range m.Blocks {
+		add("blocks."+strconv.Itoa(i)+".", b.Params())
+	}
+	add("", m.Head.Params())
+	return ts, refused, dropped
 }
 
 var ptMetadata = map[string]string{checkpoint.MetaFormat: "pt"}
