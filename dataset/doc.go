@@ -18,6 +18,18 @@
 // images and ComputeNormalization measures the per-channel statistics that
 // are stored with every checkpoint.
 //
+// Full-size image folders, for fine-tuning pretrained ViTs, are opened by
+// OpenFolder instead: its splits are lazy (Split.Lazy), holding file paths
+// and labels only, and every Fill decodes its batch from disk in parallel,
+// through a Preprocess (the evaluation resize and centre crop, or
+// torchvision's RandomResizedCrop and flips in training), with PIL's
+// antialiased bilinear or bicubic resampling so that inputs match PIL-based
+// pipelines. Nothing decoded is kept, so memory depends on the batch, not on
+// the image size or the data set's size. Subset, Limit, SplitValidation,
+// OffsetLabels and ComputeNormalization (over a sample of at most 1000
+// images) accept lazy splits; Image, Pool and the @transforms need pixels
+// and refuse them.
+//
 // Every reader checks sizes exactly and reports bad input as a one-line error
 // naming the file; none of them panics on malformed data.
 package dataset
