@@ -66,7 +66,10 @@ func EncodeSafetensors(ts Tensors, metadata map[string]string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func sortedNames(ts Tensors) []string {
+func sortedNames(ts Tensors) []string { return ts.Names() }
+
+// Names are the tensors' names, sorted.
+func (ts Tensors) Names() []string {
 	names := make([]string, 0, len(ts))
 	for name := range ts {
 		names = append(names, name)

@@ -51,7 +51,7 @@ func checkTimmNames(ts checkpoint.Tensors) []string {
 	if _, ok := ts["cls_token"]; !ok {
 		problems = append(problems, "there is no class token (cls_token): the engine classifies from the class token")
 	}
-	for _, name := range sortedTensorNames(ts) {
+	for _, name := range ts.Names() {
 		if timmKnown.MatchString(name) {
 			continue
 		}
@@ -76,15 +76,6 @@ func unmappedTensor(name, rel string, rules []tensorRule, log func(string, ...an
 		return ""
 	}
 	return fmt.Sprintf("tensor %s is not part of a ViT this engine runs", name)
-}
-
-func sortedTensorNames(ts checkpoint.Tensors) []string {
-	names := make([]string, 0, len(ts))
-	for name := range ts {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // hfTensor is one entry of the Hugging Face table: the HF name (relative to
@@ -228,7 +219,7 @@ func hfToTimm(ts checkpoint.Tensors, prefix string, c vit.Config, withHead, qkvB
 		}
 		copy(fused.Data[e.part*len(t.Data):], t.Data)
 	}
-	for _, name := range sortedTensorNames(ts) {
+	for _, name := range ts.Names() {
 		if used[name] {
 			continue
 		}
