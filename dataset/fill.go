@@ -16,8 +16,9 @@ import (
 // image becomes torchvision's RandomResizedCrop of its Preprocess (Scale,
 // Ratio) resized to Height x Width, flipped horizontally with probability
 // FlipP. It applies to lazy splits only. Fill draws every image's random
-// numbers (drawsPerImage of them, rng.Float64, in idx order) before
-// decoding any, so a batch depends on rng alone, not on GOMAXPROCS.
+// numbers (41 rng.Float64 values: 10 crop attempts of 4, then the flip), in
+// idx order, before decoding any, so a batch depends on rng alone, not on
+// GOMAXPROCS.
 type Augment struct {
 	MaxShift          int
 	RandomResizedCrop bool
@@ -34,8 +35,8 @@ type Augment struct {
 //
 // On a lazy split (OpenFolder) Fill decodes the images idx from their files
 // in up to runtime.GOMAXPROCS goroutines, each writing its own images'
-// slots: without augmentation by the evaluation transform of the split's
-// Preprocess, with RandomResizedCrop by that augmentation; resized values are
+// slots: by the evaluation transform of the split's Preprocess (aug nil or
+// without RandomResizedCrop), or by that augmentation; resized values are
 // rounded to bytes, as PIL stores them, before normalisation. A file that
 // cannot be read or decoded is a *ReadError naming it (the images that could
 // be decoded are written all the same). MaxShift on a lazy split, and
