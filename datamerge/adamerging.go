@@ -223,7 +223,7 @@ func newAdaState(name string, base *vit.Model, sources []Source, blockWise bool)
 			return nil, fmt.Errorf("adamerging: source %s's images are %dx%dx%d, the model takes %dx%dx%d",
 				s.Model.Name, d.C, d.H, d.W, cfg.Channels, cfg.ImageHeight, cfg.ImageWidth)
 		}
-		if len(d.Pixels) < d.N*d.ImageSize() {
+		if !d.Lazy() && len(d.Pixels) < d.N*d.ImageSize() {
 			return nil, fmt.Errorf("adamerging: source %s's data has %d bytes for %d images", s.Model.Name, len(d.Pixels), d.N)
 		}
 		if len(s.Norm.Mean) < d.C || len(s.Norm.Std) < d.C {

@@ -236,7 +236,7 @@ func statSources(method string, sources []Source, n int, labels bool) error {
 			return fmt.Errorf("%s: model %s takes %dx%dx%d images, its data has %dx%dx%d", method, name,
 				c.Channels, c.ImageHeight, c.ImageWidth, d.C, d.H, d.W)
 		}
-		if d.N < n || len(d.Pixels) < n*d.ImageSize() {
+		if d.N < n || (!d.Lazy() && len(d.Pixels) < n*d.ImageSize()) {
 			return fmt.Errorf("%s: model %s's data has %d images, %d asked", method, name, d.N, n)
 		}
 		if err := s.Norm.Check(d.C); err != nil {

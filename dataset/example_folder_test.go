@@ -67,7 +67,7 @@ func ExampleOpenFolder() {
 	labels := make([]int32, 2)
 	// A training batch: random crops and flips drawn from the rng.
 	rng := rand.New(rand.NewPCG(1, 2))
-	if err := ds.Train.Fill(x, labels, []int{0, 2}, norm, &dataset.Augment{RandomResizedCrop: true}, rng); err != nil {
+	if err := ds.Train.Fill(x, labels, []int{0, 1}, norm, &dataset.Augment{RandomResizedCrop: true}, rng); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -77,7 +77,7 @@ func ExampleOpenFolder() {
 	fmt.Println("image 1, first pixel R G B:", x[3*plane], x[4*plane], x[5*plane])
 	// Output:
 	// classes: [cat dog]
-	// train: 3 images of 3x16x16, labels [0 0 1], lazy true
+	// train: 3 images of 3x16x16, labels [0 1 0], lazy true
 	// test (from val/): 1 [1]
 	// labels: [0 1]
 	// image 0, first pixel R G B: 1 -1 -1

@@ -95,6 +95,7 @@ func scanFolder(trainDir, testDir string) (classes []string, train, test []label
 			return nil, nil, nil, fmt.Errorf("dataset: %s: class %q has no folder in %s", filepath.Join(testDir, c), c, trainDir)
 		}
 	}
+	var trainByClass, testByClass [][]labeledPath
 	for label, class := range classes {
 		paths, err := classImages(filepath.Join(trainDir, class))
 		if err != nil {
@@ -103,21 +104,44 @@ func scanFolder(trainDir, testDir string) (classes []string, train, test []label
 		if len(paths) == 0 {
 			return nil, nil, nil, fmt.Errorf("dataset: %s: no .png, .jpg or .jpeg images", filepath.Join(trainDir, class))
 		}
-		for _, p := range paths {
-			train = append(train, labeledPath{p, uint8(label)})
-		}
+		trainByClass = append(trainByClass, labeled(paths, uint8(label)))
 	}
 	for _, class := range testClasses {
 		paths, err := classImages(filepath.Join(testDir, class))
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		label := uint8(slices.Index(classes, class))
-		for _, p := range paths {
-			test = append(test, labeledPath{p, label})
+		testByClass = append(testByClass, labeled(paths, uint8(slices.Index(classes, class))))
+	}
+	return classes, interleave(trainByClass), interleave(testByClass), nil
+}
+
+func labeled(paths []string, label uint8) []labeledPath {
+	out := make([]labeledPath, len(paths))
+	for i, p := range paths {
+		out[i] = labeledPath{p, label}
+	}
+	return out
+}
+
+// interleave takes the classes' images in turn (the first of every class,
+// then the second of every class, ...), so that the first N images of a
+// folder data set (--limit N, a validation split's order) hold every class
+// in proportion rather than the first classes only.
+func interleave(byClass [][]labeledPath) []labeledPath {
+	var out []labeledPath
+	for k := 0; ; k++ {
+		added := false
+		for _, c := range byClass {
+			if k < len(c) {
+				out = append(out, c[k])
+				added = true
+			}
+		}
+		if !added {
+			return out
 		}
 	}
-	return classes, train, test, nil
 }
 
 // classFolders lists the sub-folders of dir, sorted, skipping hidden ones.

@@ -77,11 +77,11 @@ func TestOpenFolder(t *testing.T) {
 	if tr.N != 5 || te.N != 1 || tr.C != 3 || tr.H != 16 || tr.W != 16 || te.C != 3 {
 		t.Fatalf("shapes: train %d %dx%dx%d, test %d", tr.N, tr.C, tr.H, tr.W, te.N)
 	}
-	if !slices.Equal(tr.Labels, []uint8{0, 0, 1, 1, 1}) || !slices.Equal(te.Labels, []uint8{1}) {
+	if !slices.Equal(tr.Labels, []uint8{0, 1, 0, 1, 1}) || !slices.Equal(te.Labels, []uint8{1}) { // classes interleaved
 		t.Errorf("labels %v %v", tr.Labels, te.Labels)
 	}
-	if got := filepath.Base(tr.Path(2)); got != "c.JPEG" {
-		t.Errorf("image 2 is %s", got)
+	if got := filepath.Base(tr.Path(1)); got != "c.JPEG" {
+		t.Errorf("image 1 is %s", got)
 	}
 	if te.Path(0) != filepath.Join(dir, "val", "dog", "f.png") {
 		t.Errorf("test image %s", te.Path(0))
@@ -92,7 +92,7 @@ func TestOpenFolder(t *testing.T) {
 	if err := tr.Fill(dst, lab, []int{0, 1, 2, 3, 4}, identityNorm(3), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(lab, []int32{0, 0, 1, 1, 1}) {
+	if !slices.Equal(lab, []int32{0, 1, 0, 1, 1}) {
 		t.Errorf("Fill labels %v", lab)
 	}
 	for i, v := range dst {
@@ -418,7 +418,7 @@ func TestLazySplitOperations(t *testing.T) {
 		t.Error("Subset's images differ")
 	}
 	lim := tr.Limit(2)
-	if !lim.Lazy() || lim.N != 2 || !slices.Equal(lim.Labels, []uint8{0, 0}) || !slices.Equal(fillBytes(t, lim, []int{1}, nil, nil), image(1)) {
+	if !lim.Lazy() || lim.N != 2 || !slices.Equal(lim.Labels, []uint8{0, 1}) || !slices.Equal(fillBytes(t, lim, []int{1}, nil, nil), image(1)) {
 		t.Errorf("Limit: N=%d labels %v", lim.N, lim.Labels)
 	}
 	if tr.Limit(0) != tr || tr.Limit(9) != tr {
@@ -445,7 +445,7 @@ func TestLazySplitOperations(t *testing.T) {
 		t.Errorf("SplitValidation 0: %v", err)
 	}
 	off, err := OffsetLabels(tr, 10)
-	if err != nil || !off.Lazy() || !slices.Equal(off.Labels, []uint8{10, 10, 11, 11, 11}) || !slices.Equal(fillBytes(t, off, []int{4}, nil, nil), image(4)) {
+	if err != nil || !off.Lazy() || !slices.Equal(off.Labels, []uint8{10, 11, 10, 11, 11}) || !slices.Equal(fillBytes(t, off, []int{4}, nil, nil), image(4)) {
 		t.Errorf("OffsetLabels: %v %v", off.Labels, err)
 	}
 

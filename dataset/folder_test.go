@@ -57,10 +57,10 @@ func TestLoadFolderGray(t *testing.T) {
 	if tr.N != 3 || te.N != 1 || tr.C != 1 || tr.H != 3 || tr.W != 4 || te.C != 1 {
 		t.Fatalf("shapes: train %d %dx%dx%d, test %d C=%d", tr.N, tr.C, tr.H, tr.W, te.N, te.C)
 	}
-	if !slices.Equal(tr.Labels, []uint8{0, 0, 1}) || !slices.Equal(te.Labels, []uint8{1}) {
+	if !slices.Equal(tr.Labels, []uint8{0, 1, 0}) || !slices.Equal(te.Labels, []uint8{1}) { // classes interleaved
 		t.Errorf("labels %v %v", tr.Labels, te.Labels)
 	}
-	if img := tr.Image(2); img[2*4+1] != 200 || img[0] != 0 {
+	if img := tr.Image(1); img[2*4+1] != 200 || img[0] != 0 {
 		t.Errorf("zebra image %v", img)
 	}
 	if tr.Image(0)[5] != 10 || te.Image(0)[0] < 48 || te.Image(0)[0] > 52 {

@@ -11,31 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/frankenvit/frankenvit/internal/testenv"
 )
-
-// pilFeature is the FRANKENVIT_REQUIRE name that turns the PIL comparison's
-// skip into a failure.
-const pilFeature = "pil"
-
-// needPIL skips t (or, where FRANKENVIT_REQUIRE lists "pil", fails it) when
-// /usr/bin/python3 cannot import PIL (Debian package python3-pil).
-func needPIL(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(testenv.Python, "-c", "import PIL").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("needs Debian package python3-pil (apt-get install python3-pil): %s cannot import PIL: %v %s",
-		testenv.Python, err, strings.TrimSpace(string(out)))
-	if testenv.Required(pilFeature) {
-		t.Fatalf("%s, and %s requires it", msg, testenv.RequireVariable)
-	}
-	t.Skip(msg)
-}
 
 // noiseRGB is a w x h image of random colours, smoothed a little in x so
 // that both the noise and the gradients of real images are exercised.
@@ -104,7 +83,7 @@ func resizePlanes(pix []uint8, channels, w int, plan *resizePlan) []uint8 {
 // TestResizeMatchesPIL compares the resampling, the channel conversions and
 // the evaluation transform with PIL's (python3-pil), byte for byte within 1.
 func TestResizeMatchesPIL(t *testing.T) {
-	needPIL(t)
+	testenv.NeedPIL(t)
 	dir := t.TempDir()
 	files := map[string]image.Image{
 		"rgb.png":       noiseRGB(37, 23, 1),

@@ -123,7 +123,10 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		return nil, err
 	}
 	m.Init(req.Options.Seed)
-	norm := dataset.ComputeNormalization(tr)
+	norm, err := dataset.MeasureNormalization(tr)
+	if err != nil {
+		return nil, err
+	}
 	if parent != nil {
 		if err := copyPretrained(m, parent.Model, req.NewHead, req.Log); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", req.Init, err)

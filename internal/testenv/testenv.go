@@ -15,6 +15,7 @@ const (
 	OpenBLAS     = "openblas"      // libopenblas0-pthread, the BLAS the torch peer is measured with
 	Chromium     = "chromium"      // chromium, for headless rendering of reports
 	FashionMNIST = "fashion-mnist" // dataset-fashion-mnist, the real-data tests
+	PIL          = "pil"           // python3-pil, importable by /usr/bin/python3: the resampling reference
 )
 
 // Packages maps each feature to the Debian package that installs it.
@@ -23,6 +24,7 @@ var Packages = map[string]string{
 	OpenBLAS:     "libopenblas0-pthread",
 	Chromium:     "chromium",
 	FashionMNIST: "dataset-fashion-mnist",
+	PIL:          "python3-pil",
 }
 
 // RequireVariable names the environment variable listing the features whose
@@ -64,18 +66,29 @@ func Need(t testing.TB, feature string, missing error) {
 	t.Skip(msg)
 }
 
-var torchOnce = sync.OnceValue(func() error {
-	out, err := exec.Command(Python, "-c", "import torch").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s cannot import torch: %v %s", Python, err, strings.TrimSpace(lastLine(string(out))))
-	}
-	return nil
-})
+// pythonImports reports whether /usr/bin/python3 imports module.
+func pythonImports(module string) func() error {
+	return sync.OnceValue(func() error {
+		out, err := exec.Command(Python, "-c", "import "+module).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s cannot import %s: %v %s", Python, module, err, strings.TrimSpace(lastLine(string(out))))
+		}
+		return nil
+	})
+}
+
+var torchOnce, pilOnce = pythonImports("torch"), pythonImports("PIL")
 
 // NeedTorch needs /usr/bin/python3 to import torch.
 func NeedTorch(t testing.TB) {
 	t.Helper()
 	Need(t, Torch, torchOnce())
+}
+
+// NeedPIL needs /usr/bin/python3 to import PIL (Pillow).
+func NeedPIL(t testing.TB) {
+	t.Helper()
+	Need(t, PIL, pilOnce())
 }
 
 // OpenBLASDirs are the folders in which libopenblas0-pthread puts its
