@@ -273,3 +273,34 @@ func TestExportPublished(t *testing.T) {
 		t.Errorf("unknown format: %v", err)
 	}
 }
+
+// TestImportBareHeads: a bare timm file whose width is a multiple of 64
+// gets timm's head width (logged); --heads overrides it.
+func TestImportBareHeads(t *testing.T) {
+	s := openStore(t)
+	c := publishedConfig
+	c.Dim, c.Heads = 128, 4
+	storeRandomModel(t, s, "w", c, 3)
+	file := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := s.Export("w", file); err != nil {
+		t.Fatal(err)
+	}
+	ts, _, err := checkpoint.ReadSafetensorsFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSafetensors(t, file, ts, nil)
+	for _, c := range []struct{ heads, want int }{{0, 2}, {4, 4}} {
+		var log bytes.Buffer
+		name := "h" + string(rune('0'+c.want))
+		man, err := Import(s, ImportRequest{File: file, Name: name, Heads: c.heads, Mean: []float32{0.5}, Std: []float32{0.25}, Log: &log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg vit.Config
+		json.Unmarshal(man.Config, &cfg)
+		if cfg.Heads != c.want || (c.heads == 0) != strings.Contains(log.String(), "heads: 2, timm's head width of 64 at dim 128") {
+			t.Errorf("--heads %d: %d heads, log %q", c.heads, cfg.Heads, log.String())
+		}
+	}
+}
