@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -39,15 +40,11 @@ func StripesFolder(dir string, train, test, size int, seed uint64) error {
 			if err := os.MkdirAll(sub, 0o755); err != nil {
 				return err
 			}
-			out, err := os.Create(filepath.Join(sub, fmt.Sprintf("%05d.jpg", i)))
-			if err != nil {
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
 				return err
 			}
-			if err := jpeg.Encode(out, img, &jpeg.Options{Quality: 90}); err != nil {
-				out.Close()
-				return err
-			}
-			if err := out.Close(); err != nil {
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("%05d.jpg", i)), buf.Bytes(), 0o644); err != nil {
 				return err
 			}
 		}
