@@ -18,6 +18,7 @@ var allowedCreators = map[string]string{
 	"internal/durable/durable.go": "the writer itself",
 	"checkpoint/lock.go":          "lock files hold no data",
 	"internal/synth/idx.go":       "synthetic data sets for tests and benchmarks",
+	"internal/synth/folder.go":    "synthetic image folders for tests",
 	"speed/peer.go":               "the torch peer's script, in a temporary folder of its own",
 	"datamerge/evolve.go":         "the evolve trajectory: an append-only journal synced after every generation, its torn last line dropped on resume",
 }
