@@ -30,9 +30,9 @@ func fineTuneConfig(parent *vit.Model, requested vit.Config) vit.Config {
 
 // copyPretrained starts m from parent's weights, tensor by tensor by name:
 // equal shapes are copied; the position embedding is resampled (bicubic, as
-// timm resamples it) when the patch grid changed; the classifier keeps m's
-// fresh initialisation when the class count changed and newHead is set
-// (else that is an error); tensors only m has (another variant's extras)
+// timm resamples it) when the patch grid changed; with newHead the
+// classifier keeps m's fresh initialisation (without it, another class
+// count is an error); tensors only m has (another variant's extras)
 // keep their initialisation and tensors only the parent has are dropped,
 // each said on log. Any other difference is an error naming every tensor.
 func copyPretrained(m, parent *vit.Model, newHead bool, log io.Writer) error {
@@ -59,6 +59,10 @@ func copyPretrained(m, parent *vit.Model, newHead bool, log io.Writer) error {
 			switch {
 			case !ok:
 				notes = append(notes, fmt.Sprintf("%s %s is new (not in %s): initialised", pt.what, p.Name, parent.Name))
+			case newHead && (p.Name == "head.weight" || p.Name == "head.bias"):
+				if p.Name == "head.weight" {
+					notes = append(notes, fmt.Sprintf("new head: %d classes (%s predicts %d), initialised", m.Config.Classes, parent.Name, parent.Config.Classes))
+				}
 			case slices.Equal(p.Shape, q.Shape):
 				copy(p.Data(), q.Data())
 			case p.Name == "pos_embed":
@@ -70,10 +74,6 @@ func copyPretrained(m, parent *vit.Model, newHead bool, log io.Writer) error {
 				}
 				copy(p.Data(), pos)
 				notes = append(notes, fmt.Sprintf("pos_embed resampled from a %dx%d to a %dx%d patch grid (bicubic)", pc.GridH(), pc.GridW(), c.GridH(), c.GridW()))
-			case (p.Name == "head.weight" || p.Name == "head.bias") && newHead:
-				if p.Name == "head.weight" {
-					notes = append(notes, fmt.Sprintf("new head: %d classes instead of %s's %d, initialised", m.Config.Classes, parent.Name, parent.Config.Classes))
-				}
 			case p.Name == "head.weight" || p.Name == "head.bias":
 				problems = append(problems, fmt.Sprintf("the data has %d classes, %s predicts %d: pass --new-head to fine-tune a new classifier",
 					m.Config.Classes, parent.Name, parent.Config.Classes))
