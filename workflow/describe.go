@@ -84,6 +84,19 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 		if cfg.PosDim > 0 {
 			info.Add("slot embedding", fmt.Sprint(cfg.PosDim))
 		}
+		if cfg.LayerNormEps > 0 {
+			info.Add("layer norm eps", fmt.Sprint(cfg.LayerNormEps))
+		}
+	}
+	if p, err := modelstore.ManifestPreprocess(m); err == nil && p != nil {
+		info.Add("preprocess", fmt.Sprintf("%dx%dx%d, resize %s, crop_pct %g, %s; training: random crops scale %g..%g, ratio %.3g..%.3g, flips %g",
+			p.Height, p.Width, p.Channels, p.Resize, p.CropPct, p.Interpolation, p.Scale[0], p.Scale[1], p.Ratio[0], p.Ratio[1], p.FlipP))
+	}
+	if tr, err := modelstore.ManifestTraining(m); err == nil && tr.ImportedFrom != "" {
+		info.Add("imported from", fmt.Sprintf("%s (%s)", tr.ImportedFrom, tr.Format))
+		if len(tr.Labels) > 0 {
+			info.Add("labels", describeLabels(tr.Labels))
+		}
 	}
 	info.Add("seed", fmt.Sprint(m.Seed))
 	if m.Parent != "" {
@@ -118,6 +131,15 @@ func DescribeManifest(m *checkpoint.Manifest) []*table.Table {
 		tables = append(tables, h)
 	}
 	return tables
+}
+
+// describeLabels lists the first class names and how many there are.
+func describeLabels(labels []string) string {
+	const show = 10
+	if len(labels) <= show {
+		return strings.Join(labels, ", ")
+	}
+	return fmt.Sprintf("%s, ... (%d classes)", strings.Join(labels[:show], ", "), len(labels))
 }
 
 // formatMetric shows accuracies as percentages and counts as integers.

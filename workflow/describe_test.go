@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/merge"
+	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/table"
 )
 
@@ -41,5 +44,18 @@ func TestDescribeRecipe(t *testing.T) {
 		if tb := DescribeRecipe(json.RawMessage(none)); tb != nil {
 			t.Errorf("recipe %q gave a table %+v", none, tb)
 		}
+	}
+}
+
+// An imported model shows its preprocessing, origin and class names.
+func TestDescribeImported(t *testing.T) {
+	pre, _ := json.Marshal(dataset.TimmPreprocess(224, 224, 3))
+	training, _ := json.Marshal(modelstore.TrainingRecord{ImportedFrom: "hub/vit", Format: "hf", Labels: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}})
+	man := &checkpoint.Manifest{Name: "vit", Status: "complete", Preprocess: pre, Training: training,
+		Config: json.RawMessage(`{"image_height":224,"image_width":224,"channels":3,"patch":16,"dim":192,"heads":3,"mlp":768,"depth":12,"classes":11,"variant":"baseline","layer_norm_eps":1e-12}`)}
+	got := rowsOf(t, DescribeManifest(man)[0])
+	if got["preprocess"] != "224x224x3, resize shorter, crop_pct 0.9, bicubic; training: random crops scale 0.08..1, ratio 0.75..1.33, flips 0.5" ||
+		got["imported from"] != "hub/vit (hf)" || got["labels"] != "a, b, c, d, e, f, g, h, i, j, ... (11 classes)" || got["layer norm eps"] != "1e-12" {
+		t.Errorf("rows %q", got)
 	}
 }
