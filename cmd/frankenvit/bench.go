@@ -100,7 +100,7 @@ for full-size folders does not grow with the folder.`,
 			if image != "" {
 				size, err := parseImageSize(image)
 				if err != nil {
-					return fmt.Errorf("--image: %v", err)
+					return fmt.Errorf("--image %v", err)
 				}
 				req.Image = size
 			}

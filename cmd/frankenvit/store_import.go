@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
@@ -29,13 +27,11 @@ tokens, global average pooling, distillation, layer scale, qk norm, ...) is refu
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.File, req.Name, req.Mean, req.Std = args[0], args[1], mean, std
 			if image != "" {
-				h, w, ok := strings.Cut(image, "x")
-				hi, err1 := strconv.Atoi(h)
-				wi, err2 := strconv.Atoi(w)
-				if !ok || err1 != nil || err2 != nil || hi <= 0 || wi <= 0 {
-					return fmt.Errorf("--image %q: want HEIGHTxWIDTH, e.g. 28x28", image)
+				size, err := parseImageSize(image)
+				if err != nil {
+					return fmt.Errorf("--image %v", err)
 				}
-				req.Image = [2]int{hi, wi}
+				req.Image = size
 			}
 			s, err := openStore()
 			if err != nil {

@@ -122,7 +122,7 @@ func (f *trainFlags) resolve(cmd *cobra.Command, req *workflow.TrainRequest) err
 	if f.image != "" {
 		size, err := parseImageSize(f.image)
 		if err != nil {
-			return fmt.Errorf("--image: %v", err)
+			return fmt.Errorf("--image %v", err)
 		}
 		req.Image = size
 	}
