@@ -36,6 +36,9 @@ type Preprocess struct {
 	FlipP         float64    `json:"flip_p"`        // horizontal flip probability in training
 }
 
+// IsZero reports whether p is the zero Preprocess: no full-size reading.
+func (p Preprocess) IsZero() bool { return p == Preprocess{} }
+
 // Resize modes of Preprocess.
 const (
 	ResizeShorter = "shorter"

@@ -20,10 +20,12 @@ type DataOptions struct {
 	// commas; Spec is then one of them (that task alone, its labels offset
 	// into the task's head rows) or their PoolSpec (every task's images).
 	Tasks string `json:"tasks,omitempty"`
-	// Preprocess, when set, reads folder:DIR data at full size, decoded
+	// Preprocess, when not zero, reads folder:DIR data at full size, decoded
 	// from disk as it is used (dataset.OpenFolder), into the model's input
 	// size; nil reads data sets into memory as they are.
-	Preprocess *dataset.Preprocess `json:"preprocess,omitempty"`
+	// A value, not a pointer, so that equal options compare equal (merges
+	// check their sources' data by ==, and the options are map keys).
+	Preprocess dataset.Preprocess `json:"preprocess,omitzero"`
 }
 
 // TaskList is the tasks of a multi-task model's data (nil for one task).
@@ -99,14 +101,14 @@ func loadData(o DataOptions, testLimit int) (*Data, error) {
 // loadSet reads the data set: in memory, or, with a preprocessing, a folder
 // of full-size images decoded as they are used.
 func loadSet(o DataOptions) (*dataset.Dataset, error) {
-	if o.Preprocess == nil {
+	if o.Preprocess.IsZero() {
 		return dataset.Load(o.Spec)
 	}
 	dir, ok := FullSizeFolder(o.Spec)
 	if !ok {
 		return nil, fmt.Errorf("data %s: full-size preprocessing (an image size, or a pretrained model's) applies to folder:DIR data only", o.Spec)
 	}
-	set, err := dataset.OpenFolder(dir, *o.Preprocess)
+	set, err := dataset.OpenFolder(dir, o.Preprocess)
 	if err != nil {
 		return nil, err
 	}

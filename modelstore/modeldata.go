@@ -45,8 +45,8 @@ func (st *Stored) WithData(data string, cache map[DataOptions]*Data) (*ModelData
 			opt.Tasks = ""
 		}
 	}
-	if _, folder := FullSizeFolder(opt.Spec); folder && opt.Preprocess == nil && st.Records.Preprocess != nil {
-		opt.Preprocess = st.Records.Preprocess // a pretrained model reads full-size images its own way
+	if _, folder := FullSizeFolder(opt.Spec); folder && opt.Preprocess.IsZero() && st.Records.Preprocess != nil {
+		opt.Preprocess = *st.Records.Preprocess // a pretrained model reads full-size images its own way
 	}
 	if tasks := st.Model.Config.Tasks; len(tasks) > 0 && opt.Tasks == "" && slices.Index(tasks, opt.Spec) >= 0 {
 		opt.Tasks = strings.Join(tasks, ",") // one of its tasks, in its numbering

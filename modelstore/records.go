@@ -206,7 +206,7 @@ func (o DataOptions) check() error {
 		return fmt.Errorf("data.val_frac is %v, want 0 <= val_frac < 1", o.ValFrac)
 	case o.Limit < 0:
 		return fmt.Errorf("data.limit is %d, want >= 0", o.Limit)
-	case o.Preprocess != nil:
+	case !o.Preprocess.IsZero():
 		if err := o.Preprocess.Validate(); err != nil {
 			return fmt.Errorf("data.preprocess: %v", err)
 		}

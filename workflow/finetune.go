@@ -98,37 +98,35 @@ func copyPretrained(m, parent *vit.Model, newHead bool, log io.Writer) error {
 
 // fullSizePreprocess is the preprocessing of a training on data: the one
 // the request gives; else, for folder data, the init model's with the
-// requested image size, or timm's default at that size; nil (in-memory
+// requested image size, or timm's default at that size; zero (in-memory
 // data) when neither an image size nor an init model with a preprocessing
 // says otherwise.
-func fullSizePreprocess(data modelstore.DataOptions, image [2]int, parent *modelstore.Stored) (*dataset.Preprocess, error) {
-	if data.Preprocess != nil {
+func fullSizePreprocess(data modelstore.DataOptions, image [2]int, parent *modelstore.Stored) (dataset.Preprocess, error) {
+	if !data.Preprocess.IsZero() {
 		return data.Preprocess, nil
 	}
-	var base *dataset.Preprocess
+	var p dataset.Preprocess
 	if parent != nil && parent.Records.Preprocess != nil {
-		p := *parent.Records.Preprocess
-		base = &p
+		p = *parent.Records.Preprocess
 	}
 	if image[0] > 0 {
-		if base == nil {
+		if p.IsZero() {
 			channels := 3
 			if parent != nil {
 				channels = parent.Model.Config.Channels
 			}
-			p := dataset.TimmPreprocess(image[0], image[1], channels)
-			base = &p
+			p = dataset.TimmPreprocess(image[0], image[1], channels)
 		}
-		base.Height, base.Width = image[0], image[1]
+		p.Height, p.Width = image[0], image[1]
 	}
-	if base == nil {
-		return nil, nil
+	if p.IsZero() {
+		return p, nil
 	}
 	if _, ok := modelstore.FullSizeFolder(data.Spec); !ok {
 		if image[0] > 0 {
-			return nil, fmt.Errorf("--image applies to folder:DIR data only, not %s", data.Spec)
+			return dataset.Preprocess{}, fmt.Errorf("--image applies to folder:DIR data only, not %s", data.Spec)
 		}
-		return nil, nil // a pretrained model fine-tuned on in-memory data of its own size
+		return dataset.Preprocess{}, nil // a pretrained model fine-tuned on in-memory data of its own size
 	}
-	return base, base.Validate()
+	return p, p.Validate()
 }

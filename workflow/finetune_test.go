@@ -165,6 +165,11 @@ func TestFineTuneFullSize(t *testing.T) {
 	if err != nil || man.Parent != "pre" {
 		t.Fatalf("pp-1's parent: %v %v", man, err)
 	}
+	// Members fine-tuned on full-size folders share their data (a value,
+	// compared by ==), so their merge evaluates on it.
+	if _, err := Merge(s, MergeRequest{Out: "pp-soup", From: []string{"pp"}, Method: "uniform-soup", Eval: true, Orders: 2}); err != nil {
+		t.Fatalf("merging the members: %v", err)
+	}
 	again, err := Population(s, pop)
 	if err != nil {
 		t.Fatal(err)

@@ -144,7 +144,7 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 	record, _ := json.Marshal(modelstore.TrainingRecord{Options: req.Options, Data: req.Data, Init: req.Init, Params: m.NumParams()})
 	man := &checkpoint.Manifest{FormatVersion: 1, Name: req.Name, CreatedAt: time.Now().UTC(), Status: "training",
 		Data: req.Data.Spec, Normalization: normJSON, Seed: req.Options.Seed, Parent: req.Init, Training: record}
-	if p := req.Data.Preprocess; p != nil {
+	if p := req.Data.Preprocess; !p.IsZero() {
 		man.Preprocess, _ = json.Marshal(p)
 	}
 	hooks := trainer.Hooks{Progress: trainer.NewProgress(req.Log)}
