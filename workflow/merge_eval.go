@@ -113,6 +113,25 @@ type modelEval struct {
 	tasks  []*modelstore.Data
 	orders int
 	seed   uint64
+	// evaluated, if set, is told the images each evaluation pass ran
+	// (validation, test, the test under the random orders), for progress.
+	evaluated func(images int)
+}
+
+// passed reports images evaluated to the progress counter, if any.
+func (e *modelEval) passed(images int) {
+	if e.evaluated != nil {
+		e.evaluated(images)
+	}
+}
+
+// imagesPerModel is how many images measure runs for one model.
+func (e *modelEval) imagesPerModel() int {
+	n := 0
+	for _, d := range e.tasks {
+		n += d.Val.N + d.Test.N*(1+e.orders)
+	}
+	return n
 }
 
 // normOf is the normalisation in m's manifest, checked against m's
@@ -137,6 +156,7 @@ func (e *modelEval) val(m *vit.Model, norm dataset.Normalization) float64 {
 	for _, d := range e.tasks {
 		acc, _ := trainer.NewEvaluator(m, d.Val, norm).Accuracy(m.Sequential())
 		sum += acc
+		e.passed(d.Val.N)
 	}
 	return sum / float64(len(e.tasks))
 }
@@ -155,11 +175,13 @@ func (e *modelEval) measure(m *vit.Model, norm dataset.Normalization, row *Merge
 		ev := trainer.NewEvaluator(m, d.Test, norm)
 		acc, _ := ev.Accuracy(m.Sequential())
 		seq += acc / float64(len(e.tasks))
+		e.passed(d.Test.N)
 		if e.orders > 0 {
 			res, err := ev.EvaluateOrder(trainer.Order{Kind: "random", K: e.orders}, e.seed)
 			if err != nil {
 				return err
 			}
+			e.passed(d.Test.N * e.orders)
 			for i, a := range res.PerOrder {
 				perOrder[i] += a / float64(len(e.tasks))
 			}
@@ -186,8 +208,11 @@ func evaluateWith(e *modelEval, req MergeRequest, src *sources, plans []*planned
 	if e.orders > 0 {
 		out.Orders = fmt.Sprintf("random:%d", e.orders)
 	}
-	tick := trainer.NewCounter(req.Log, "evaluating sources and merged models", len(out.Sources)+len(plans))
+	models := len(out.Sources) + len(plans)
+	tick := trainer.NewCounter(req.Log, fmt.Sprintf("evaluating %d sources and merged models (images)", models), models*e.imagesPerModel())
 	done := 0
+	e.evaluated = func(images int) { done += images; tick(done) }
+	defer func() { e.evaluated = nil }()
 	for i, m := range src.pool.Models {
 		norm, err := normOf(src.mans[m.Name], m)
 		if err != nil {
@@ -196,8 +221,6 @@ func evaluateWith(e *modelEval, req MergeRequest, src *sources, plans []*planned
 		if err := e.measure(m, norm, &out.Sources[i]); err != nil {
 			return err
 		}
-		done++
-		tick(done)
 	}
 	for _, p := range plans {
 		norm, err := normOf(p.man, p.model)
@@ -213,8 +236,6 @@ func evaluateWith(e *modelEval, req MergeRequest, src *sources, plans []*planned
 			p.man.Metrics["test_accuracy_random"] = p.result.TestRandom
 			p.man.Metrics["test_accuracy_random_std"] = p.result.TestRandomStd
 		}
-		done++
-		tick(done)
 	}
 	return nil
 }
