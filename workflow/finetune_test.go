@@ -158,7 +158,8 @@ func TestFineTuneFullSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Parent != "pre" || len(sum.MemberNames()) != 2 || s.Exists(ParentName("pp")) {
+	if sum.Parent != "pre" || len(sum.MemberNames()) != 2 || s.Exists(ParentName("pp")) || !sum.Members[0].Unmeasured ||
+		PopulationTables(sum)[0].Rows[0][5] != "-" {
 		t.Fatalf("population from a given parent: %+v", sum)
 	}
 	man, err := s.Get("pp-1")

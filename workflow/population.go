@@ -97,6 +97,9 @@ type MemberSummary struct {
 	TestSequential float64 `json:"test_accuracy"`
 	TestRandom     float64 `json:"test_accuracy_random"`
 	TestRandomStd  float64 `json:"test_accuracy_random_std"`
+	// Unmeasured marks a given parent (population --parent) that was not
+	// measured on the population's data (its head may predict other classes).
+	Unmeasured bool `json:"unmeasured,omitempty"`
 }
 
 func (r PopulationRequest) validate() error {
@@ -256,7 +259,8 @@ func summarise(s *checkpoint.Store, req PopulationRequest) (*PopulationSummary, 
 		}
 		sum.Members = append(sum.Members, MemberSummary{Name: name, Role: role, Seed: man.Seed, Status: man.Status,
 			ValAccuracy: man.Metrics["val_accuracy"], TestSequential: man.Metrics["test_accuracy"],
-			TestRandom: man.Metrics["test_accuracy_random"], TestRandomStd: man.Metrics["test_accuracy_random_std"]})
+			TestRandom: man.Metrics["test_accuracy_random"], TestRandomStd: man.Metrics["test_accuracy_random_std"],
+			Unmeasured: name == req.Parent})
 	}
 	unlock, err := s.LockName(req.Prefix + ".summary")
 	if err != nil {

@@ -15,6 +15,10 @@ func PopulationTables(sum *PopulationSummary) []*table.Table {
 	t := &table.Table{Title: fmt.Sprintf("population %s (%s, %s)", sum.Prefix, sum.Variant, sum.Data),
 		Header: []string{"model", "role", "seed", "status", "val acc", "test acc sequential", "test acc " + sum.Orders}}
 	for _, m := range sum.Members {
+		if m.Unmeasured {
+			t.Add(m.Name, m.Role, fmt.Sprint(m.Seed), m.Status, "-", "-", "-")
+			continue
+		}
 		t.Add(m.Name, m.Role, fmt.Sprint(m.Seed), m.Status, pct(m.ValAccuracy), pct(m.TestSequential),
 			fmt.Sprintf("%s ± %s", pct(m.TestRandom), pct(m.TestRandomStd)))
 	}
