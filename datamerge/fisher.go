@@ -157,8 +157,11 @@ func EmpiricalFisher(s Source, n int) (FisherDiag, error) {
 			ps := sh.Params()
 			acc := newFisherDiag(ps)
 			for j := w; j < n; j += statWorkers {
-				x, lab := statImages(s, j, j+1, true)
-				st, err := sh.ForwardShard(x, lab, 1, 1, plan, 0, ar)
+				x, lab, err := statImages(s, j, j+1, true)
+				var st *vit.Step
+				if err == nil {
+					st, err = sh.ForwardShard(x, lab, 1, 1, plan, 0, ar)
+				}
 				if err == nil {
 					err = st.Backward()
 				}
@@ -257,7 +260,7 @@ func statSources(method string, sources []Source, n int, labels bool) error {
 }
 
 // statImages normalises images lo..hi-1 of s.Data (and their labels).
-func statImages(s Source, lo, hi int, labels bool) ([]float32, []int32) {
+func statImages(s Source, lo, hi int, labels bool) ([]float32, []int32, error) {
 	idx := make([]int, hi-lo)
 	for i := range idx {
 		idx[i] = lo + i
@@ -267,8 +270,7 @@ func statImages(s Source, lo, hi int, labels bool) ([]float32, []int32) {
 	if labels {
 		lab = make([]int32, len(idx))
 	}
-	s.Data.MustFill(x, lab, idx, s.Norm)
-	return x, lab
+	return x, lab, s.Data.Fill(x, lab, idx, s.Norm, nil, nil)
 }
 
 // averageModel is the plain average of the sources' parameters.

@@ -98,7 +98,7 @@ func TestEmpiricalFisherIsMeanOfPerSampleSquares(t *testing.T) {
 	ps := m.Params()
 	want := newFisherDiag(ps)
 	for i := 0; i < n; i++ {
-		x, lab := statImages(s, i, i+1, true)
+		x, lab, _ := statImages(s, i, i+1, true)
 		st, err := m.Forward(x, lab, 1, []vit.Plan{m.Sequential()}, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -113,7 +113,7 @@ func TestEmpiricalFisherIsMeanOfPerSampleSquares(t *testing.T) {
 			p.ZeroGrad()
 		}
 	}
-	x, lab := statImages(s, 0, n, true)
+	x, lab, _ := statImages(s, 0, n, true)
 	st, err := m.Forward(x, lab, n, []vit.Plan{m.Sequential()}, 0)
 	if err != nil {
 		t.Fatal(err)

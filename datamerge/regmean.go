@@ -225,7 +225,10 @@ func sourceGrams(s Source, n int, workers kernels.Workers) (map[string]*mat.SymD
 	var x64 []float64
 	for lo := 0; lo < n; lo += statBatch {
 		hi := min(n, lo+statBatch)
-		x, _ := statImages(s, lo, hi, false)
+		x, _, err := statImages(s, lo, hi, false)
+		if err != nil {
+			return nil, err
+		}
 		r.LinearInputs(x, hi-lo, plan, func(li vit.LinearInput) {
 			key := "head"
 			if li.Block != nil {

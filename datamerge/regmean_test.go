@@ -214,7 +214,7 @@ func ln1Inputs(t *testing.T, s Source, n int) []float64 {
 	m := s.Model
 	c := m.Config
 	T, D := c.Tokens(), c.Dim
-	x, _ := statImages(s, 0, n, false)
+	x, _, _ := statImages(s, 0, n, false)
 	h := make([]float32, n*T*D)
 	vit.NewRunner(m).Embed(h, x, n)
 	w, b := m.Blocks[0].Norm1W.Data(), m.Blocks[0].Norm1B.Data()

@@ -261,7 +261,8 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 			}
 			lr = sched.LR((epoch-1)*stepsPerEpoch + step)
 			st, err := trainStep(stepper, sampler, orderRng, hooks, m, b, lr)
-			loader.release(b)
+			B := b.B
+			loader.release(b) // the loader refills b from here on
 			if err != nil {
 				loader.stop()
 			}
@@ -278,10 +279,10 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 			if err != nil {
 				return nil, err
 			}
-			lossSum += st.Loss * float64(b.B)
-			slotSum += st.SlotLoss * float64(b.B)
+			lossSum += st.Loss * float64(B)
+			slotSum += st.SlotLoss * float64(B)
 			correct += st.Correct
-			seen += b.B
+			seen += B
 			hooks.Progress.Update(step+1, lossSum/float64(seen), float64(correct)/float64(seen), float64(seen)/time.Since(start).Seconds())
 		}
 		if loader.next() != nil {
