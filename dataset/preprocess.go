@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -34,6 +35,17 @@ type Preprocess struct {
 	Scale         [2]float64 `json:"scale"`         // RandomResizedCrop area fraction
 	Ratio         [2]float64 `json:"ratio"`         // RandomResizedCrop aspect ratio
 	FlipP         float64    `json:"flip_p"`        // horizontal flip probability in training
+}
+
+// ParseImageSize reads an image size written HEIGHTxWIDTH (e.g. 224x224).
+func ParseImageSize(s string) ([2]int, error) {
+	h, w, ok := strings.Cut(s, "x")
+	hi, err1 := strconv.Atoi(h)
+	wi, err2 := strconv.Atoi(w)
+	if !ok || err1 != nil || err2 != nil || hi <= 0 || wi <= 0 {
+		return [2]int{}, fmt.Errorf("%q: want HEIGHTxWIDTH, e.g. 224x224", s)
+	}
+	return [2]int{hi, wi}, nil
 }
 
 // IsZero reports whether p is the zero Preprocess: no full-size reading.

@@ -50,6 +50,13 @@ type TrainSpec struct {
 	LayerDropP   float64 `yaml:"layerdrop_p"`
 	PosWeight    float64 `yaml:"pos_weight"`
 	AugmentShift int     `yaml:"augment_shift"`
+	// Fine-tuning: preset paper (the paper's recipe, under the fields given
+	// beside it), the decay (cosine, linear), gradient accumulation, and the
+	// augmentation of full-size folders (timm, none).
+	Preset     string `yaml:"preset"`
+	Decay      string `yaml:"decay"`
+	MicroBatch int    `yaml:"micro_batch"`
+	Augment    string `yaml:"augment"`
 }
 
 // Population is a parent and Size members fine-tuned from it (or
@@ -63,10 +70,17 @@ type Population struct {
 	// Tasks makes a multi-task population (population --tasks): one child
 	// per task, PREFIX-mt and PREFIX-probe-K as references; size is then the
 	// number of tasks and data does not apply.
-	Tasks []string  `yaml:"tasks"`
-	Seed  *uint64   `yaml:"seed"`
-	Model ModelSpec `yaml:"model"`
-	Train TrainSpec `yaml:"train"`
+	Tasks []string `yaml:"tasks"`
+	// Parent, when set, names a stored model (an imported checkpoint, or a
+	// model of an earlier population of the study) the members are
+	// fine-tuned from, as population --parent; NewHead and Image are
+	// --new-head and --image (HEIGHTxWIDTH: full-size folder data).
+	Parent  string    `yaml:"parent"`
+	NewHead bool      `yaml:"new_head"`
+	Image   string    `yaml:"image"`
+	Seed    *uint64   `yaml:"seed"`
+	Model   ModelSpec `yaml:"model"`
+	Train   TrainSpec `yaml:"train"`
 }
 
 // Merge builds stored models out of populations with `frankenvit merge`.

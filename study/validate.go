@@ -137,8 +137,28 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		for j := 0; j < size; j++ {
 			defined[workflow.MemberName(p.Name, j)] = where
 		}
-		if !p.Independent {
+		if !p.Independent && p.Parent == "" {
 			defined[workflow.ParentName(p.Name)] = where
+		}
+		var image [2]int
+		if p.Image != "" {
+			var err error
+			if image, err = dataset.ParseImageSize(p.Image); err != nil {
+				bad.add("%s: image %v", where, err)
+			}
+		}
+		if p.Parent != "" {
+			if _, ok := defined[p.Parent]; !ok && !s.Exists(p.Parent) {
+				bad.add("%s: parent %s is neither in the store nor defined earlier in the study", where, p.Parent)
+			}
+			if p.Independent || len(p.Tasks) > 0 {
+				bad.add("%s: parent does not apply to an independent or a multi-task population", where)
+			}
+		}
+		for _, t := range []TrainSpec{f.Train, p.Train} {
+			if t.Preset != "" && t.Preset != "paper" {
+				bad.add("%s: preset %q: want paper", where, t.Preset)
+			}
 		}
 		if size <= 0 {
 			bad.add("%s: size must be positive, got %d", where, p.Size)
@@ -151,9 +171,19 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		if len(p.Tasks) > 0 {
 			spec = p.Tasks[0] // the shape and class count; the others are checked when the parent trains
 		}
-		data, err := loadData(spec)
-		if err != nil {
-			bad.add("%s: %v", where, err)
+		// A full-size folder (image given) is not read into memory, and a
+		// fine-tuned population takes its architecture from its parent:
+		// training checks both when it starts.
+		fullSize := p.Image != ""
+		if _, folder := modelstore.FullSizeFolder(spec); fullSize && !folder {
+			bad.add("%s: image applies to folder:DIR data only, not %s", where, spec)
+		}
+		var data *dataset.Dataset
+		if !fullSize {
+			var err error
+			if data, err = loadData(spec); err != nil {
+				bad.add("%s: %v", where, err)
+			}
 		}
 		cfg := vit.DefaultConfig()
 		mergeModel(&cfg, f.Model)
@@ -171,7 +201,7 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 				cfg.Classes *= len(p.Tasks)
 			}
 		}
-		if err := cfg.Validate(); err != nil && variant != "" && data != nil {
+		if err := cfg.Validate(); err != nil && variant != "" && data != nil && p.Parent == "" {
 			bad.add("%s: %v", where, err)
 		}
 		opt := trainer.DefaultOptions()
@@ -187,12 +217,12 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 				bad.add("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", "; "))
 			}
 		}
-		if parentEpochs <= 0 {
+		if parentEpochs <= 0 && p.Parent == "" {
 			bad.add("%s: parent_epochs must be positive, got %d", where, parentEpochs)
 		}
 		plan.Populations = append(plan.Populations, workflow.PopulationRequest{Prefix: p.Name, Size: size, Tasks: p.Tasks,
-			ParentEpochs: parentEpochs, Member: -1, Independent: p.Independent, RandomOrders: orders,
-			Base: workflow.TrainRequest{Config: cfg, Options: opt,
+			ParentEpochs: parentEpochs, Member: -1, Independent: p.Independent, RandomOrders: orders, Parent: p.Parent,
+			Base: workflow.TrainRequest{Config: cfg, Options: opt, NewHead: p.NewHead, Image: image,
 				Data: modelstore.DataOptions{Spec: spec, ValFrac: valFrac, ValSeed: f.Seed, Limit: f.Limit}}})
 	}
 	known := func(name string) bool {
@@ -393,6 +423,18 @@ func mergeModel(c *vit.Config, m ModelSpec) {
 }
 
 func mergeTrain(o *trainer.Options, parentEpochs *int, t TrainSpec) {
+	if t.Preset == "paper" {
+		*o = trainer.PaperPreset(*o)
+	}
+	if t.Decay != "" && t.Decay != trainer.DecayCosine {
+		o.Decay = t.Decay
+	}
+	if t.MicroBatch != 0 {
+		o.MicroBatch = t.MicroBatch
+	}
+	if t.Augment != "" {
+		o.Augment = t.Augment
+	}
 	if t.Epochs != 0 {
 		o.Epochs = t.Epochs
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/speed"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
@@ -98,7 +99,7 @@ for full-size folders does not grow with the folder.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Data.Spec, req.Log = args[0], os.Stderr
 			if image != "" {
-				size, err := parseImageSize(image)
+				size, err := dataset.ParseImageSize(image)
 				if err != nil {
 					return fmt.Errorf("--image %v", err)
 				}

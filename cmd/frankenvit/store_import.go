@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/workflow"
 	"github.com/spf13/cobra"
 )
@@ -27,7 +28,7 @@ tokens, global average pooling, distillation, layer scale, qk norm, ...) is refu
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.File, req.Name, req.Mean, req.Std = args[0], args[1], mean, std
 			if image != "" {
-				size, err := parseImageSize(image)
+				size, err := dataset.ParseImageSize(image)
 				if err != nil {
 					return fmt.Errorf("--image %v", err)
 				}

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/trainer"
@@ -120,7 +119,7 @@ func (f *trainFlags) resolve(cmd *cobra.Command, req *workflow.TrainRequest) err
 		}
 	}
 	if f.image != "" {
-		size, err := parseImageSize(f.image)
+		size, err := dataset.ParseImageSize(f.image)
 		if err != nil {
 			return fmt.Errorf("--image %v", err)
 		}
@@ -128,17 +127,6 @@ func (f *trainFlags) resolve(cmd *cobra.Command, req *workflow.TrainRequest) err
 	}
 	req.Data, req.Options, req.Init, req.NewHead = f.data, f.opt, f.init, f.newHead
 	return nil
-}
-
-// parseImageSize reads HEIGHTxWIDTH.
-func parseImageSize(s string) ([2]int, error) {
-	h, w, ok := strings.Cut(s, "x")
-	hi, err1 := strconv.Atoi(h)
-	wi, err2 := strconv.Atoi(w)
-	if !ok || err1 != nil || err2 != nil || hi <= 0 || wi <= 0 {
-		return [2]int{}, fmt.Errorf("%q: want HEIGHTxWIDTH, e.g. 224x224", s)
-	}
-	return [2]int{hi, wi}, nil
 }
 
 func newTrainCmd() *cobra.Command {
