@@ -109,6 +109,8 @@ type SpeedReport struct {
 	// measurable in this build); Peak is the denominator of the rows'
 	// fractions: FMAPeak, or the GEMM peak when FMAPeak is 0.
 	FMAPeak    float64           `json:"fma_peak_gflops"`
+	FMAISA     string            `json:"fma_isa,omitempty"` // the FMA loop's instructions: AVX-512 or AVX2
+	FMALanes   int               `json:"fma_lanes,omitempty"`
 	Peak       float64           `json:"peak_gflops"`
 	GOMAXPROCS int               `json:"gomaxprocs"`
 	NumCPU     int               `json:"num_cpu"`
@@ -202,6 +204,7 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 	logf("peaks: FMA loop, kernels.Gemm %d×%d×%d ...", o.GemmSize, o.GemmSize, o.GemmSize)
 	rep.GemmPeak = MeasureGemmPeak(o.GemmSize, o.GemmReps)
 	rep.FMAPeak = kernels.FMAPeak(runtime.GOMAXPROCS(0), 200*time.Millisecond)
+	rep.FMAISA, rep.FMALanes = kernels.FMAWidth()
 	rep.Peak = rep.FMAPeak
 	if rep.Peak == 0 {
 		rep.Peak = rep.GemmPeak.GFLOPS

@@ -53,8 +53,8 @@ func (r *SpeedReport) Table() *table.Table {
 		r.Steps, r.Warmup, r.EvalBatch)
 	g := r.GemmPeak
 	if r.FMAPeak > 0 {
-		fmt.Fprintf(&title, "FMA peak: %.1f GFLOP/s (8-lane float32 FMAs in registers on %d threads, %d CPUs)\n",
-			r.FMAPeak, r.GOMAXPROCS, r.NumCPU)
+		fmt.Fprintf(&title, "FMA peak: %.1f GFLOP/s (%d-lane float32 FMAs, %s, in registers on %d threads, %d CPUs)\n",
+			r.FMAPeak, r.FMALanes, r.FMAISA, r.GOMAXPROCS, r.NumCPU)
 	}
 	fmt.Fprintf(&title, "GEMM: %.1f GFLOP/s (best kernels.Gemm %s, %d×%d×%d float32, %d goroutines)\n",
 		g.GFLOPS, g.Kernels, g.Size, g.Size, g.Size, g.Threads)

@@ -29,7 +29,7 @@ func newBenchSpeedCmd() *cobra.Command {
 		Short: "Training and inference images/s, GFLOP/s against the FMA peak and peak memory (optionally against PyTorch)",
 		Long: `Trains the default model and a larger one (dim 192, 3 heads, MLP 768, depth 12, patch 4) for --steps
 steps at batch 64 on synthetic data, evaluates --eval-images images under one plan, and prints images/s,
-GFLOP/s against the measured FMA peak (8-lane FMAs in registers on every core), and the peak resident set. Each model is measured in a fresh child
+GFLOP/s against the measured FMA peak (the widest FMAs the CPU runs, AVX-512 or AVX2, in registers on every core), and the peak resident set. Each model is measured in a fresh child
 process of this binary. --peer torch runs the same models in PyTorch (Debian's python3-torch) with the
 reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration. Every child process runs
 under a time limit (scaled to the model's FLOPs and --peer-budget, or --child-timeout) and is killed with its

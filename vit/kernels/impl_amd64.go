@@ -347,4 +347,22 @@ func softmaxBackRowsSIMD(p, d []float32, tp, rows int, scale float32) {
 //go:noescape
 func fmaLoopAVX2(n int, a, b float32) float32
 
-func fmaLoop(n int, a, b float32) float32 { return fmaLoopAVX2(n, a, b) }
+//go:noescape
+func fmaLoopAVX512(n int, a, b float32) float32
+
+// hasAVX512 reports the 16-lane FMA loop's instructions (AVX-512F; the OS
+// saves the ZMM state, which x/sys/cpu checks).
+func hasAVX512() bool { return hasSIMD() && cpu.X86.HasAVX512F }
+
+// fmaLoops are the FMA loops this machine runs, narrowest first, with
+// their lane counts and names.
+func fmaLoops() []fmaLoopImpl {
+	var out []fmaLoopImpl
+	if hasSIMD() {
+		out = append(out, fmaLoopImpl{lanes: 8, name: "AVX2", run: fmaLoopAVX2})
+	}
+	if hasAVX512() {
+		out = append(out, fmaLoopImpl{lanes: 16, name: "AVX-512", run: fmaLoopAVX512})
+	}
+	return out
+}

@@ -38,4 +38,4 @@ func softmaxBackRowsSIMD(p, d []float32, tp, rows int, scale float32) {
 	softmaxBackRowsGo(p, d, tp, rows, scale)
 }
 
-func fmaLoop(n int, a, b float32) float32 { panic("unreachable: no SIMD FMA loop in this build") }
+func fmaLoops() []fmaLoopImpl { return nil }
