@@ -40,7 +40,7 @@ func FMAPeak(threads int, dur time.Duration) float64 {
 	}
 	loop := loops[len(loops)-1]
 	flops := float64(12 * loop.lanes * 2) // per iteration: 12 FMAs of 2 operations per lane
-	const iters = 1 << 16 // about 0.2 ms per call at 60 GFLOP/s per core
+	const iters = 1 << 16                 // about 0.2 ms per call at 60 GFLOP/s per core
 	best := 0.0
 	for round := 0; round < 3; round++ {
 		var wg sync.WaitGroup
