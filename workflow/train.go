@@ -123,20 +123,25 @@ func Train(s *checkpoint.Store, req TrainRequest) (*TrainOutcome, error) {
 		return nil, err
 	}
 	m.Init(req.Options.Seed)
-	norm, err := dataset.MeasureNormalization(tr)
-	if err != nil {
-		return nil, err
-	}
+	var norm dataset.Normalization
+	inherited := false
 	if parent != nil {
 		if err := copyPretrained(m, parent.Model, req.NewHead, req.Log); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", req.Init, err)
 		}
 		if parent.Manifest.Data == req.Data.Spec || (req.Data.Tasks != "" && parent.Records.Training.Data.Tasks == req.Data.Tasks) ||
-			len(parent.Manifest.Preprocess) > 0 {
+			parent.Records.Preprocess != nil {
 			// Children keep their parent's input scale, and so do the tasks
 			// of a multi-task parent fine-tuned one at a time and models
 			// fine-tuned from a pretrained checkpoint (its ImageNet statistics).
-			norm = parent.Records.Normalization
+			norm, inherited = parent.Records.Normalization, true
+		}
+	}
+	if !inherited {
+		// Measured only when not inherited: on a full-size folder it
+		// decodes up to 1000 images.
+		if norm, err = dataset.MeasureNormalization(tr); err != nil {
+			return nil, err
 		}
 	}
 	normJSON, _ := json.Marshal(norm)
