@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,14 +109,9 @@ type FolderFile struct {
 // JSONFile is a FolderFile holding v as indented JSON.
 func JSONFile(name string, v any) FolderFile {
 	return FolderFile{Name: name, Write: func(w io.Writer) error {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
+		enc := json.NewEncoder(w) // into WriteFolder's temporary file: a failed encoding leaves nothing
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		_, err := w.Write(buf.Bytes())
-		return err
+		return enc.Encode(v)
 	}}
 }
 

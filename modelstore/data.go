@@ -22,7 +22,7 @@ type DataOptions struct {
 	Tasks string `json:"tasks,omitempty"`
 	// Preprocess, when not zero, reads folder:DIR data at full size, decoded
 	// from disk as it is used (dataset.OpenFolder), into the model's input
-	// size; nil reads data sets into memory as they are.
+	// size; the zero value reads data sets into memory as they are.
 	// A value, not a pointer, so that equal options compare equal (merges
 	// check their sources' data by ==, and the options are map keys).
 	Preprocess dataset.Preprocess `json:"preprocess,omitzero"`

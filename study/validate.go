@@ -426,8 +426,11 @@ func mergeTrain(o *trainer.Options, parentEpochs *int, t TrainSpec) {
 	if t.Preset == "paper" {
 		*o = trainer.PaperPreset(*o)
 	}
-	if t.Decay != "" && t.Decay != trainer.DecayCosine {
-		o.Decay = t.Decay
+	if t.Decay != "" {
+		o.Decay = t.Decay // decay: cosine beside preset: paper wins, as --decay does
+	}
+	if o.Decay == trainer.DecayCosine {
+		o.Decay = "" // the default, recorded as the CLI records it
 	}
 	if t.MicroBatch != 0 {
 		o.MicroBatch = t.MicroBatch
