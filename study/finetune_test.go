@@ -88,3 +88,18 @@ populations:
 		}
 	}
 }
+
+// mergeTrain: preset paper sets the paper's recipe, fields beside it win,
+// and an explicit cosine decay is recorded as the default ("").
+func TestMergeTrainPreset(t *testing.T) {
+	o, parentEpochs := trainer.DefaultOptions(), 0
+	mergeTrain(&o, &parentEpochs, TrainSpec{Preset: "paper", LR: 3e-4, Decay: "cosine", MicroBatch: 4})
+	if o.LR != 3e-4 || o.Decay != "" || o.Batch != 128 || o.WeightDecay != 0 || o.MicroBatch != 4 || o.Augment != trainer.AugmentNone {
+		t.Errorf("options %+v", o)
+	}
+	o = trainer.DefaultOptions()
+	mergeTrain(&o, &parentEpochs, TrainSpec{Preset: "paper"})
+	if o.Decay != trainer.DecayLinear || o.LR != 1e-4 {
+		t.Errorf("preset alone: %+v", o)
+	}
+}
