@@ -61,6 +61,11 @@ type Measurement struct {
 
 	// TrainVs and InferVs: on a frankenvit row, frankenvit ÷ the best peer
 	// configuration of that model; on a peer row, frankenvit ÷ that row.
+	// TrainTop and InferTop are the top functions of the CPU profiles of
+	// the timed training and evaluation (frankenvit rows with --profile).
+	TrainTop []ProfileEntry `json:"train_profile,omitempty"`
+	InferTop []ProfileEntry `json:"infer_profile,omitempty"`
+
 	TrainVs   float64 `json:"train_frankenvit_over,omitempty"`
 	InferVs   float64 `json:"infer_frankenvit_over,omitempty"`
 	BestTrain bool    `json:"best_peer_train,omitempty"`
@@ -122,10 +127,16 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 		}
 	}
 	t := time.Now()
-	for i := 0; i < run.Steps; i++ {
-		if err := step(i); err != nil {
-			return out, err
+	out.TrainTop, err = profiled(profilePath(run, "train"), func() error {
+		for i := 0; i < run.Steps; i++ {
+			if err := step(i); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return out, err
 	}
 	out.TrainSeconds = time.Since(t).Seconds()
 	out.TrainSteps, out.TrainImages = run.Steps, run.Steps*B
@@ -147,7 +158,13 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 	ev.Accuracy(m.Sequential()) // warm-up: the runner sizes its buffers
 	ev.Split = split(run.EvalImages)
 	t = time.Now()
-	ev.Accuracy(m.Sequential())
+	out.InferTop, err = profiled(profilePath(run, "infer"), func() error {
+		ev.Accuracy(m.Sequential())
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
 	out.EvalSeconds = time.Since(t).Seconds()
 	out.EvalImages = run.EvalImages
 	// The kernel syncs its per-thread RSS counters lazily, so a later VmHWM

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +74,12 @@ func TestCountFLOPsModels(t *testing.T) {
 	if large.Dim != 192 || large.Heads != 3 || large.MLP != 768 || large.Depth != 12 || large.Patch != 4 || large.Tokens() != 50 {
 		t.Errorf("large model config %+v", large)
 	}
+	// ViT-Ti as timm defines vit_tiny_patch16_224.
+	tiny := SpeedModels()[2].Config
+	if tiny.Dim != 192 || tiny.Heads != 3 || tiny.MLP != 768 || tiny.Depth != 12 || tiny.Patch != 16 || tiny.Tokens() != 197 ||
+		tiny.Channels != 3 || tiny.Classes != 1000 {
+		t.Errorf("vit-ti config %+v", tiny)
+	}
 }
 
 // runCLI runs the frankenvit binary bin in a temporary directory.
@@ -102,6 +109,57 @@ func TestBenchSpeedCLI(t *testing.T) {
 	t.Run("bad input", func(t *testing.T) { testBenchSpeedBadInput(t, bin) })
 	t.Run("child timeout", func(t *testing.T) { testBenchSpeedChildTimeout(t, bin) })
 	t.Run("peer torch", func(t *testing.T) { testBenchSpeedPeerTorch(t, bin) })
+	t.Run("profile", func(t *testing.T) { testBenchSpeedProfile(t, bin) })
+}
+
+// testBenchSpeedProfile: --profile writes both phases' profiles and prints
+// their top functions, in the table and in the JSON.
+func testBenchSpeedProfile(t *testing.T, bin string) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, bin, append(append([]string(nil), tiny...), "--profile", dir)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"default-train.pprof", "default-infer.pprof"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if !strings.Contains(out, "CPU profiles of the timed phases") || !strings.Contains(out, "CPU:") {
+		t.Errorf("output lacks the profile table or the CPU line:\n%s", out)
+	}
+	out, errOut, code = runCLI(t, bin, append(append([]string(nil), tiny...), "--profile", dir, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep SpeedReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Rows[0]
+	for phase, top := range map[string][]ProfileEntry{"train": r.TrainTop, "infer": r.InferTop} {
+		if len(top) == 0 || len(top) > TopFunctions {
+			t.Errorf("%s profile has %d entries", phase, len(top))
+			continue
+		}
+		sum := 0.0
+		for i, e := range top {
+			sum += e.Flat
+			if e.Function == "" || e.Flat <= 0 || (i > 0 && e.Flat > top[i-1].Flat) {
+				t.Errorf("%s profile entry %d: %+v", phase, i, e)
+			}
+		}
+		if sum > 1+1e-9 {
+			t.Errorf("%s profile fractions sum to %v", phase, sum)
+		}
+	}
+	if len(rep.CPUFlags) == 0 && runtime.GOARCH == "amd64" {
+		t.Errorf("no CPU flags in the report")
+	}
+	_, errOut, code = runCLI(t, bin, append(append([]string(nil), tiny...), "--profile", filepath.Join(dir, "missing"))...)
+	if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "not a directory") {
+		t.Errorf("--profile to a missing folder: exit %d, stderr:\n%s", code, errOut)
+	}
 }
 
 // tiny is a `bench speed` run of a few seconds.

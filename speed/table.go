@@ -52,6 +52,9 @@ func (r *SpeedReport) Table() *table.Table {
 	fmt.Fprintf(&title, "bench speed: %d timed training steps (after %d warm-up) per row; evaluation in batches of %d; synthetic data\n",
 		r.Steps, r.Warmup, r.EvalBatch)
 	g := r.GemmPeak
+	if r.CPU != "" || len(r.CPUFlags) > 0 {
+		fmt.Fprintf(&title, "CPU: %s; flags: %s\n", r.CPU, strings.Join(r.CPUFlags, " "))
+	}
 	if r.FMAPeak > 0 {
 		fmt.Fprintf(&title, "FMA peak: %.1f GFLOP/s (%d-lane float32 FMAs, %s, in registers on %d threads, %d CPUs)\n",
 			r.FMAPeak, r.FMALanes, r.FMAISA, r.GOMAXPROCS, r.NumCPU)
@@ -117,6 +120,28 @@ func (r *SpeedReport) Table() *table.Table {
 			fmt.Sprintf("%.1f (%.0f%%)", m.InferGFLOPS, 100*m.InferPeak),
 			fmt.Sprintf("%.0f", m.RSSTrainMB), fmt.Sprintf("%.0f", m.RSSPeakMB),
 			ratio(m.TrainVs), ratio(m.InferVs), strings.Join(best, ", "))
+	}
+	return t
+}
+
+// ProfileTable lists the top functions of each frankenvit row's CPU
+// profiles (nil when no row was profiled): one row per model, phase and rank.
+func (r *SpeedReport) ProfileTable() *table.Table {
+	t := &table.Table{Title: "CPU profiles of the timed phases (flat: time in the function itself)",
+		Header: []string{"model", "phase", "rank", "function", "flat"}}
+	for _, m := range r.Rows {
+		for _, ph := range []struct {
+			name string
+			top  []ProfileEntry
+		}{{"train", m.TrainTop}, {"infer", m.InferTop}} {
+			for i, e := range ph.top {
+				fn := strings.TrimPrefix(e.Function, "github.com/frankenvit/frankenvit/")
+				t.Add(m.Model, ph.name, strconv.Itoa(i+1), fn, fmt.Sprintf("%.1f%%", 100*e.Flat))
+			}
+		}
+	}
+	if len(t.Rows) == 0 {
+		return nil
 	}
 	return t
 }

@@ -27,8 +27,9 @@ func newBenchSpeedCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "speed",
 		Short: "Training and inference images/s, GFLOP/s against the FMA peak and peak memory (optionally against PyTorch)",
-		Long: `Trains the default model and a larger one (dim 192, 3 heads, MLP 768, depth 12, patch 4) for --steps
-steps at batch 64 on synthetic data, evaluates --eval-images images under one plan, and prints images/s,
+		Long: `Trains the default model, a larger one (dim 192, 3 heads, MLP 768, depth 12, patch 4 on 28x28) and ViT-Tiny
+(224x224x3, patch 16, 1000 classes) for --steps steps at batch 64 on synthetic data, evaluates --eval-images
+images under one plan, and prints images/s,
 GFLOP/s against the measured FMA peak (the widest FMAs the CPU runs, AVX-512 or AVX2, in registers on every core), and the peak resident set. Each model is measured in a fresh child
 process of this binary. --peer torch runs the same models in PyTorch (Debian's python3-torch) with the
 reference BLAS and OpenBLAS, 1 and 2 threads, and marks its best configuration. Every child process runs
@@ -50,11 +51,19 @@ fails the command.`,
 			if err != nil {
 				return err
 			}
-			return printResult(asJSON, rep, rep.Table())
+			if err := printResult(asJSON, rep, rep.Table()); err != nil || asJSON {
+				return err
+			}
+			if pt := rep.ProfileTable(); pt != nil {
+				fmt.Println()
+				return pt.Render(os.Stdout)
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&o.Models, "models", nil, "models to measure: default, large (default: both)")
+	fl.StringSliceVar(&o.Models, "models", nil, "models to measure: default, large, vit-ti (default: all)")
+	fl.StringVar(&o.ProfileDir, "profile", "", "write CPU profiles of each model's timed training and evaluation to this folder (MODEL-train.pprof, MODEL-infer.pprof) and print their top functions")
 	fl.IntVar(&o.Steps, "steps", o.Steps, "timed training steps per model (warm-up steps not counted)")
 	fl.IntVar(&o.Warmup, "warmup", o.Warmup, "untimed training steps first")
 	fl.IntVar(&o.EvalImages, "eval-images", 0, "images evaluated under one plan per model (0: 10000 on default, 2560 on large)")
