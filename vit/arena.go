@@ -13,7 +13,13 @@ import (
 // llm.c way of keeping activations in preallocated memory. A nil *Arena
 // allocates every buffer with make.
 //
-// Backward runs operators on several goroutines, so Take and Zeros lock.
+// Backward temporaries that die with the operator that made them (the
+// gradient of a block's MLP activations, say) come from Scratch and go back
+// with Recycle, so the next block's backward reuses them: a step holds one
+// block's temporaries at a time, not every block's.
+//
+// Backward runs operators on several goroutines, so Take, Zeros, Scratch
+// and Recycle lock.
 type Arena struct {
 	// Workers is how many goroutines each kernel call of the step may use
 	// (the zero value: every core); a caller that runs several shards side
@@ -25,6 +31,8 @@ type Arena struct {
 	cur   int // slab being carved
 	off   int // first free element of slabs[cur]
 	used  int // elements handed out since Reset
+
+	free map[int][][]float32 // recycled scratch buffers by length
 }
 
 // minSlab is the smallest slab the arena allocates, in elements.
@@ -38,17 +46,16 @@ func (a *Arena) workers() kernels.Workers {
 	return a.Workers
 }
 
-// Reset takes back every buffer handed out. If the last step needed more
-// than one slab, the slabs are replaced by one that holds it all.
+// Reset takes back every buffer handed out by Take and Zeros. The slabs stay:
+// a step that carves the same buffers as the last one (every training step
+// of one model and batch size) gets the same memory back, and a slab's tail
+// that no step reached was never touched, so it costs no resident memory.
 func (a *Arena) Reset() {
 	if a == nil {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.slabs) > 1 {
-		a.slabs = [][]float32{make([]float32, max(a.used, minSlab))}
-	}
 	a.cur, a.off, a.used = 0, 0, 0
 }
 
@@ -82,13 +89,55 @@ func (a *Arena) Zeros(n int) []float32 {
 	return s
 }
 
-// Elements is the capacity of the arena's slabs, in float32s.
+// Scratch returns n zeroed elements that the caller hands back with Recycle
+// once it no longer needs them (a nil arena allocates).
+func (a *Arena) Scratch(n int) []float32 {
+	if a == nil {
+		return make([]float32, n)
+	}
+	a.mu.Lock()
+	var s []float32
+	if list := a.free[n]; len(list) > 0 {
+		s = list[len(list)-1]
+		a.free[n] = list[:len(list)-1]
+	}
+	a.mu.Unlock()
+	if s == nil {
+		return make([]float32, n) // fresh memory is zero
+	}
+	clear(s)
+	return s
+}
+
+// Recycle takes back buffers from Scratch for later Scratch calls of the
+// same length. The caller must not use them afterwards.
+func (a *Arena) Recycle(bufs ...[]float32) {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.free == nil {
+		a.free = map[int][][]float32{}
+	}
+	for _, s := range bufs {
+		a.free[len(s)] = append(a.free[len(s)], s)
+	}
+}
+
+// Elements is the capacity of the arena's slabs and recycled scratch
+// buffers, in float32s.
 func (a *Arena) Elements() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n := 0
 	for _, s := range a.slabs {
 		n += len(s)
+	}
+	for _, list := range a.free {
+		for _, s := range list {
+			n += len(s)
+		}
 	}
 	return n
 }

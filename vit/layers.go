@@ -56,7 +56,8 @@ func patchForward(ar *Arena, k kernels.Workers, h, x []float32, a *patchActs, s 
 
 func patchBackward(ar *Arena, k kernels.Workers, dh []float32, a *patchActs, s *Stem, c Config, B int) {
 	N, T, D, ps := c.Patches(), c.Tokens(), c.Dim, c.PatchSize()
-	dtok := ar.Take(B * N * D) // every row is written below
+	dtok := ar.Scratch(B * N * D)
+	defer ar.Recycle(dtok)
 	dcls, dpos := s.Cls.Grad, s.Pos.Grad
 	for b := 0; b < B; b++ {
 		hb := dh[b*T*D : (b+1)*T*D]
@@ -92,9 +93,8 @@ func attnForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a 
 
 func attnBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
-	datt := ar.Zeros(rows * D)
-	dqkv := ar.Zeros(rows * 3 * D)
-	dln := ar.Zeros(rows * D)
+	datt, dqkv, dln := ar.Scratch(rows*D), ar.Scratch(rows*3*D), ar.Scratch(rows*D)
+	defer ar.Recycle(datt, dqkv, dln)
 	kernels.AddInPlace(dh, dout) // the residual path
 	k.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
 	k.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
@@ -119,9 +119,8 @@ func mlpForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *
 
 func mlpBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
-	dact := ar.Zeros(rows * F)
-	dpre := ar.Zeros(rows * F)
-	dln := ar.Zeros(rows * D)
+	dact, dpre, dln := ar.Scratch(rows*F), ar.Scratch(rows*F), ar.Scratch(rows*D)
+	defer ar.Recycle(dact, dpre, dln)
 	kernels.AddInPlace(dh, dout)
 	k.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
 	k.GeluBackward(dpre, a.pre, dact)
@@ -154,9 +153,8 @@ func posProjBackward(ar *Arena, k kernels.Workers, dh, dSlotEmb, dout []float32,
 	D, P := bl.Dim, bl.PosDim
 	W := D + P
 	pp := bl.PosProj
-	dpre := ar.Zeros(rows * D)
-	dln := ar.Zeros(rows * W)
-	dcat := ar.Zeros(rows * W)
+	dpre, dln, dcat := ar.Scratch(rows*D), ar.Scratch(rows*W), ar.Scratch(rows*W)
+	defer ar.Recycle(dpre, dln, dcat)
 	kernels.AddInPlace(dh, dout)
 	k.GeluBackward(dpre, a.pre, dout)
 	k.LinearBackward(dln, pp.FcW.Grad, pp.FcB.Grad, dpre, a.ln, pp.FcW.Data(), rows, W, D)
@@ -182,8 +180,8 @@ func headForward(ar *Arena, k kernels.Workers, eps float32, h []float32, a *head
 }
 
 func headBackward(ar *Arena, k kernels.Workers, dh, dlogits []float32, a *headActs, hd *Head, B, T, D, classes int) {
-	dln := ar.Zeros(B * D)
-	dcls := ar.Zeros(B * D)
+	dln, dcls := ar.Scratch(B*D), ar.Scratch(B*D)
+	defer ar.Recycle(dln, dcls)
 	k.LinearBackward(dln, hd.W.Grad, hd.B.Grad, dlogits, a.ln, hd.W.Data(), B, D, classes)
 	k.LayerNormBackward(dcls, hd.NormW.Grad, hd.NormB.Grad, dln, a.cls, hd.NormW.Data(), a.mean, a.rstd, B, D)
 	for b := 0; b < B; b++ {
@@ -216,8 +214,8 @@ func posHeadForward(ar *Arena, k kernels.Workers, eps float32, h []float32, a *p
 func posHeadBackward(ar *Arena, k kernels.Workers, dh, dlogits []float32, a *posHeadActs, bl *Block, B, T int) {
 	D, L := bl.Dim, bl.Slots
 	ph := bl.PosHead
-	dln := ar.Zeros(B * D)
-	davg := ar.Zeros(B * D)
+	dln, davg := ar.Scratch(B*D), ar.Scratch(B*D)
+	defer ar.Recycle(dln, davg)
 	k.LinearBackward(dln, ph.FcW.Grad, ph.FcB.Grad, dlogits, a.ln, ph.FcW.Data(), B, D, L)
 	k.LayerNormBackward(davg, ph.NormW.Grad, ph.NormB.Grad, dln, a.avg, ph.NormW.Data(), a.mean, a.rstd, B, D)
 	kernels.Scale(davg, 1/float32(T))
