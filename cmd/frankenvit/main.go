@@ -35,7 +35,15 @@ func run(root *cobra.Command, stderr io.Writer) (code int) {
 			code = 2
 		}
 	}()
-	if err := root.Execute(); err != nil {
+	err := root.Execute()
+	if cpuProf != nil {
+		perr := cpuProf.stopAndWait()
+		cpuProf = nil
+		if err == nil && perr != nil {
+			err = fmt.Errorf("--cpuprofile: %w", perr)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "frankenvit: "+oneLine(err.Error()))
 		return 1
 	}

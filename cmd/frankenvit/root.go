@@ -11,7 +11,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var storeDir string
+var (
+	storeDir   string
+	cpuProfOut string      // --cpuprofile
+	cpuProf    *cpuProfile // the running profile, stopped by run
+)
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -21,6 +25,17 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&storeDir, "store", checkpoint.DefaultDir(), "store directory (or FRANKENVIT_STORE)")
+	root.PersistentFlags().StringVar(&cpuProfOut, "cpuprofile", "", "write a CPU profile of the whole command to this file (for go tool pprof)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cpuProfOut == "" {
+			return nil
+		}
+		if err := checkOutputDir("--cpuprofile", cpuProfOut); err != nil {
+			return err
+		}
+		cpuProf = startCPUProfile(cpuProfOut)
+		return nil
+	}
 	store := newStoreCmd()
 	store.AddCommand(newStoreImportCmd())
 	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd(), newStudyCmd())
