@@ -775,7 +775,8 @@ func newEvolver(name, method string, base *vit.Model, sources []Source, opt Evol
 		ev.models = append(ev.models, s.Model)
 		ev.tasks = append(ev.tasks, s.Task)
 		anyTask = anyTask || s.Task != ""
-		minBatches = min(minBatches, (s.Data.N+trainer.EvalBatch-1)/trainer.EvalBatch)
+		size := trainer.EvalBatchFor(s.Model.Config)
+		minBatches = min(minBatches, (s.Data.N+size-1)/size)
 	}
 	if spec.NeedsBase {
 		ev.baseIdx = len(ev.models)

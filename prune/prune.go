@@ -144,7 +144,7 @@ func Complement(n int, removed []int) []int {
 	return kept
 }
 
-func batches(n int) int { return (n + trainer.EvalBatch - 1) / trainer.EvalBatch }
+func batches(n, batch int) int { return (n + batch - 1) / batch }
 
 func span(from, to int) []int {
 	out := make([]int, 0, max(to-from, 0))
@@ -182,7 +182,7 @@ func (p *Pruner) extendGreedy(k int) {
 			plans[c] = plan
 		}
 		tick := trainer.NewCounter(p.Log, fmt.Sprintf("greedy pruning of %s: removal %d, %d candidates (batches)",
-			p.Model.Name, len(p.greedyOrder)+1, len(kept)), batches(p.Val.Split.N))
+			p.Model.Name, len(p.greedyOrder)+1, len(kept)), batches(p.Val.Split.N, trainer.EvalBatchFor(p.Model.Config)))
 		p.Val.OnProgress = func(done, total int) { tick(done) }
 		acc, loss := p.Val.AccuracyOfPlans(plans)
 		p.Val.OnProgress = nil

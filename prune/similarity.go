@@ -55,11 +55,12 @@ func MeasureSimilarity(m *vit.Model, plan vit.Plan, split *dataset.Split, norm d
 	}
 	runner := vit.NewRunner(m)
 	levels := make([][]float32, n+1)
-	x := make([]float32, trainer.EvalBatch*split.ImageSize())
-	idx := make([]int, 0, trainer.EvalBatch)
-	tick := trainer.NewCounter(log, "measuring block similarity of "+m.Name+" (batches)", batches(split.N))
-	for start, batch := 0, 1; start < split.N; start, batch = start+trainer.EvalBatch, batch+1 {
-		B := min(trainer.EvalBatch, split.N-start)
+	size := trainer.EvalBatchFor(m.Config)
+	x := make([]float32, size*split.ImageSize())
+	idx := make([]int, 0, size)
+	tick := trainer.NewCounter(log, "measuring block similarity of "+m.Name+" (batches)", batches(split.N, size))
+	for start, batch := 0, 1; start < split.N; start, batch = start+size, batch+1 {
+		B := min(size, split.N-start)
 		idx = idx[:0]
 		for i := 0; i < B; i++ {
 			idx = append(idx, start+i)

@@ -76,7 +76,7 @@ type Measurement struct {
 // `frankenvit train` and `frankenvit eval` do: each training step is one
 // trainer.Stepper step (a fresh random block order, forward and backward in
 // shards, ClipGradNorm(1), AdamW); evaluation runs trainer.Evaluator (the tape-free
-// vit.Runner, batches of trainer.EvalBatch) over synthetic 8-bit images under
+// vit.Runner, batches of trainer.EvalBatchFor) over synthetic 8-bit images under
 // the sequential plan. The resident-set fields describe this whole process,
 // so call it in a fresh process for a clean number.
 func MeasureFrankenvit(run SpeedRun) (Measurement, error) {

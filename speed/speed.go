@@ -184,7 +184,7 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 	runs := make([]SpeedRun, len(models))
 	for i, m := range models {
 		runs[i] = SpeedRun{Model: m, Steps: o.Steps, Warmup: o.Warmup, EvalImages: m.EvalImages,
-			EvalBatch: trainer.EvalBatch, Seed: o.Seed, ProfileDir: o.ProfileDir}
+			EvalBatch: trainer.EvalBatchFor(m.Config), Seed: o.Seed, ProfileDir: o.ProfileDir}
 		if o.EvalImages != 0 {
 			runs[i].EvalImages = o.EvalImages
 		}

@@ -12,8 +12,27 @@ import (
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
 
-// EvalBatch is the batch size of tape-free evaluation.
+// EvalBatch is the batch size of tape-free evaluation of models of up to
+// 64 tokens (every 28x28 model); EvalBatchFor gives any model's.
 const EvalBatch = 256
+
+// evalRows bounds the token rows of one evaluation batch, so that a worker's
+// activations stay about the same size whatever the images: a ViT at
+// 224x224 (197 tokens) evaluates 80 images at a time, not 256 (which held
+// gigabytes per worker).
+const evalRows = EvalBatch * 64
+
+// EvalBatchFor is the evaluation batch size of models of config c:
+// EvalBatch, or fewer images (a multiple of 8) when they have more than 64
+// tokens. Per-image results do not depend on the batch size; only plans
+// drawn per batch follow the batches.
+func EvalBatchFor(c vit.Config) int {
+	b := evalRows / max(c.Tokens(), 1)
+	if b >= EvalBatch {
+		return EvalBatch
+	}
+	return max(b&^7, min(b, 8), 1)
+}
 
 // Evaluator measures accuracy of plans on one split, reusing its buffers.
 // Batches are spread over GOMAXPROCS workers, each with its own tape-free
@@ -74,7 +93,10 @@ func (e *Evaluator) accuracy(planFor func(batch int) vit.Plan) (acc, loss float6
 	return float64(total) / float64(n), lossSum / float64(n)
 }
 
-func (e *Evaluator) batches() int { return (e.Split.N + EvalBatch - 1) / EvalBatch }
+// batch is the evaluator's batch size.
+func (e *Evaluator) batch() int { return EvalBatchFor(e.Model.Config) }
+
+func (e *Evaluator) batches() int { return (e.Split.N + e.batch() - 1) / e.batch() }
 
 // forBatches loads every evaluation batch into a worker's buffers and calls
 // fn on it; batches run concurrently on up to GOMAXPROCS workers, so fn must
@@ -98,7 +120,7 @@ func (e *Evaluator) forBatches(progress bool, fn func(w *evalWorker, batch, B in
 			if batch >= batches {
 				return
 			}
-			B := e.fillBatch(w, batch*EvalBatch)
+			B := e.fillBatch(w, batch*e.batch())
 			fn(w, batch, B)
 			if progress && e.OnProgress != nil {
 				mu.Lock()
@@ -122,7 +144,7 @@ func (e *Evaluator) forBatches(progress bool, fn func(w *evalWorker, batch, B in
 // fillBatch loads the evaluation batch starting at image start into the
 // worker's buffers and returns its size.
 func (e *Evaluator) fillBatch(w *evalWorker, start int) int {
-	B := min(EvalBatch, e.Split.N-start)
+	B := min(e.batch(), e.Split.N-start)
 	w.x = grow(w.x, B*e.Split.ImageSize())
 	w.labels = growInt32(w.labels, B)
 	w.idx = w.idx[:0]

@@ -35,7 +35,7 @@ func (e *Evaluator) MixedOrderAccuracy(orders [][]int) (acc, loss float64, err e
 	correct := make([]int, e.batches())
 	losses := make([]float64, e.batches())
 	e.forBatches(true, func(w *evalWorker, batch, B int) {
-		logits := e.mixedLogits(w, orders[batch*EvalBatch:batch*EvalBatch+B], depth, B)
+		logits := e.mixedLogits(w, orders[batch*e.batch():batch*e.batch()+B], depth, B)
 		correct[batch], losses[batch] = e.score(w, logits, B)
 	})
 	total := 0
