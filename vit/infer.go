@@ -20,7 +20,9 @@ type Runner struct {
 }
 
 // NewRunner prepares tape-free inference with m's stem and head.
-func NewRunner(m *Model) *Runner { return &Runner{m: m, attn: attnActs{noProbs: true}} }
+func NewRunner(m *Model) *Runner {
+	return &Runner{m: m, attn: attnActs{noProbs: true}, mlp: mlpActs{inPlace: true}}
+}
 
 // Logits runs B normalised images through the plan and returns the logits
 // [B, classes]; the slice is reused by the next call. The plan must pass

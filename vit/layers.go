@@ -104,12 +104,22 @@ func attnBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *attnAc
 
 // ---- MLP sub-layer: out = h + fc2(GELU(fc1(LN2(h)))) ----
 
-type mlpActs struct{ ln, mean, rstd, pre, act []float32 }
+// mlpActs holds the sub-layer's activations; inference sets inPlace, as
+// no backward pass needs the pre-activations: GELU then overwrites them.
+type mlpActs struct {
+	ln, mean, rstd, pre, act []float32
+	inPlace                  bool
+}
 
 func mlpForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
 	a.ln, a.mean, a.rstd = ar.grow(a.ln, rows*D), ar.grow(a.mean, rows), ar.grow(a.rstd, rows)
-	a.pre, a.act = ar.grow(a.pre, rows*F), ar.grow(a.act, rows*F)
+	a.pre = ar.grow(a.pre, rows*F)
+	if a.inPlace {
+		a.act = a.pre
+	} else {
+		a.act = ar.grow(a.act, rows*F)
+	}
 	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, eps)
 	k.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
 	k.GeluForward(a.act, a.pre)
