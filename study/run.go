@@ -41,6 +41,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 	}
 	rep := &report.Report{Title: "frankenvit study " + plan.Name, Source: plan.Source, Text: string(plan.Text), Versions: Versions()}
 	res := &Result{Report: filepath.Join(out, "report.html")}
+	wall := newWallClock(plan.Name, log)
 	var popTables []*table.Table
 	for _, req := range plan.Populations {
 		req.Log, req.Base.Log = log, log
@@ -49,6 +50,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		if err != nil {
 			return nil, fmt.Errorf("population %s: %w", req.Prefix, err)
 		}
+		wall.done("population", req.Prefix)
 		popTables = append(popTables, workflow.PopulationTables(sum)...)
 	}
 	if len(popTables) > 0 {
@@ -63,6 +65,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		if err != nil {
 			return nil, fmt.Errorf("merge %s: %w", req.Out, err)
 		}
+		wall.done("merge", req.Out)
 		mergeTables = append(mergeTables, workflow.MergeTables(outcome)...)
 	}
 	if len(mergeTables) > 0 {
@@ -74,6 +77,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		if err != nil {
 			return nil, fmt.Errorf("sweep %s: %w", job.ID, err)
 		}
+		wall.done("sweep", job.ID)
 		rep.Sections = append(rep.Sections, *sec)
 		res.Tables = append(res.Tables, display)
 	}
@@ -82,6 +86,7 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 		if err != nil {
 			return nil, fmt.Errorf("analysis %d (%s): %w", job.Entry, job.Req.Name, err)
 		}
+		wall.done("analysis", job.Req.Name)
 		rep.Sections = append(rep.Sections, *sec)
 		res.Tables = append(res.Tables, headline...)
 	}
@@ -97,6 +102,16 @@ func Run(s *checkpoint.Store, plan *Plan, out string, log io.Writer) (*Result, e
 	if err := durable.WriteFile(filepath.Join(out, "study.yaml"), plan.Text); err != nil {
 		return nil, err
 	}
+	timings := wall.table()
+	var tb bytes.Buffer
+	if err := timings.WriteCSV(&tb); err != nil {
+		return nil, err
+	}
+	if err := durable.WriteFile(filepath.Join(out, "timings.csv"), tb.Bytes()); err != nil {
+		return nil, err
+	}
+	rep.Sections = append(rep.Sections, report.Section{Heading: "Wall time", Tables: []*table.Table{timings},
+		Text: "Wall time of each step of this run (a step whose results were already in the store or the output folder takes next to nothing)."})
 	rep.Generated = time.Now()
 	var b bytes.Buffer
 	if err := rep.WriteHTML(&b); err != nil {

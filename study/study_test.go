@@ -112,15 +112,22 @@ func TestStudyRunsAndResumes(t *testing.T) {
 		t.Errorf("%d headline tables, want 16", len(res.Tables))
 	}
 	for _, name := range []string{"report.html", "study.yaml", "sweep-1-orders.json", "sweep-2-depth.svg", "sweep-2-depth.png",
-		"sweep-3-merge.csv", "merge-tf.json", "table-01.csv", "table-16.csv",
+		"sweep-3-merge.csv", "merge-tf.json", "table-01.csv", "table-16.csv", "timings.csv",
 		"analysis-ts-0/analysis.json", "analysis-ts-0/options.json", "analysis-ts-0/slots.csv", "analysis-ts-0/cka.svg",
 		"analysis-ts-0/contribution-accuracy.png", "analysis-tf-0/probe-confusion.svg", "analysis-tb-1/pca-centred.png"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Errorf("missing output %s", name)
 		}
 	}
+	// One timing line and one row per step: 2 populations, 1 merge, 3 sweeps, 3 analyses, and the total.
+	if n := strings.Count(log.String(), " done in "); n != 9 {
+		t.Errorf("%d timing lines in the log, want 9:\n%s", n, log.String())
+	}
+	if csv, _ := os.ReadFile(filepath.Join(out, "timings.csv")); strings.Count(string(csv), "\n") != 11 || !strings.Contains(string(csv), "total,") {
+		t.Errorf("timings.csv:\n%s", csv)
+	}
 	html, _ := os.ReadFile(res.Report)
-	for _, want := range []string{"population tb", "population ts", "merge tf", "Sweep 2-depth", "greedy", "<svg", "name: tiny", "Versions",
+	for _, want := range []string{"Wall time", "population tb", "population ts", "merge tf", "Sweep 2-depth", "greedy", "<svg", "name: tiny", "Versions",
 		"Analysis ts-0 (first model of ts)", "Analysis tf-0 (first model of tf)", "<h2>Analysis tb-1</h2>", "test split", "the class token"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report lacks %q", want)
