@@ -131,6 +131,10 @@ func findIDXFile(dir, role string) (string, error) {
 
 // readIDXImagesFile and readIDXLabelsFile add the file name to reader errors.
 func readIDXImagesFile(path string) (*Split, error) {
+	return cachedIDXImages(path, func() (*Split, error) { return decodeIDXImagesFile(path) })
+}
+
+func decodeIDXImagesFile(path string) (*Split, error) {
 	rc, err := openMaybeGzip(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
