@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"os"
 )
 
 // AttentionForward computes the multi-head self-attention core (no mask).
@@ -27,15 +28,64 @@ func (w Workers) AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 		return
 	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	ws := attnWorkspace(T, hd)
+	path := attnForwardPath(probs == nil, T, hd)
+	ws := attnForwardWorkspace(path, T, hd)
 	body := func(lo, hi int) {
 		pw := getBuf(ws)
 		for pair := lo; pair < hi; pair++ {
-			attnForwardPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
+			switch path {
+			case attnPathTiled:
+				attnTiledPair(out, qkv, *pw, pair, T, D, H, hd, scale)
+			case attnPathFused:
+				attnFusedPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
+			default:
+				attnForwardPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
+			}
 		}
 		putBuf(pw)
 	}
 	runPairs(w, B*H, T, hd, body)
+}
+
+// The forward paths: the unfused one (a transpose, rowsGemm, softmax and
+// rowsGemm over a T×T score matrix per pair), the fused one (bit-identical
+// to it, see attention_fused.go) and, for inference with long sequences,
+// the tiled one with an online softmax (attention_tiled.go).
+const (
+	attnPathUnfused = iota
+	attnPathFused
+	attnPathTiled
+)
+
+// attnUnfused selects the unfused forward for every call
+// (FRANKENVIT_ATTN=unfused): the kernels as they were before the fused and
+// tiled paths, for comparisons.
+var attnUnfused = os.Getenv("FRANKENVIT_ATTN") == "unfused"
+
+// attnForwardPath picks the forward path for these sizes: the tiled one
+// for inference with T > attnTiledMinT, else the fused one where it runs.
+func attnForwardPath(inference bool, T, hd int) int {
+	switch {
+	case attnUnfused:
+		return attnPathUnfused
+	case inference && T > attnTiledMinT:
+		return attnPathTiled
+	case attnFusedOK(T, hd):
+		return attnPathFused
+	}
+	return attnPathUnfused
+}
+
+// attnForwardWorkspace is the scratch (floats) one goroutine of the
+// forward needs on that path.
+func attnForwardWorkspace(path, T, hd int) int {
+	switch path {
+	case attnPathTiled:
+		return attnTiledWorkspace(hd)
+	case attnPathFused:
+		return attnFusedWorkspace(T, hd)
+	}
+	return attnWorkspace(T, hd)
 }
 
 // attnWorkspace is the scratch one (batch, head) pair needs: a transposed

@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func attnFusedSIMDOK(T, hd int) bool { return false }
+
+func attnFusedSIMD(out, probs, q, kt, v, s []float32, T, tp, hd, ld, ldo int, scale float32) {
+	panic("unreachable")
+}
+
+func flashRowsSIMD(s []float32, np, rows int, mrow, lrow, o []float32, hd int) {
+	flashRowsGo(s, np, rows, mrow, lrow, o, hd)
+}

@@ -1,0 +1,115 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// withUnfused runs fn with the unfused attention forward selected.
+func withUnfused(fn func()) {
+	old := attnUnfused
+	attnUnfused = true
+	defer func() { attnUnfused = old }()
+	fn()
+}
+
+// withTiling runs fn with the tiled inference path's parameters set.
+func withTiling(qb, kb, minT int, fn func()) {
+	oq, ok, om := attnQB, attnKB, attnTiledMinT
+	attnQB, attnKB, attnTiledMinT = qb, kb, minT
+	defer func() { attnQB, attnKB, attnTiledMinT = oq, ok, om }()
+	fn()
+}
+
+// The fused forward is bit-identical to the unfused one, with probs
+// (training) and without (inference, below the tiled path's threshold).
+func TestAttentionFusedBitIdentical(t *testing.T) { forEachImpl(t, testAttentionFusedBitIdentical) }
+
+func testAttentionFusedBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(42))
+	for _, s := range [][4]int{
+		{64, 17, 64, 4}, {16, 50, 192, 3}, {2, 197, 192, 3}, {1, 1, 4, 1}, {2, 3, 6, 2},
+		{2, 4, 8, 2}, {3, 5, 16, 1}, {1, 33, 24, 1}, {2, 9, 12, 2}, {1, 64, 64, 1}, {1, 71, 48, 2},
+	} {
+		B, T, D, H := s[0], s[1], s[2], s[3]
+		qkv := randSlice(rng, B*T*3*D)
+		if T == 17 {
+			for i := range qkv { // larger scores: a peakier softmax
+				qkv[i] *= 3
+			}
+		}
+		outU, probsU, infU := make([]float32, B*T*D), make([]float32, B*H*T*T), make([]float32, B*T*D)
+		withUnfused(func() {
+			AttentionForward(outU, probsU, qkv, B, T, D, H)
+			AttentionForward(infU, nil, qkv, B, T, D, H)
+		})
+		path := attnForwardPath(false, T, D/H)
+		out, probs := make([]float32, B*T*D), make([]float32, B*H*T*T)
+		AttentionForward(out, probs, qkv, B, T, D, H)
+		name := fmt.Sprintf("B%d T%d D%d H%d path %d", B, T, D, H, path)
+		assertBits(t, name+" out", out, outU)
+		assertBits(t, name+" probs", probs, probsU)
+		withTiling(attnQB, attnKB, 1<<30, func() {
+			inf := make([]float32, B*T*D)
+			AttentionForward(inf, nil, qkv, B, T, D, H)
+			assertBits(t, name+" inference out", inf, infU)
+		})
+	}
+}
+
+// The tiled inference path agrees with the float64 reference and, to float
+// rounding, with the unfused kernel, for tile sizes that do and do not
+// divide T.
+func TestAttentionTiled(t *testing.T) { forEachImpl(t, testAttentionTiled) }
+
+func testAttentionTiled(t *testing.T) {
+	rng := rand.New(rand.NewSource(43))
+	for _, s := range [][4]int{{2, 197, 192, 3}, {3, 65, 64, 2}, {1, 130, 48, 2}, {2, 1, 4, 1}, {2, 3, 6, 2}, {1, 17, 64, 4}, {1, 50, 192, 3}} {
+		B, T, D, H := s[0], s[1], s[2], s[3]
+		qkv := randSlice(rng, B*T*3*D)
+		wo, _ := attentionRef(qkv, B, T, D, H)
+		outU := make([]float32, B*T*D)
+		withUnfused(func() { AttentionForward(outU, nil, qkv, B, T, D, H) })
+		for _, tile := range [][2]int{{64, 64}, {32, 64}, {64, 128}, {5, 8}, {16, 24}} {
+			withTiling(tile[0], tile[1], 0, func() {
+				out := make([]float32, B*T*D)
+				AttentionForward(out, nil, qkv, B, T, D, H)
+				name := fmt.Sprintf("B%d T%d D%d H%d tile %dx%d", B, T, D, H, tile[0], tile[1])
+				assertClose(t, name+" vs ref", out, wo, 1e-4, 1e-5)
+				assertClose32(t, name+" vs unfused", out, outU, 2e-5, 1e-6)
+				var maxRel float64
+				for i, v := range out {
+					d := math.Abs(float64(v) - float64(outU[i]))
+					maxRel = max(maxRel, d/(math.Abs(float64(outU[i]))+1e-3))
+				}
+				if tile == [2]int{64, 64} {
+					t.Logf("%s: max |tiled-unfused|/(|unfused|+1e-3) = %.3g", name, maxRel)
+				}
+			})
+		}
+	}
+}
+
+// Extreme scores: rows whose max moves to a later key block, and scores far
+// apart (exp underflow of the rescale factor).
+func TestAttentionTiledExtreme(t *testing.T) { forEachImpl(t, testAttentionTiledExtreme) }
+
+func testAttentionTiledExtreme(t *testing.T) {
+	rng := rand.New(rand.NewSource(44))
+	B, T, D, H := 1, 150, 16, 1
+	qkv := randSlice(rng, B*T*3*D)
+	for j := 0; j < T; j++ { // growing keys: each new block has a larger max
+		for d := 0; d < D; d++ {
+			qkv[j*3*D+D+d] *= float32(1 + 4*j/T)
+			qkv[j*3*D+d] *= 4
+		}
+	}
+	wo, _ := attentionRef(qkv, B, T, D, H)
+	withTiling(16, 16, 0, func() {
+		out := make([]float32, B*T*D)
+		AttentionForward(out, nil, qkv, B, T, D, H)
+		assertClose(t, "extreme tiled vs ref", out, wo, 1e-4, 1e-5)
+	})
+}
