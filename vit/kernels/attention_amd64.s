@@ -258,6 +258,22 @@ DATA attnC<>+988(SB)/4, $0x42b0999a
 
 GLOBL attnC<>(SB), RODATA|NOPTR, $992
 
+// attnMask<>: 8 zero lanes then 8 all-ones lanes; the 8 lanes from index
+// tp-T are the padding lanes of the last 8 columns of a score row.
+DATA attnMask<>+0(SB)/8, $0
+DATA attnMask<>+8(SB)/8, $0
+DATA attnMask<>+16(SB)/8, $0
+DATA attnMask<>+24(SB)/8, $0
+DATA attnMask<>+32(SB)/8, $-1
+DATA attnMask<>+40(SB)/8, $-1
+DATA attnMask<>+48(SB)/8, $-1
+DATA attnMask<>+56(SB)/8, $-1
+GLOBL attnMask<>(SB), RODATA|NOPTR, $64
+
+DATA attnNegInf<>+0(SB)/4, $0xff800000
+GLOBL attnNegInf<>(SB), RODATA|NOPTR, $4
+#define K_neginf attnNegInf<>+0(SB)
+
 #define K_one attnC<>+96(SB)
 #define K_log2e attnC<>+160(SB)
 #define K_c1 attnC<>+224(SB)
@@ -441,23 +457,30 @@ sl8:
 	ADDQ         $32, AX
 	JMP          scols
 
-	// ---- padding columns T..tp-1 := -Inf ----
+	// ---- padding columns T..tp-1 := -Inf, by a blend in the last 8 ----
+	// (a vector store, so the softmax's loads that follow are forwarded)
 smask:
-	MOVQ T+8(FP), CX
-	CMPQ CX, tp+16(FP)
-	JGE  softmax
-	MOVQ s+88(FP), DX
-	MOVL $0xff800000, SI
-
-mloop:
-	LEAQ (DX)(CX*4), DI
-	MOVL SI, (DI)
-	MOVL SI, (DI)(R9*1)
-	MOVL SI, (DI)(R9*2)
-	MOVL SI, (DI)(R13*1)
-	INCQ CX
-	CMPQ CX, tp+16(FP)
-	JLT  mloop
+	MOVQ         tp+16(FP), CX
+	SUBQ         T+8(FP), CX
+	JZ           softmax
+	LEAQ         attnMask<>(SB), DX
+	VMOVUPS      (DX)(CX*4), Y14
+	VBROADCASTSS K_neginf, Y15
+	MOVQ         s+88(FP), DX
+	ADDQ         R9, DX
+	SUBQ         $32, DX          // last 8 columns of row 0
+	VMOVUPS      (DX), Y0
+	VMOVUPS      (DX)(R9*1), Y1
+	VMOVUPS      (DX)(R9*2), Y2
+	VMOVUPS      (DX)(R13*1), Y3
+	VBLENDVPS    Y14, Y15, Y0, Y0
+	VBLENDVPS    Y14, Y15, Y1, Y1
+	VBLENDVPS    Y14, Y15, Y2, Y2
+	VBLENDVPS    Y14, Y15, Y3, Y3
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, (DX)(R9*1)
+	VMOVUPS      Y2, (DX)(R9*2)
+	VMOVUPS      Y3, (DX)(R13*1)
 
 	// ---- softmax of the 4 rows (softmaxRowsAVX2's arithmetic) ----
 softmax:
