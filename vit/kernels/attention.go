@@ -63,12 +63,13 @@ const (
 var attnUnfused = os.Getenv("FRANKENVIT_ATTN") == "unfused"
 
 // attnForwardPath picks the forward path for these sizes: the tiled one
-// for inference with T > attnTiledMinT, else the fused one where it runs.
+// for inference with T > attnTiledMinT and hd >= attnTiledMinD, else the
+// fused one where it runs.
 func attnForwardPath(inference bool, T, hd int) int {
 	switch {
 	case attnUnfused:
 		return attnPathUnfused
-	case inference && T > attnTiledMinT:
+	case inference && T > attnTiledMinT && hd >= attnTiledMinD:
 		return attnPathTiled
 	case attnFusedOK(T, hd):
 		return attnPathFused

@@ -44,3 +44,23 @@ func flashRowsSIMD(s []float32, np, rows int, mrow, lrow, o []float32, hd int) {
 	_ = o[rows*hd-1]
 	flashRowsAVX2(&s[0], np, np/8, rows, &mrow[0], &lrow[0], &o[0], hd)
 }
+
+//go:noescape
+func flashTileAVX2(m, n, np, hd int, q *float32, ldq int, kt *float32, v *float32, ldv int, o *float32, mrow, lrow *float32, s *float32, scale float32, out *float32, ldo int, last bool)
+
+// flashTileOK reports whether the AVX2 tile kernel runs (hd a multiple of 8).
+func flashTileOK(hd int) bool { return useSIMD && hd > 0 && hd&7 == 0 }
+
+// flashTileSIMD: see flashTileAVX2 (m a multiple of 6; q and out start at
+// the first row's head columns; v at the key block's first V row).
+func flashTileSIMD(m, n, np, hd int, q []float32, ldq int, kt, v []float32, ldv int, o, mrow, lrow, s []float32, scale float32, out []float32, ldo int, last bool) {
+	_ = q[(m-1)*ldq+hd-1]
+	_ = kt[hd*np-1]
+	_ = v[(n-1)*ldv+hd-1]
+	_ = o[m*hd-1]
+	_ = mrow[m-1]
+	_ = lrow[m-1]
+	_ = s[6*np+11]
+	_ = out[(m-1)*ldo+hd-1]
+	flashTileAVX2(m, n, np, hd, &q[0], ldq, &kt[0], &v[0], ldv, &o[0], &mrow[0], &lrow[0], &s[0], scale, &out[0], ldo, last)
+}

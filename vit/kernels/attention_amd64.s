@@ -775,3 +775,487 @@ fscale:
 fdone:
 	VZEROUPPER
 	RET
+
+// func flashTileAVX2(m, n, np, hd int, q *float32, ldq int, kt *float32, v *float32, ldv int, o *float32, mrow, lrow *float32, s *float32, scale float32, out *float32, ldo int, last bool)
+//
+// One tile of the tiled inference path: m query rows (a multiple of 6)
+// against a block of n keys (np = n rounded up to 8; hd a multiple of 8),
+// with the online softmax. Rows go in groups of 6 (the 6×16 and 6×8 shapes
+// of the GEMM micro-kernel). Q rows are q + i*ldq, kt is the block's Kᵀ
+// (hd×np, zero columns n..np), V rows are v + p*ldv. o is the output
+// accumulator packed
+// by groups and column blocks: row 6g+r, column c0+j of the block of width
+// w (16, or 8 for the last 8 columns when hd%16 == 8) starting at c0 at
+// o[g*6*hd + 6*c0 + r*w + j]. mrow and lrow (m each) are the running max
+// and sum. s is 6*np + 12 floats: the group's scores, its 6 rescale factors
+// and 6 inverse sums. Per row: mnew = max(mrow, max(S)), a = exp(mrow-mnew),
+// P = exp(S-mnew), lrow = a*lrow + sum(P), mrow = mnew, o = a*o + P·V. On
+// the last key block (last), o/lrow goes to the output rows out + i*ldo
+// instead of o.
+TEXT ·flashTileAVX2(SB), NOSPLIT, $0-129
+	MOVQ np+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R13  // 3*np bytes
+	XORQ R14, R14         // r0
+
+tgroup:
+	MOVQ  ldq+40(FP), R8
+	SHLQ  $2, R8
+	LEAQ  (R8)(R8*2), R11 // 3*ldq bytes
+	LEAQ  (R8)(R8*4), R10 // 5*ldq bytes
+	LEAQ  (R9)(R9*4), R12 // 5*np bytes
+	MOVQ  R14, BX
+	IMULQ R8, BX
+	ADDQ  q+32(FP), BX    // the group's first query row
+	XORQ  AX, AX
+
+tscols:
+	MOVQ R9, CX
+	SUBQ AX, CX
+	JZ   tmask
+	CMPQ CX, $64
+	JLT  ts6x8
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+tsl16:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R8*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R11*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          tsl16
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y5, 32(DX)
+	VMOVUPS      Y6, (DX)(R9*1)
+	VMOVUPS      Y7, 32(DX)(R9*1)
+	VMOVUPS      Y8, (DX)(R9*2)
+	VMOVUPS      Y9, 32(DX)(R9*2)
+	VMOVUPS      Y10, (DX)(R13*1)
+	VMOVUPS      Y11, 32(DX)(R13*1)
+	VMOVUPS      Y12, (DX)(R9*4)
+	VMOVUPS      Y13, 32(DX)(R9*4)
+	VMOVUPS      Y14, (DX)(R12*1)
+	VMOVUPS      Y15, 32(DX)(R12*1)
+	ADDQ         $64, AX
+	JMP          tscols
+
+ts6x8:
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
+	VXORPS Y10, Y10, Y10
+	VXORPS Y12, Y12, Y12
+	VXORPS Y14, Y14, Y14
+
+tsl8:
+	VMOVUPS      (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R8*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y0, Y3, Y6
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R11*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y0, Y3, Y10
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y0, Y3, Y14
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          tsl8
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y14, Y14
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y6, (DX)(R9*1)
+	VMOVUPS      Y8, (DX)(R9*2)
+	VMOVUPS      Y10, (DX)(R13*1)
+	VMOVUPS      Y12, (DX)(R9*4)
+	VMOVUPS      Y14, (DX)(R12*1)
+	ADDQ         $32, AX
+	JMP          tscols
+
+tmask:
+	MOVQ         np+16(FP), CX
+	SUBQ         n+8(FP), CX
+	JZ           tsoft
+	LEAQ         attnMask<>(SB), DX
+	VMOVUPS      (DX)(CX*4), Y14
+	VBROADCASTSS K_neginf, Y15
+	MOVQ         s+96(FP), DX
+	ADDQ         R9, DX
+	SUBQ         $32, DX
+	VMOVUPS      (DX), Y0
+	VMOVUPS      (DX)(R9*1), Y1
+	VMOVUPS      (DX)(R9*2), Y2
+	VMOVUPS      (DX)(R13*1), Y3
+	VMOVUPS      (DX)(R9*4), Y4
+	VMOVUPS      (DX)(R12*1), Y5
+	VBLENDVPS    Y14, Y15, Y0, Y0
+	VBLENDVPS    Y14, Y15, Y1, Y1
+	VBLENDVPS    Y14, Y15, Y2, Y2
+	VBLENDVPS    Y14, Y15, Y3, Y3
+	VBLENDVPS    Y14, Y15, Y4, Y4
+	VBLENDVPS    Y14, Y15, Y5, Y5
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, (DX)(R9*1)
+	VMOVUPS      Y2, (DX)(R9*2)
+	VMOVUPS      Y3, (DX)(R13*1)
+	VMOVUPS      Y4, (DX)(R9*4)
+	VMOVUPS      Y5, (DX)(R12*1)
+
+	// ---- online softmax of the 6 rows ----
+tsoft:
+	MOVQ  s+96(FP), DI
+	MOVQ  R9, R8
+	IMULQ $6, R8
+	ADDQ  DI, R8           // the 6 rescale factors
+	MOVQ  mrow+80(FP), SI
+	LEAQ  (SI)(R14*4), SI
+	MOVQ  lrow+88(FP), BX
+	LEAQ  (BX)(R14*4), BX
+	MOVQ  np+16(FP), R11
+	SHRQ  $3, R11
+	MOVQ  $6, DX
+
+trow:
+	VMOVUPS (DI), Y1
+	MOVQ    DI, AX
+	MOVQ    R11, CX
+	DECQ    CX
+	JZ      thmax
+
+tmax:
+	ADDQ   $32, AX
+	VMAXPS (AX), Y1, Y1
+	DECQ   CX
+	JNZ    tmax
+
+thmax:
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0x4e, X1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0xb1, X1, X2
+	VMAXPS       X2, X1, X1
+	VMOVSS       (SI), X3
+	VMAXSS       X3, X1, X1
+	VMOVSS       X1, (SI)
+	VBROADCASTSS X1, Y15
+	VSUBSS       X1, X3, X3
+	VBROADCASTSS X3, Y0
+	EXPZ(Y0, Y7)
+	VMOVSS       X7, (R8)
+	VXORPS       Y12, Y12, Y12
+	MOVQ         DI, AX
+	MOVQ         R11, CX
+
+texp:
+	VMOVUPS (AX), Y0
+	VSUBPS  Y15, Y0, Y0
+	EXPZ(Y0, Y8)
+	VMOVUPS Y8, (AX)
+	VADDPS  Y8, Y12, Y12
+	ADDQ    $32, AX
+	DECQ    CX
+	JNZ     texp
+
+	VEXTRACTF128 $1, Y12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0x4e, X12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0xb1, X12, X13
+	VADDPS       X13, X12, X12
+	VMOVSS       (BX), X4
+	VFMADD231SS  X4, X7, X12
+	VMOVSS       X12, (BX)
+	CMPB         last+128(FP), $0
+	JEQ          tnoinv
+	VMOVSS       K_one, X13
+	VDIVSS       X12, X13, X13
+	VMOVSS       X13, 24(R8)
+
+tnoinv:
+	MOVQ AX, DI
+	ADDQ $4, SI
+	ADDQ $4, BX
+	ADDQ $4, R8
+	DECQ DX
+	JNZ  trow
+
+	// ---- o = a*o + P·V for the 6 rows ----
+	SUBQ  $24, R8          // back to the rescale factors
+	MOVQ  ldv+64(FP), R10
+	SHLQ  $2, R10
+	LEAQ  (R9)(R9*4), R12  // 5*np bytes
+	MOVQ  hd+24(FP), BX
+	IMULQ R14, BX
+	SHLQ  $2, BX
+	ADDQ  o+72(FP), BX     // the group's accumulator
+	XORQ  AX, AX
+
+tocols:
+	MOVQ hd+24(FP), CX
+	SHLQ $2, CX
+	SUBQ AX, CX
+	JZ   tnext
+	CMPQ CX, $64
+	JLT  to6x8
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX  // block of 6 rows x 16 at o + 6*c0
+	VBROADCASTSS (R8), Y0
+	VMULPS       (DX), Y0, Y4
+	VMULPS       32(DX), Y0, Y5
+	VBROADCASTSS 4(R8), Y0
+	VMULPS       64(DX), Y0, Y6
+	VMULPS       96(DX), Y0, Y7
+	VBROADCASTSS 8(R8), Y0
+	VMULPS       128(DX), Y0, Y8
+	VMULPS       160(DX), Y0, Y9
+	VBROADCASTSS 12(R8), Y0
+	VMULPS       192(DX), Y0, Y10
+	VMULPS       224(DX), Y0, Y11
+	VBROADCASTSS 16(R8), Y0
+	VMULPS       256(DX), Y0, Y12
+	VMULPS       288(DX), Y0, Y13
+	VBROADCASTSS 20(R8), Y0
+	VMULPS       320(DX), Y0, Y14
+	VMULPS       352(DX), Y0, Y15
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+tol16:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (SI)(R13*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (SI)(R9*4), Y2
+	VBROADCASTSS (SI)(R12*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tol16
+
+	CMPB    last+128(FP), $0
+	JNE     tout16
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, 64(DX)
+	VMOVUPS Y7, 96(DX)
+	VMOVUPS Y8, 128(DX)
+	VMOVUPS Y9, 160(DX)
+	VMOVUPS Y10, 192(DX)
+	VMOVUPS Y11, 224(DX)
+	VMOVUPS Y12, 256(DX)
+	VMOVUPS Y13, 288(DX)
+	VMOVUPS Y14, 320(DX)
+	VMOVUPS Y15, 352(DX)
+	ADDQ    $64, AX
+	JMP     tocols
+
+tout16:
+	VBROADCASTSS 24(R8), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VBROADCASTSS 28(R8), Y0
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VBROADCASTSS 32(R8), Y0
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VBROADCASTSS 36(R8), Y0
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VBROADCASTSS 40(R8), Y0
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VBROADCASTSS 44(R8), Y0
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y5, 32(SI)
+	VMOVUPS      Y6, (SI)(DI*1)
+	VMOVUPS      Y7, 32(SI)(DI*1)
+	VMOVUPS      Y8, (SI)(DI*2)
+	VMOVUPS      Y9, 32(SI)(DI*2)
+	VMOVUPS      Y10, (SI)(CX*1)
+	VMOVUPS      Y11, 32(SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Y12, (SI)
+	VMOVUPS      Y13, 32(SI)
+	VMOVUPS      Y14, (SI)(DI*1)
+	VMOVUPS      Y15, 32(SI)(DI*1)
+	ADDQ         $64, AX
+	JMP          tocols
+
+to6x8:
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX  // block of 6 rows x 8 at o + 6*c0
+	VBROADCASTSS (R8), Y0
+	VMULPS       (DX), Y0, Y4
+	VBROADCASTSS 4(R8), Y0
+	VMULPS       32(DX), Y0, Y6
+	VBROADCASTSS 8(R8), Y0
+	VMULPS       64(DX), Y0, Y8
+	VBROADCASTSS 12(R8), Y0
+	VMULPS       96(DX), Y0, Y10
+	VBROADCASTSS 16(R8), Y0
+	VMULPS       128(DX), Y0, Y12
+	VBROADCASTSS 20(R8), Y0
+	VMULPS       160(DX), Y0, Y14
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+tol8:
+	VMOVUPS      (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y0, Y3, Y6
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (SI)(R13*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y0, Y3, Y10
+	VBROADCASTSS (SI)(R9*4), Y2
+	VBROADCASTSS (SI)(R12*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y0, Y3, Y14
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tol8
+
+	CMPB    last+128(FP), $0
+	JNE     tout8
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y6, 32(DX)
+	VMOVUPS Y8, 64(DX)
+	VMOVUPS Y10, 96(DX)
+	VMOVUPS Y12, 128(DX)
+	VMOVUPS Y14, 160(DX)
+	ADDQ    $32, AX
+	JMP     tocols
+
+tout8:
+	VBROADCASTSS 24(R8), Y0
+	VMULPS       Y0, Y4, Y4
+	VBROADCASTSS 28(R8), Y0
+	VMULPS       Y0, Y6, Y6
+	VBROADCASTSS 32(R8), Y0
+	VMULPS       Y0, Y8, Y8
+	VBROADCASTSS 36(R8), Y0
+	VMULPS       Y0, Y10, Y10
+	VBROADCASTSS 40(R8), Y0
+	VMULPS       Y0, Y12, Y12
+	VBROADCASTSS 44(R8), Y0
+	VMULPS       Y0, Y14, Y14
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y6, (SI)(DI*1)
+	VMOVUPS      Y8, (SI)(DI*2)
+	VMOVUPS      Y10, (SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Y12, (SI)
+	VMOVUPS      Y14, (SI)(DI*1)
+	ADDQ         $32, AX
+	JMP          tocols
+
+tnext:
+	ADDQ $6, R14
+	CMPQ R14, m+0(FP)
+	JLT  tgroup
+	VZEROUPPER
+	RET

@@ -11,3 +11,9 @@ func attnFusedSIMD(out, probs, q, kt, v, s []float32, T, tp, hd, ld, ldo int, sc
 func flashRowsSIMD(s []float32, np, rows int, mrow, lrow, o []float32, hd int) {
 	flashRowsGo(s, np, rows, mrow, lrow, o, hd)
 }
+
+func flashTileOK(hd int) bool { return false }
+
+func flashTileSIMD(m, n, np, hd int, q []float32, ldq int, kt, v []float32, ldv int, o, mrow, lrow, s []float32, scale float32, out []float32, ldo int, last bool) {
+	panic("unreachable")
+}

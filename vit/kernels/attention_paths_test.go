@@ -17,9 +17,12 @@ func withUnfused(fn func()) {
 
 // withTiling runs fn with the tiled inference path's parameters set.
 func withTiling(qb, kb, minT int, fn func()) {
-	oq, ok, om := attnQB, attnKB, attnTiledMinT
+	oq, ok, om, od := attnQB, attnKB, attnTiledMinT, attnTiledMinD
 	attnQB, attnKB, attnTiledMinT = qb, kb, minT
-	defer func() { attnQB, attnKB, attnTiledMinT = oq, ok, om }()
+	if minT == 0 {
+		attnTiledMinD = 0
+	}
+	defer func() { attnQB, attnKB, attnTiledMinT, attnTiledMinD = oq, ok, om, od }()
 	fn()
 }
 
