@@ -13,7 +13,7 @@ var attnBenchShapes = []struct {
 	name       string
 	B, T, D, H int
 }{
-	{"default", 1024, 17, 64, 4},
+	{"default", 2048, 17, 64, 4},
 	{"large", 256, 50, 192, 3},
 	{"vit-ti", 16, 197, 192, 3},
 }

@@ -116,3 +116,29 @@ func testAttentionTiledExtreme(t *testing.T) {
 		assertClose(t, "extreme tiled vs ref", out, wo, 1e-4, 1e-5)
 	})
 }
+
+// Every forward path gives the same bits on 1, 2 and 3 goroutines and on
+// any Workers count (testDeterministic covers training; this covers the
+// inference paths, fused and tiled).
+func TestAttentionInferenceDeterministic(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(45))
+		for _, s := range [][4]int{{64, 17, 64, 4}, {16, 50, 192, 3}, {6, 197, 192, 3}} {
+			B, T, D, H := s[0], s[1], s[2], s[3]
+			qkv := randSlice(rng, B*T*3*D)
+			run := func(w Workers) []float32 {
+				out := make([]float32, B*T*D)
+				w.AttentionForward(out, nil, qkv, B, T, D, H)
+				return out
+			}
+			var want []float32
+			withProcs(1, func() { want = run(AllCores) })
+			for _, procs := range []int{2, 3} {
+				withProcs(procs, func() {
+					assertBits(t, fmt.Sprintf("T%d procs %d", T, procs), run(AllCores), want)
+					assertBits(t, fmt.Sprintf("T%d procs %d workers 1", T, procs), run(1), want)
+				})
+			}
+		}
+	})
+}
