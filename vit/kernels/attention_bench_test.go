@@ -3,7 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math/rand"
+	"sort"
 	"testing"
+	"time"
 )
 
 // attnBenchShapes are the attention shapes of the default model (28x28,
@@ -18,10 +20,13 @@ var attnBenchShapes = []struct {
 	{"vit-ti", 16, 197, 192, 3},
 }
 
-// BenchmarkAttentionPaths runs the attention kernels old (unfused) and new
-// side by side, with 1 and 2 workers, for training (forward with probs),
-// inference (no probs) and the backward pass. ws-bytes is the scratch one
-// goroutine of the forward holds.
+// BenchmarkAttentionPaths runs the attention kernels old (the unfused
+// forward) and new side by side, with 1 and 2 workers, for inference
+// (forward without probs), training (forward with probs) and the backward
+// pass. The two alternate call by call, so drifts in the load of this
+// shared machine hit both alike; old-ms and new-ms are the medians per
+// call, and old-ws-bytes and new-ws-bytes the scratch one goroutine of the
+// forward holds (its peak allocation: nothing else is allocated per call).
 func BenchmarkAttentionPaths(b *testing.B) {
 	rng := rand.New(rand.NewSource(9))
 	for _, s := range attnBenchShapes {
@@ -32,39 +37,49 @@ func BenchmarkAttentionPaths(b *testing.B) {
 		dout, dqkv := randSlice(rng, B*T*D), make([]float32, B*T*3*D)
 		AttentionForward(out, probs, qkv, B, T, D, H)
 		for _, kind := range []string{"infer", "train", "backward"} {
-			for _, mode := range []string{"old", "new"} {
-				for _, procs := range []int{1, 2} {
-					name := fmt.Sprintf("%s_B%d_T%d/%s/%s/w%d", s.name, B, T, kind, mode, procs)
-					b.Run(name, func(b *testing.B) {
-						w := Workers(procs)
-						run := func() {
-							switch kind {
-							case "infer":
-								w.AttentionForward(out, nil, qkv, B, T, D, H)
-							case "train":
-								w.AttentionForward(out, probs, qkv, B, T, D, H)
-							default:
-								w.AttentionBackward(dqkv, dout, qkv, probs, nil, B, T, D, H)
-							}
+			for _, procs := range []int{1, 2} {
+				name := fmt.Sprintf("%s_B%d_T%d/%s/w%d", s.name, B, T, kind, procs)
+				b.Run(name, func(b *testing.B) {
+					w := Workers(procs)
+					run := func(old bool) time.Duration {
+						defer func(o bool) { attnUnfused = o }(attnUnfused)
+						attnUnfused = old
+						t0 := time.Now()
+						switch kind {
+						case "infer":
+							w.AttentionForward(out, nil, qkv, B, T, D, H)
+						case "train":
+							w.AttentionForward(out, probs, qkv, B, T, D, H)
+						default:
+							w.AttentionBackward(dqkv, dout, qkv, probs, nil, B, T, D, H)
 						}
-						if mode == "old" {
-							old := attnUnfused
-							attnUnfused = true
-							defer func() { attnUnfused = old }()
-						}
-						for b.Loop() {
-							run()
-						}
-						b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/call")
-						if kind != "backward" {
-							path := attnForwardPath(kind == "infer", T, hd)
-							b.ReportMetric(float64(4*attnForwardWorkspace(path, T, hd)), "ws-bytes")
-						}
-					})
-				}
+						return time.Since(t0)
+					}
+					var told, tnew []float64
+					for b.Loop() {
+						told = append(told, run(true).Seconds()*1e3)
+						tnew = append(tnew, run(false).Seconds()*1e3)
+					}
+					b.ReportMetric(median(told), "old-ms")
+					b.ReportMetric(median(tnew), "new-ms")
+					if kind != "backward" {
+						b.ReportMetric(float64(4*attnWorkspace(T, hd)), "old-ws-bytes")
+						path := attnForwardPath(kind == "infer", T, hd)
+						b.ReportMetric(float64(4*attnForwardWorkspace(path, T, hd)), "new-ws-bytes")
+					}
+				})
 			}
 		}
 	}
+}
+
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	x = append([]float64(nil), x...)
+	sort.Float64s(x)
+	return x[len(x)/2]
 }
 
 // BenchmarkAttentionTiles measures the tiled inference path's tile sizes
