@@ -129,6 +129,19 @@ func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B,
 		checkLen("AttentionBackward", AttentionScratchSize(B, T, D, H), "scratch", scratch)
 	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if attnBackFused(T, hd) {
+		// The fused backward keeps its (smaller, per goroutine) scratch in
+		// the pool, whatever the caller passed.
+		fws := attnBackFusedWorkspace(T, hd)
+		runPairs(w, B*H, T, hd, func(lo, hi int) {
+			pw := getBuf(fws)
+			for pair := lo; pair < hi; pair++ {
+				attnBackwardFusedPair(dqkv, dout, qkv, probs, *pw, pair, T, D, H, hd, scale)
+			}
+			putBuf(pw)
+		})
+		return
+	}
 	body := func(lo, hi int) {
 		var pw *[]float32
 		if scratch == nil {
@@ -147,6 +160,16 @@ func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B,
 	}
 	runPairs(w, B*H, T, hd, body)
 }
+
+// attnBackFused reports whether the backward takes the fused path (AVX2,
+// hd a multiple of 8, T <= attnBackFusedMaxT, not FRANKENVIT_ATTN=unfused).
+func attnBackFused(T, hd int) bool {
+	return !attnUnfused && attnBackFusedSIMDOK(hd) && T <= attnBackFusedMaxT
+}
+
+// attnBackFusedMaxT is the longest sequence the fused backward takes (set
+// by measurement, see BenchmarkAttentionPaths).
+var attnBackFusedMaxT = 1 << 30
 
 func checkAttention(fn string, qkv []float32, B, T, D, H int) int {
 	if B < 0 || T < 0 || D < 0 || H <= 0 || D%H != 0 {

@@ -64,3 +64,27 @@ func flashTileSIMD(m, n, np, hd int, q []float32, ldq int, kt, v []float32, ldv 
 	_ = out[(m-1)*ldo+hd-1]
 	flashTileAVX2(m, n, np, hd, &q[0], ldq, &kt[0], &v[0], ldv, &o[0], &mrow[0], &lrow[0], &s[0], scale, &out[0], ldo, last)
 }
+
+//go:noescape
+func attnBackGroupAVX2(T, tp, hd int, gr *float32, ldg int, q *float32, ldq int, k *float32, ld int, vt, pp, dp, dq *float32, lddq int, dvacc, dkacc, dv, dk *float32, first, last bool, scale float32)
+
+// attnBackFusedSIMDOK reports whether the fused backward runs (AVX2, hd a
+// multiple of 8).
+func attnBackFusedSIMDOK(hd int) bool { return useSIMD && hd > 0 && hd&7 == 0 }
+
+// attnBackGroupSIMD: see attnBackGroupAVX2. g, q and dq hold the group's 4
+// rows (row strides ldg, ldq, lddq), k, dv and dk all T rows (stride ld).
+func attnBackGroupSIMD(T, tp, hd int, g []float32, ldg int, q []float32, ldq int, k []float32, ld int, vt, pp, dp, dq []float32, lddq int, dvacc, dkacc, dv, dk []float32, first, last bool, scale float32) {
+	_ = g[3*ldg+hd-1]
+	_ = q[3*ldq+hd-1]
+	_ = dq[3*lddq+hd-1]
+	_ = k[(T-1)*ld+hd-1]
+	_ = dv[(T-1)*ld+hd-1]
+	_ = dk[(T-1)*ld+hd-1]
+	_ = vt[hd*tp-1]
+	_ = pp[4*tp-1]
+	_ = dp[4*tp-1]
+	_ = dvacc[T*hd-1]
+	_ = dkacc[T*hd-1]
+	attnBackGroupAVX2(T, tp, hd, &g[0], ldg, &q[0], ldq, &k[0], ld, &vt[0], &pp[0], &dp[0], &dq[0], lddq, &dvacc[0], &dkacc[0], &dv[0], &dk[0], first, last, scale)
+}

@@ -17,3 +17,9 @@ func flashTileOK(hd int) bool { return false }
 func flashTileSIMD(m, n, np, hd int, q []float32, ldq int, kt, v []float32, ldv int, o, mrow, lrow, s []float32, scale float32, out []float32, ldo int, last bool) {
 	panic("unreachable")
 }
+
+func attnBackFusedSIMDOK(hd int) bool { return false }
+
+func attnBackGroupSIMD(T, tp, hd int, g []float32, ldg int, q []float32, ldq int, k []float32, ld int, vt, pp, dp, dq []float32, lddq int, dvacc, dkacc, dv, dk []float32, first, last bool, scale float32) {
+	panic("unreachable")
+}

@@ -143,3 +143,35 @@ func TestAttentionInferenceDeterministic(t *testing.T) {
 		}
 	})
 }
+
+// The fused backward is bit-identical to the unfused one (and so passes
+// the gradient checks of TestAttentionGradCheck, which runs it).
+func TestAttentionBackwardFusedBitIdentical(t *testing.T) { forEachImpl(t, testAttentionBackwardFused) }
+
+func testAttentionBackwardFused(t *testing.T) {
+	rng := rand.New(rand.NewSource(46))
+	fused := 0
+	for _, s := range [][4]int{
+		{64, 17, 64, 4}, {16, 50, 192, 3}, {2, 197, 192, 3}, {1, 1, 8, 1}, {2, 3, 16, 2}, {2, 4, 16, 2},
+		{3, 5, 16, 1}, {1, 6, 40, 1}, {1, 7, 24, 3}, {1, 9, 48, 2}, {1, 33, 24, 1}, {1, 64, 64, 1}, {2, 9, 12, 2},
+	} {
+		B, T, D, H := s[0], s[1], s[2], s[3]
+		qkv := randSlice(rng, B*T*3*D)
+		dout := randSlice(rng, B*T*D)
+		out, probs := make([]float32, B*T*D), make([]float32, B*H*T*T)
+		AttentionForward(out, probs, qkv, B, T, D, H)
+		base := randSlice(rng, B*T*3*D) // the backward accumulates
+		want := clone(base)
+		withUnfused(func() { AttentionBackward(want, dout, qkv, probs, nil, B, T, D, H) })
+		got := clone(base)
+		AttentionBackward(got, dout, qkv, probs, nil, B, T, D, H)
+		assertBits(t, fmt.Sprintf("B%d T%d D%d H%d fused %v dqkv", B, T, D, H, attnBackFused(T, D/H)), got, want)
+		if attnBackFused(T, D/H) {
+			fused++
+		}
+	}
+	if useSIMD && fused < 10 {
+		t.Fatalf("only %d shapes took the fused backward", fused)
+	}
+	t.Logf("%d shapes took the fused backward", fused)
+}
