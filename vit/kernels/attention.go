@@ -162,14 +162,22 @@ func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B,
 }
 
 // attnBackFused reports whether the backward takes the fused path (AVX2,
-// hd a multiple of 8, T <= attnBackFusedMaxT, not FRANKENVIT_ATTN=unfused).
+// hd a multiple of 8 and at most attnBackFusedMaxD, T <= attnBackFusedMaxT,
+// not FRANKENVIT_ATTN=unfused).
 func attnBackFused(T, hd int) bool {
-	return !attnUnfused && attnBackFusedSIMDOK(hd) && T <= attnBackFusedMaxT
+	return !attnUnfused && attnBackFusedSIMDOK(hd) && T <= attnBackFusedMaxT && hd <= attnBackFusedMaxD
 }
 
-// attnBackFusedMaxT is the longest sequence the fused backward takes (set
-// by measurement, see BenchmarkAttentionPaths).
-var attnBackFusedMaxT = 1 << 30
+// The shapes the fused backward takes, set by measurement on the 2-core
+// EPYC (BenchmarkAttentionBackwardT, 1 worker, fused/unfused time): heads of
+// 16 columns gain 2-10% for T = 17..50 (12% at T=17 with batch 2048, whose
+// data no longer fits in the caches), break even at T = 65..100 and lose 5%
+// at 197; heads of 32 and 64 columns, where the unfused path's products run
+// on the 6-row micro-kernel, lose up to 10% (T=24..65) apart from T=32.
+var (
+	attnBackFusedMaxT = 64
+	attnBackFusedMaxD = 16
+)
 
 func checkAttention(fn string, qkv []float32, B, T, D, H int) int {
 	if B < 0 || T < 0 || D < 0 || H <= 0 || D%H != 0 {

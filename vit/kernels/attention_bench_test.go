@@ -105,3 +105,35 @@ func BenchmarkAttentionTiles(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAttentionBackwardT finds the longest sequence for which the
+// fused backward beats the unfused one (1 worker, alternating calls).
+func BenchmarkAttentionBackwardT(b *testing.B) {
+	rng := rand.New(rand.NewSource(11))
+	for _, dh := range [][2]int{{64, 4}, {64, 2}, {192, 3}} {
+		for _, T := range []int{17, 24, 32, 50, 65, 100} {
+			D, H := dh[0], dh[1]
+			B := 256 * 1024 / (T * T * D / H / 16)
+			qkv, dout := randSlice(rng, B*T*3*D), randSlice(rng, B*T*D)
+			out, probs, dqkv := make([]float32, B*T*D), make([]float32, B*H*T*T), make([]float32, B*T*3*D)
+			AttentionForward(out, probs, qkv, B, T, D, H)
+			b.Run(fmt.Sprintf("hd%d/T%d", D/H, T), func(b *testing.B) {
+				run := func(old bool) float64 {
+					defer func(o bool) { attnUnfused = o }(attnUnfused)
+					attnUnfused = old
+					t0 := time.Now()
+					Workers(1).AttentionBackward(dqkv, dout, qkv, probs, nil, B, T, D, H)
+					return time.Since(t0).Seconds() * 1e3
+				}
+				var told, tnew []float64
+				for b.Loop() {
+					told = append(told, run(true))
+					tnew = append(tnew, run(false))
+				}
+				b.ReportMetric(median(told), "old-ms")
+				b.ReportMetric(median(tnew), "new-ms")
+				b.ReportMetric(median(tnew)/median(told), "new/old")
+			})
+		}
+	}
+}

@@ -55,8 +55,10 @@
 //     >= 32 columns) a tiled pass with an online softmax (120×64 tiles; it
 //     differs from the other paths by float rounding). The backward runs
 //     the four products on the small-GEMM micro-kernels, with an
-//     in-register 8×8 transpose for Vᵀ and a vectorised softmax backward.
-//     FRANKENVIT_ATTN=unfused selects the old unfused forward everywhere.
+//     in-register 8×8 transpose for Vᵀ and a vectorised softmax backward,
+//     or, for heads of 16 columns and T <= 64, fused 4 query rows at a time
+//     (bit-identical to the unfused backward). FRANKENVIT_ATTN=unfused
+//     selects the old unfused forward and backward everywhere.
 //   - GELU: erfc through the Numerical Recipes fit t·exp(-z²+P(t)), with
 //     z² carried in two floats so the result keeps ~5e-7 relative accuracy
 //     on the whole line (the pure-Go twin evaluates it in float64).
