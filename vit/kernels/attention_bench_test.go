@@ -10,14 +10,15 @@ import (
 
 // attnBenchShapes are the attention shapes of the default model (28x28,
 // patch 7), the large one (28x28, patch 4) and ViT-Ti (224x224, patch 16),
-// with batches that make one call take roughly 10-50 ms on this machine.
+// with batches that make one call take roughly 5-20 ms on this machine
+// (1 worker).
 var attnBenchShapes = []struct {
 	name       string
 	B, T, D, H int
 }{
 	{"default", 2048, 17, 64, 4},
 	{"large", 256, 50, 192, 3},
-	{"vit-ti", 16, 197, 192, 3},
+	{"vit-ti", 32, 197, 192, 3},
 }
 
 // BenchmarkAttentionPaths runs the attention kernels old (the unfused
