@@ -163,6 +163,13 @@ func parityCases(t *testing.T) []namedCase {
 	d := randomModel(t, "d", DefaultConfig(), 41)
 	cases = append(cases, namedCase{Baseline, "default size/per-batch", torchCase{m: d, blocks: d.Blocks,
 		plans: []Plan{d.Sequential()}, x: randomImages(d.Config, 4, 42), labels: randomLabels(d.Config, 4, 43), posWeight: 0.7}})
+	// A long sequence (197 tokens, heads of 32 columns): the tape-free
+	// forward takes the kernels' tiled attention (online softmax).
+	lc := Config{ImageHeight: 28, ImageWidth: 28, Channels: 1, Patch: 2, Dim: 64, Heads: 2, MLP: 64, Depth: 2,
+		Classes: 10, Variant: Baseline}
+	l := randomModel(t, "l", lc, 61)
+	cases = append(cases, namedCase{Baseline, "long sequence/per-batch", torchCase{m: l, blocks: l.Blocks,
+		plans: []Plan{l.Sequential()}, x: randomImages(lc, 2, 62), labels: randomLabels(lc, 2, 63), posWeight: 0.7}})
 	return cases
 }
 

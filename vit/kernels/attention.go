@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"os"
 )
 
 // AttentionForward computes the multi-head self-attention core (no mask).
@@ -27,15 +28,65 @@ func (w Workers) AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 		return
 	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	ws := attnWorkspace(T, hd)
+	path := attnForwardPath(probs == nil, T, hd)
+	ws := attnForwardWorkspace(path, T, hd)
 	body := func(lo, hi int) {
 		pw := getBuf(ws)
 		for pair := lo; pair < hi; pair++ {
-			attnForwardPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
+			switch path {
+			case attnPathTiled:
+				attnTiledPair(out, qkv, *pw, pair, T, D, H, hd, scale)
+			case attnPathFused:
+				attnFusedPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
+			default:
+				attnForwardPair(out, probs, qkv, *pw, pair, T, D, H, hd, scale)
+			}
 		}
 		putBuf(pw)
 	}
 	runPairs(w, B*H, T, hd, body)
+}
+
+// The forward paths: the unfused one (a transpose, rowsGemm, softmax and
+// rowsGemm over a T×T score matrix per pair), the fused one (bit-identical
+// to it, see attention_fused.go) and, for inference with long sequences,
+// the tiled one with an online softmax (attention_tiled.go).
+const (
+	attnPathUnfused = iota
+	attnPathFused
+	attnPathTiled
+)
+
+// attnUnfused selects the unfused forward for every call
+// (FRANKENVIT_ATTN=unfused): the kernels as they were before the fused and
+// tiled paths, for comparisons.
+var attnUnfused = os.Getenv("FRANKENVIT_ATTN") == "unfused"
+
+// attnForwardPath picks the forward path for these sizes: the tiled one
+// for inference with T > attnTiledMinT and hd >= attnTiledMinD, else the
+// fused one where it runs.
+func attnForwardPath(inference bool, T, hd int) int {
+	switch {
+	case attnUnfused:
+		return attnPathUnfused
+	case inference && T > attnTiledMinT && hd >= attnTiledMinD:
+		return attnPathTiled
+	case attnFusedOK(T, hd):
+		return attnPathFused
+	}
+	return attnPathUnfused
+}
+
+// attnForwardWorkspace is the scratch (floats) one goroutine of the
+// forward needs on that path.
+func attnForwardWorkspace(path, T, hd int) int {
+	switch path {
+	case attnPathTiled:
+		return attnTiledWorkspace(hd)
+	case attnPathFused:
+		return attnFusedWorkspace(T, hd)
+	}
+	return attnWorkspace(T, hd)
 }
 
 // attnWorkspace is the scratch one (batch, head) pair needs: a transposed
@@ -78,6 +129,19 @@ func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B,
 		checkLen("AttentionBackward", AttentionScratchSize(B, T, D, H), "scratch", scratch)
 	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if attnBackFused(T, hd) {
+		// The fused backward keeps its (smaller, per goroutine) scratch in
+		// the pool, whatever the caller passed.
+		fws := attnBackFusedWorkspace(T, hd)
+		runPairs(w, B*H, T, hd, func(lo, hi int) {
+			pw := getBuf(fws)
+			for pair := lo; pair < hi; pair++ {
+				attnBackwardFusedPair(dqkv, dout, qkv, probs, *pw, pair, T, D, H, hd, scale)
+			}
+			putBuf(pw)
+		})
+		return
+	}
 	body := func(lo, hi int) {
 		var pw *[]float32
 		if scratch == nil {
@@ -96,6 +160,24 @@ func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B,
 	}
 	runPairs(w, B*H, T, hd, body)
 }
+
+// attnBackFused reports whether the backward takes the fused path (AVX2,
+// hd a multiple of 8 and at most attnBackFusedMaxD, T <= attnBackFusedMaxT,
+// not FRANKENVIT_ATTN=unfused).
+func attnBackFused(T, hd int) bool {
+	return !attnUnfused && attnBackFusedSIMDOK(hd) && T <= attnBackFusedMaxT && hd <= attnBackFusedMaxD
+}
+
+// The shapes the fused backward takes, set by measurement on the 2-core
+// EPYC (BenchmarkAttentionBackwardT, 1 worker, fused/unfused time): heads of
+// 16 columns gain 2-10% for T = 17..50 (12% at T=17 with batch 2048, whose
+// data no longer fits in the caches), break even at T = 65..100 and lose 5%
+// at 197; heads of 32 and 64 columns, where the unfused path's products run
+// on the 6-row micro-kernel, lose up to 10% (T=24..65) apart from T=32.
+var (
+	attnBackFusedMaxT = 64
+	attnBackFusedMaxD = 16
+)
 
 func checkAttention(fn string, qkv []float32, B, T, D, H int) int {
 	if B < 0 || T < 0 || D < 0 || H <= 0 || D%H != 0 {

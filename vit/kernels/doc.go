@@ -48,9 +48,17 @@
 //     strides (only transposed B and edge panels are packed) and adds the
 //     bias in its epilogue; pure Go uses a 4×2 (amd64) or 4×4 register tile
 //     over packed panels.
-//   - Attention: per (batch, head) pair, small GEMMs on the same
-//     micro-kernels (S = QKᵀ, P·V and the four backward products), an
-//     in-register 8×8 transpose for Kᵀ/Vᵀ and a vectorised softmax.
+//   - Attention: per (batch, head) pair. The forward is one fused pass
+//     (S = QKᵀ, softmax, P·V, 4 query rows at a time over an L1-resident
+//     Kᵀ; bit-identical to the unfused GEMM + softmax + GEMM sequence it
+//     replaced), and for inference with long sequences (T > 64, heads of
+//     >= 32 columns) a tiled pass with an online softmax (120×64 tiles; it
+//     differs from the other paths by float rounding). The backward runs
+//     the four products on the small-GEMM micro-kernels, with an
+//     in-register 8×8 transpose for Vᵀ and a vectorised softmax backward,
+//     or, for heads of 16 columns and T <= 64, fused 4 query rows at a time
+//     (bit-identical to the unfused backward). FRANKENVIT_ATTN=unfused
+//     selects the old unfused forward and backward everywhere.
 //   - GELU: erfc through the Numerical Recipes fit t·exp(-z²+P(t)), with
 //     z² carried in two floats so the result keeps ~5e-7 relative accuracy
 //     on the whole line (the pure-Go twin evaluates it in float64).
