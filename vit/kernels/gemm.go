@@ -181,6 +181,7 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 		pa := getBuf(mc * kcMax)
 		packedA := *pa
 		var tile [16 * 32]float32
+		var biasPad [64]float32
 		for u := lo; u < hi; {
 			jb, s0 := u/slivers, u%slivers
 			run := min(hi-u, slivers-s0, mc/mr)
@@ -233,30 +234,32 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 						if nn == nr && mm == mr {
 							continue // done above
 						}
-						// Edge tile: compute the whole mr×nr tile into a buffer,
-						// then merge the valid part.
+						// Edge tile: run the kernel on a whole mr×nr tile in a
+						// buffer holding the valid part of C (when it is read),
+						// with the bias padded to nr, and copy the valid part
+						// back: every element gets the kernel's own epilogue
+						// (the same arithmetic as inside the matrix).
 						t := tile[:mr*nr]
-						if ii < full*mr {
-							im.kern(kc, av[(ii/mr)*ats:], ars, acs, ats, bv, bs, t, nr, 1, 0, nil, 1)
-						} else if !aPacked {
-							im.kern(kc, packedA, 1, mr, mr*kc, bv, bs, t, nr, 1, 0, nil, 1)
-						} else {
-							im.kern(kc, packedA[ii*kc:], 1, mr, mr*kc, bv, bs, t, nr, 1, 0, nil, 1)
-						}
 						coff := (i0+ii)*ldc + j0 + jj
-						for i := 0; i < mm; i++ {
-							crow := c[coff+i*ldc : coff+i*ldc+nn]
-							trow := t[i*nr : i*nr+nn]
-							for j := range crow {
-								v := alpha * trow[j]
-								if bj != nil {
-									v += bj[j]
-								}
-								if betaNow != 0 {
-									v += betaNow * crow[j]
-								}
-								crow[j] = v
+						if betaNow != 0 {
+							for i := 0; i < mm; i++ {
+								copy(t[i*nr:i*nr+nn], c[coff+i*ldc:coff+i*ldc+nn])
 							}
+						}
+						bt := bj
+						if bj != nil && len(bj) < nr {
+							bt = biasPad[:nr]
+							copy(bt, bj[:nn])
+						}
+						if ii < full*mr {
+							im.kern(kc, av[(ii/mr)*ats:], ars, acs, ats, bv, bs, t, nr, alpha, betaNow, bt, 1)
+						} else if !aPacked {
+							im.kern(kc, packedA, 1, mr, mr*kc, bv, bs, t, nr, alpha, betaNow, bt, 1)
+						} else {
+							im.kern(kc, packedA[ii*kc:], 1, mr, mr*kc, bv, bs, t, nr, alpha, betaNow, bt, 1)
+						}
+						for i := 0; i < mm; i++ {
+							copy(c[coff+i*ldc:coff+i*ldc+nn], t[i*nr:i*nr+nn])
 						}
 					}
 				}
