@@ -37,12 +37,14 @@ type microKernel func(kc int, a []float32, ars, acs, ats int, b []float32, bs in
 // gemmImpl describes one GEMM implementation: its micro-kernel, register
 // tile (mr×nr), cache blocking (kc along k, mc rows and nc columns of C per
 // job), and whether the kernel reads unpacked operands efficiently (then
-// only edge panels are packed).
+// only edge panels are packed). None of the fields but kc changes the
+// arithmetic of an element of C.
 type gemmImpl struct {
 	name       string
 	mr, nr     int
 	kc, mc, nc int
 	direct     bool
+	directBLd  int // with direct: also read op(B) in place, however long, when ldb <= directBLd
 	kern       microKernel
 }
 
@@ -128,8 +130,10 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 	// js*kc*nr; w is npad, or nr when only the partial last sliver is packed
 	// (direct B: the kernel reads full slivers straight from b).
 	// B is read in place unless it is big (its rows are ldb apart, and a
-	// packed panel streams better once B no longer fits in L2).
-	directB := im.direct && !transB && k*n < 256*1024
+	// packed panel streams better once B no longer fits in L2), or unless
+	// its rows are far apart for an implementation that reads narrow B in
+	// place at any k (directBLd).
+	directB := im.direct && !transB && (k*n < 256*1024 || ldb <= im.directBLd)
 	var pb *[]float32
 	var packedB []float32
 	w := npad
@@ -268,7 +272,14 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 		putBuf(pa)
 	}
 	if parallel && units > 1 {
-		parallelChunks(wk, units, mc/mr, runJobs)
+		// Chunks of one job (mc/mr slivers), or fewer slivers when there
+		// are too few jobs to keep every goroutine busy (a weight gradient:
+		// small m×n, long k). Chunks only decide who computes what.
+		chunk := mc / mr
+		if w := wk.limit(); units < w*chunk {
+			chunk = ceilDiv(units, w)
+		}
+		parallelChunks(wk, units, chunk, runJobs)
 	} else {
 		runJobs(0, units)
 	}

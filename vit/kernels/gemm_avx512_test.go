@@ -106,11 +106,13 @@ func TestGemmAVX512BitIdenticalToAVX2(t *testing.T) {
 		{true, true, 77, 131, 517, -1, 0.5, false, 2},
 		{false, false, 130, 70, 600, 1, 1, false, 1},
 		{true, false, 250, 333, 1030, 0.9, 0.1, false, 3},
-		{false, false, 600, 600, 40, 1, 0, true, 0}, // B packed (k*n large)
+		{false, false, 40, 1100, 300, 1, 0, true, 0},     // B packed by both (k*n large, rows far apart)
+		{true, false, 64, 64, 5000, 1, 1, false, 0},      // B read in place by AVX-512, packed by AVX2
+		{false, false, 50, 200, 1400, -1, 0.3, false, 7}, // likewise, with padding
 	} {
 		runBits(t, rng, simdGemm, avx512Gemm, g, ws)
 	}
-	t.Logf("%d random shapes and 17 large ones bit-identical", n)
+	t.Logf("%d random shapes and 19 large ones bit-identical", n)
 }
 
 // TestLinearAVX512BitIdenticalToAVX2 runs the public linear layers through
