@@ -157,3 +157,58 @@ func FuzzGemmAVX512BitIdentical(f *testing.F) {
 		runBits(t, rng, simdGemm, avx512Gemm, g, []Workers{1, 2})
 	})
 }
+
+// TestRowsGemmAVX512BitIdentical: the attention's rowsGemm gives the same
+// bits with the AVX-512 kernels as with the AVX2 ones.
+func TestRowsGemmAVX512BitIdentical(t *testing.T) {
+	requireAVX512(t)
+	rng := rand.New(rand.NewSource(13))
+	for _, m := range []int{1, 5, 6, 12, 18, 24, 30, 36, 50, 197} {
+		for _, n := range []int{8, 16, 24, 32, 40, 56, 64, 72} {
+			for _, k := range []int{1, 16, 32, 50, 64} {
+				for _, trans := range []bool{false, true} {
+					for _, acc := range []bool{false, true} {
+						ars, acs := k+1, 1
+						if trans {
+							ars, acs = 1, m+2
+						}
+						a := randSlice(rng, (m-1)*ars+(k-1)*acs+1)
+						ldb, ldc := n+3, n+5
+						b := randSlice(rng, (k-1)*ldb+n)
+						c0 := randSlice(rng, (m-1)*ldc+n+5)
+						want, got := clone(c0), clone(c0)
+						withImpl(simdGemm, func() { rowsGemm(m, n, k, a, ars, acs, b, ldb, want, ldc, 0.3, acc, nil) })
+						withImpl(avx512Gemm, func() { rowsGemm(m, n, k, a, ars, acs, b, ldb, got, ldc, 0.3, acc, nil) })
+						assertBits(t, fmt.Sprintf("rowsGemm m=%d n=%d k=%d trans=%v acc=%v", m, n, k, trans, acc), got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAttentionAVX512BitIdentical runs the attention forward and backward
+// with the AVX2 and the AVX-512 implementations active.
+func TestAttentionAVX512BitIdentical(t *testing.T) {
+	requireAVX512(t)
+	rng := rand.New(rand.NewSource(14))
+	for _, s := range [][4]int{{3, 17, 64, 4}, {2, 50, 192, 3}, {1, 197, 192, 3}} {
+		B, T, D, H := s[0], s[1], s[2], s[3]
+		qkv, dout := randSlice(rng, B*T*3*D), randSlice(rng, B*T*D)
+		type res struct{ out, probs, dqkv []float32 }
+		run := func(im *gemmImpl) (r res) {
+			withImpl(im, func() {
+				r.out, r.probs = make([]float32, B*T*D), make([]float32, B*H*T*T)
+				AttentionForward(r.out, r.probs, qkv, B, T, D, H)
+				r.dqkv = make([]float32, B*T*3*D)
+				AttentionBackward(r.dqkv, dout, qkv, r.probs, make([]float32, AttentionScratchSize(B, T, D, H)), B, T, D, H)
+			})
+			return r
+		}
+		want, got := run(simdGemm), run(avx512Gemm)
+		name := fmt.Sprintf("B%d_T%d_D%d_H%d", B, T, D, H)
+		assertBits(t, name+" out", got.out, want.out)
+		assertBits(t, name+" probs", got.probs, want.probs)
+		assertBits(t, name+" dqkv", got.dqkv, want.dqkv)
+	}
+}
