@@ -45,6 +45,7 @@ type gemmImpl struct {
 	kc, mc, nc int
 	direct     bool
 	directBLd  int // with direct: also read op(B) in place, however long, when ldb <= directBLd
+	parMinWork int // m*n*k below which the GEMM stays on one goroutine (at least gemmParallelMinWork)
 	kern       microKernel
 }
 
@@ -123,7 +124,7 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 	npad := (n + nr - 1) / nr * nr
 	nSliv := npad / nr
 	fullSliv := n / nr
-	parallel := m*n*k >= gemmParallelMinWork
+	parallel := m*n*k >= max(gemmParallelMinWork, im.parMinWork)
 
 	// op(B) panels. Packed layout: k-block starting at p0 (length kc)
 	// occupies packedB[p0*w : (p0+kc)*w], sliver js of it starts at

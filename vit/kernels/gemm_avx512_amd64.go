@@ -11,14 +11,18 @@ package kernels
 // 8×48 and 6×32 on the model's shapes or faster, and its 32 columns divide
 // every width the models use. B rows up to 1024 floats apart are read in
 // place at any k (the weight gradients' long k: packing B cost a third of
-// the time there), wider ones (2048²) packed.
+// the time there), wider ones (2048²) packed. Products under 16M
+// multiply-adds (about 80 µs on one core) stay on one goroutine: below that
+// a second one made them slower here (1088×64×64: 180 GFLOP/s on one, 140
+// on two), above it faster (3200×128×64: 190 -> 220).
 var avx512Gemm = &gemmImpl{
 	name: "avx512-fma",
 	mr:   12, nr: 32,
 	kc: 256, mc: 96, nc: 256,
-	direct:    true,
-	directBLd: 1024,
-	kern:      kernel12x32,
+	direct:     true,
+	directBLd:  1024,
+	parMinWork: 16 << 20,
+	kern:       kernel12x32,
 }
 
 //go:noescape

@@ -16,9 +16,9 @@ import (
 func avx512Tiles() []*gemmImpl {
 	return []*gemmImpl{
 		avx512Gemm,
-		{name: "avx512-14x32", mr: 14, nr: 32, kc: 256, mc: 98, nc: 256, direct: true, directBLd: 1024, kern: checkedKernel(14, 32, gemmKernel14x32AVX512)},
-		{name: "avx512-8x48", mr: 8, nr: 48, kc: 256, mc: 96, nc: 288, direct: true, directBLd: 1024, kern: checkedKernel(8, 48, gemmKernel8x48AVX512)},
-		{name: "avx512-6x32", mr: 6, nr: 32, kc: 256, mc: 72, nc: 256, direct: true, directBLd: 1024, kern: checkedKernel(6, 32, gemmKernel6x32AVX512)},
+		{name: "avx512-14x32", mr: 14, nr: 32, kc: 256, mc: 98, nc: 256, direct: true, directBLd: 1024, parMinWork: 16 << 20, kern: checkedKernel(14, 32, gemmKernel14x32AVX512)},
+		{name: "avx512-8x48", mr: 8, nr: 48, kc: 256, mc: 96, nc: 288, direct: true, directBLd: 1024, parMinWork: 16 << 20, kern: checkedKernel(8, 48, gemmKernel8x48AVX512)},
+		{name: "avx512-6x32", mr: 6, nr: 32, kc: 256, mc: 72, nc: 256, direct: true, directBLd: 1024, parMinWork: 16 << 20, kern: checkedKernel(6, 32, gemmKernel6x32AVX512)},
 	}
 }
 
