@@ -56,9 +56,13 @@ func runBits(t *testing.T, rng *rand.Rand, want, got *gemmImpl, g gemmBitCase, w
 	}
 	ref := clone(c0)
 	gemm(want, 1, g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, ref, ldc, bias)
+	// Split even small products across the workers (parMinWork 0), so that
+	// the worker counts are exercised on every shape.
+	split := *got
+	split.parMinWork = 0
 	for _, w := range workers {
 		c := clone(c0)
-		gemm(got, w, g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc, bias)
+		gemm(&split, w, g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc, bias)
 		for i := range c {
 			if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
 				t.Fatalf("%s vs %s, %v, workers=%d: c[%d] (row %d col %d) = %g (%#x), want %g (%#x)",
