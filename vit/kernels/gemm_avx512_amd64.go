@@ -76,3 +76,6 @@ func kernel12x32(kc int, a []float32, ars, acs, ats int, b []float32, bs int, c 
 	}
 	gemmKernel12x32AVX512(kc, &a[0], ars, acs, ats, &b[0], bs, &c[0], ldc, alpha, beta, bp, tiles)
 }
+
+//go:noescape
+func geluBackwardAVX512(dinp, inp, dout *float32, n int)

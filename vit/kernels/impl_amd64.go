@@ -59,11 +59,20 @@ func geluForwardSIMD(out, inp []float32) {
 	}
 }
 
+// geluBackwardSIMD: with the AVX-512 GEMM active, whole groups of 16 go
+// through geluBackwardAVX512 (the AVX2 kernel's operations on 16 lanes:
+// the same bits).
 func geluBackwardSIMD(dinp, inp, dout []float32) {
 	n := len(inp)
 	dinp, dout = dinp[:n], dout[:n]
-	if m := n &^ 7; m > 0 {
-		geluBackwardAVX2(&dinp[0], &inp[0], &dout[0], m)
+	done := 0
+	if activeGemm == avx512Gemm {
+		if done = n &^ 15; done > 0 {
+			geluBackwardAVX512(&dinp[0], &inp[0], &dout[0], done)
+		}
+	}
+	if m := n &^ 7; m > done {
+		geluBackwardAVX2(&dinp[done], &inp[done], &dout[done], m-done)
 	}
 	if r := n & 7; r > 0 {
 		var xb, gb, db [8]float32
