@@ -223,6 +223,9 @@ func TestAttentionAVX512BitIdentical(t *testing.T) {
 // lengths (16-groups, an 8-group and a tail).
 func TestGeluBackwardAVX512BitIdentical(t *testing.T) {
 	requireAVX512(t)
+	if !hasAVX512DQ {
+		t.Skip("no AVX512DQ on this CPU: GeluBackward keeps the AVX2 kernel, nothing to compare")
+	}
 	rng := rand.New(rand.NewSource(15))
 	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 13, -13, 13.000001, -13.000001, 12.999999, -12.999999,
 		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -float32(math.NaN()), 1e-30, -1e-30, 1e-45, -1e-45,

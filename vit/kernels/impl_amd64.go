@@ -66,7 +66,7 @@ func geluBackwardSIMD(dinp, inp, dout []float32) {
 	n := len(inp)
 	dinp, dout = dinp[:n], dout[:n]
 	done := 0
-	if activeGemm == avx512Gemm {
+	if activeGemm == avx512Gemm && hasAVX512DQ {
 		if done = n &^ 15; done > 0 {
 			geluBackwardAVX512(&dinp[0], &inp[0], &dout[0], done)
 		}

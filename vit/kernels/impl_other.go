@@ -7,6 +7,8 @@ var simdGemm = genericGemm
 // avx512Gemm exists on amd64 only.
 var avx512Gemm *gemmImpl
 
+var hasAVX512DQ bool
+
 func hasSIMD() bool   { return false }
 func hasAVX512() bool { return false }
 

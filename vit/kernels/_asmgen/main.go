@@ -117,7 +117,7 @@ TEXT ·%s(SB), NOSPLIT, $0-96
 	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nw; j++ {
-			p("VXORPS %s, %s, %s", acc(i, j), acc(i, j), acc(i, j))
+			p("VPXORD %s, %s, %s", acc(i, j), acc(i, j), acc(i, j))
 		}
 	}
 	p("TESTQ CX, CX")
