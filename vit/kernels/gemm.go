@@ -273,14 +273,13 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 		putBuf(pa)
 	}
 	if parallel && units > 1 {
-		// Chunks of one job (mc/mr slivers), or fewer slivers when there
-		// are too few jobs to keep every goroutine busy (a weight gradient:
-		// small m×n, long k). Chunks only decide who computes what.
-		chunk := mc / mr
-		if w := wk.limit(); units < w*chunk {
-			chunk = ceilDiv(units, w)
-		}
-		parallelChunks(wk, units, chunk, runJobs)
+		// Chunks of at most one job (mc/mr slivers), as many as a multiple
+		// of the goroutines so that they end together (a weight gradient has
+		// few jobs: small m×n, long k). Chunks only decide who computes
+		// what, never the arithmetic.
+		w := wk.limit()
+		chunks := ceilDiv(ceilDiv(units, mc/mr), w) * w
+		parallelChunks(wk, units, ceilDiv(units, chunks), runJobs)
 	} else {
 		runJobs(0, units)
 	}
