@@ -37,12 +37,15 @@ type microKernel func(kc int, a []float32, ars, acs, ats int, b []float32, bs in
 // gemmImpl describes one GEMM implementation: its micro-kernel, register
 // tile (mr×nr), cache blocking (kc along k, mc rows and nc columns of C per
 // job), and whether the kernel reads unpacked operands efficiently (then
-// only edge panels are packed).
+// only edge panels are packed). None of the fields but kc changes the
+// arithmetic of an element of C.
 type gemmImpl struct {
 	name       string
 	mr, nr     int
 	kc, mc, nc int
 	direct     bool
+	directBLd  int // with direct: also read op(B) in place, however long, when ldb <= directBLd
+	parMinWork int // m*n*k below which the GEMM stays on one goroutine (at least gemmParallelMinWork)
 	kern       microKernel
 }
 
@@ -121,15 +124,17 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 	npad := (n + nr - 1) / nr * nr
 	nSliv := npad / nr
 	fullSliv := n / nr
-	parallel := m*n*k >= gemmParallelMinWork
+	parallel := m*n*k >= max(gemmParallelMinWork, im.parMinWork)
 
 	// op(B) panels. Packed layout: k-block starting at p0 (length kc)
 	// occupies packedB[p0*w : (p0+kc)*w], sliver js of it starts at
 	// js*kc*nr; w is npad, or nr when only the partial last sliver is packed
 	// (direct B: the kernel reads full slivers straight from b).
 	// B is read in place unless it is big (its rows are ldb apart, and a
-	// packed panel streams better once B no longer fits in L2).
-	directB := im.direct && !transB && k*n < 256*1024
+	// packed panel streams better once B no longer fits in L2), or unless
+	// its rows are far apart for an implementation that reads narrow B in
+	// place at any k (directBLd).
+	directB := im.direct && !transB && (k*n < 256*1024 || ldb <= im.directBLd)
 	var pb *[]float32
 	var packedB []float32
 	w := npad
@@ -181,6 +186,7 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 		pa := getBuf(mc * kcMax)
 		packedA := *pa
 		var tile [16 * 32]float32
+		var biasPad [64]float32
 		for u := lo; u < hi; {
 			jb, s0 := u/slivers, u%slivers
 			run := min(hi-u, slivers-s0, mc/mr)
@@ -233,30 +239,32 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 						if nn == nr && mm == mr {
 							continue // done above
 						}
-						// Edge tile: compute the whole mr×nr tile into a buffer,
-						// then merge the valid part.
+						// Edge tile: run the kernel on a whole mr×nr tile in a
+						// buffer holding the valid part of C (when it is read),
+						// with the bias padded to nr, and copy the valid part
+						// back: every element gets the kernel's own epilogue
+						// (the same arithmetic as inside the matrix).
 						t := tile[:mr*nr]
-						if ii < full*mr {
-							im.kern(kc, av[(ii/mr)*ats:], ars, acs, ats, bv, bs, t, nr, 1, 0, nil, 1)
-						} else if !aPacked {
-							im.kern(kc, packedA, 1, mr, mr*kc, bv, bs, t, nr, 1, 0, nil, 1)
-						} else {
-							im.kern(kc, packedA[ii*kc:], 1, mr, mr*kc, bv, bs, t, nr, 1, 0, nil, 1)
-						}
 						coff := (i0+ii)*ldc + j0 + jj
-						for i := 0; i < mm; i++ {
-							crow := c[coff+i*ldc : coff+i*ldc+nn]
-							trow := t[i*nr : i*nr+nn]
-							for j := range crow {
-								v := alpha * trow[j]
-								if bj != nil {
-									v += bj[j]
-								}
-								if betaNow != 0 {
-									v += betaNow * crow[j]
-								}
-								crow[j] = v
+						if betaNow != 0 {
+							for i := 0; i < mm; i++ {
+								copy(t[i*nr:i*nr+nn], c[coff+i*ldc:coff+i*ldc+nn])
 							}
+						}
+						bt := bj
+						if bj != nil && len(bj) < nr {
+							bt = biasPad[:nr]
+							copy(bt, bj[:nn])
+						}
+						if ii < full*mr {
+							im.kern(kc, av[(ii/mr)*ats:], ars, acs, ats, bv, bs, t, nr, alpha, betaNow, bt, 1)
+						} else if !aPacked {
+							im.kern(kc, packedA, 1, mr, mr*kc, bv, bs, t, nr, alpha, betaNow, bt, 1)
+						} else {
+							im.kern(kc, packedA[ii*kc:], 1, mr, mr*kc, bv, bs, t, nr, alpha, betaNow, bt, 1)
+						}
+						for i := 0; i < mm; i++ {
+							copy(c[coff+i*ldc:coff+i*ldc+nn], t[i*nr:i*nr+nn])
 						}
 					}
 				}
@@ -265,7 +273,13 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 		putBuf(pa)
 	}
 	if parallel && units > 1 {
-		parallelChunks(wk, units, mc/mr, runJobs)
+		// Chunks of at most one job (mc/mr slivers), as many as a multiple
+		// of the goroutines so that they end together (a weight gradient has
+		// few jobs: small m×n, long k). Chunks only decide who computes
+		// what, never the arithmetic.
+		w := wk.limit()
+		chunks := ceilDiv(ceilDiv(units, mc/mr), w) * w
+		parallelChunks(wk, units, ceilDiv(units, chunks), runJobs)
 	} else {
 		runJobs(0, units)
 	}

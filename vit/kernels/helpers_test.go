@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand"
+	"os"
 	"runtime"
 	"testing"
 )
@@ -80,12 +81,17 @@ func withImpl(im *gemmImpl, fn func()) {
 	fn()
 }
 
-// impls lists the implementations to test: pure Go, and SIMD when available.
+// impls lists the implementations to test: pure Go, and every SIMD one the
+// machine runs (AVX2, and AVX-512 when the CPU has it).
 func impls() []*gemmImpl {
+	out := []*gemmImpl{genericGemm}
 	if hasSIMD() && simdGemm != genericGemm {
-		return []*gemmImpl{genericGemm, simdGemm}
+		out = append(out, simdGemm)
 	}
-	return []*gemmImpl{genericGemm}
+	if hasAVX512() && avx512Gemm != nil {
+		out = append(out, avx512Gemm)
+	}
+	return out
 }
 
 func forEachImpl(t *testing.T, fn func(t *testing.T)) {
@@ -170,6 +176,17 @@ func TestImplementation(t *testing.T) {
 	name := Implementation()
 	if UsingSIMD() != (name != "purego") {
 		t.Fatalf("UsingSIMD()=%v but Implementation()=%q", UsingSIMD(), name)
+	}
+	want := "purego"
+	switch {
+	case os.Getenv("FRANKENVIT_PUREGO") == "1" || !hasSIMD():
+	case hasAVX512() && avx512Gemm != nil && os.Getenv("FRANKENVIT_NOAVX512") != "1":
+		want = avx512Gemm.name
+	default:
+		want = simdGemm.name
+	}
+	if name != want {
+		t.Fatalf("Implementation()=%q, want %q on this CPU and environment", name, want)
 	}
 	t.Logf("implementation: %s", name)
 }

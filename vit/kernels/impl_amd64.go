@@ -59,11 +59,20 @@ func geluForwardSIMD(out, inp []float32) {
 	}
 }
 
+// geluBackwardSIMD: with the AVX-512 GEMM active, whole groups of 16 go
+// through geluBackwardAVX512 (the AVX2 kernel's operations on 16 lanes:
+// the same bits).
 func geluBackwardSIMD(dinp, inp, dout []float32) {
 	n := len(inp)
 	dinp, dout = dinp[:n], dout[:n]
-	if m := n &^ 7; m > 0 {
-		geluBackwardAVX2(&dinp[0], &inp[0], &dout[0], m)
+	done := 0
+	if activeGemm == avx512Gemm && hasAVX512DQ {
+		if done = n &^ 15; done > 0 {
+			geluBackwardAVX512(&dinp[0], &inp[0], &dout[0], done)
+		}
+	}
+	if m := n &^ 7; m > done {
+		geluBackwardAVX2(&dinp[done], &inp[done], &dout[done], m-done)
 	}
 	if r := n & 7; r > 0 {
 		var xb, gb, db [8]float32
@@ -164,14 +173,28 @@ func rowsGemm4(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c [
 }
 
 // rowsBlock6 is rowsGemmSIMD for m a multiple of 6, n a multiple of 8
-// (bounds already checked).
+// (bounds already checked). With the AVX-512 GEMM active, 32-column strips
+// go through its 12×32 and 6×32 kernels, which do the 6×16 kernel's
+// arithmetic per element: the results are the same bits either way.
 func rowsBlock6(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool) {
 	beta := float32(0)
 	if acc {
 		beta = 1
 	}
+	j := 0
+	if activeGemm == avx512Gemm {
+		m12 := m - m%12
+		for ; j+32 <= n; j += 32 {
+			if m12 > 0 {
+				gemmKernel12x32AVX512(k, &a[0], ars, acs, 12*ars, &b[j], ldb, &c[j], ldc, alpha, beta, nil, m12/12)
+			}
+			if m12 < m {
+				gemmKernel6x32AVX512(k, &a[m12*ars], ars, acs, 6*ars, &b[j], ldb, &c[m12*ldc+j], ldc, alpha, beta, nil, 1)
+			}
+		}
+	}
 	n16 := n &^ 15
-	for j := 0; j < n16; j += 16 {
+	for ; j < n16; j += 16 {
 		gemmKernel6x16(k, &a[0], ars, acs, 6*ars, &b[j], ldb, &c[j], ldc, alpha, beta, nil, m/6)
 	}
 	if n16 < n {

@@ -4,7 +4,13 @@ package kernels
 
 var simdGemm = genericGemm
 
-func hasSIMD() bool { return false }
+// avx512Gemm exists on amd64 only.
+var avx512Gemm *gemmImpl
+
+var hasAVX512DQ bool
+
+func hasSIMD() bool   { return false }
+func hasAVX512() bool { return false }
 
 func geluForwardSIMD(out, inp []float32)         { geluForwardGo(out, inp) }
 func geluBackwardSIMD(dinp, inp, dout []float32) { geluBackwardGo(dinp, inp, dout) }
