@@ -152,8 +152,11 @@ func TestAttentionInferenceDeterministic(t *testing.T) {
 func TestAttentionBackwardFusedBitIdentical(t *testing.T) { forEachImpl(t, testAttentionBackwardFused) }
 
 func testAttentionBackwardFused(t *testing.T) {
-	defer func(mt, md int) { attnBackFusedMaxT, attnBackFusedMaxD = mt, md }(attnBackFusedMaxT, attnBackFusedMaxD)
-	attnBackFusedMaxT, attnBackFusedMaxD = 1<<30, 1<<30 // every shape the kernel takes
+	defer func(mt, md int, u bool) {
+		attnBackFusedMaxT, attnBackFusedMaxD, attnUnfused = mt, md, u
+	}(attnBackFusedMaxT, attnBackFusedMaxD, attnUnfused)
+	// every shape the kernel takes, also under FRANKENVIT_ATTN=unfused
+	attnBackFusedMaxT, attnBackFusedMaxD, attnUnfused = 1<<30, 1<<30, false
 	rng := rand.New(rand.NewSource(46))
 	fused := 0
 	for _, s := range [][4]int{

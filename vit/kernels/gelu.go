@@ -3,7 +3,8 @@ package kernels
 import "math"
 
 // GeluForward sets out = 0.5*x*(1+erf(x/sqrt2)) (exact GELU, as PyTorch's
-// nn.GELU()) over len(out) elements.
+// nn.GELU()) over len(out) elements. out may be inp (in place), as
+// inference runs it.
 func GeluForward(out, inp []float32) { AllCores.GeluForward(out, inp) }
 
 // GeluForward is [GeluForward] on at most w goroutines.

@@ -273,6 +273,9 @@ func testGeluForward(t *testing.T) {
 	}
 	out := make([]float32, len(xs))
 	GeluForward(out, xs)
+	inPlace := clone(xs)
+	GeluForward(inPlace, inPlace)
+	assertBits(t, "GeluForward in place", inPlace, out)
 	for i, x := range xs {
 		want := geluRef(float64(x))
 		if math.IsInf(float64(x), 0) || math.Abs(float64(x)) > 1e9 {
