@@ -92,21 +92,25 @@ func (a *Arena) Zeros(n int) []float32 {
 // Scratch returns n zeroed elements that the caller hands back with Recycle
 // once it no longer needs them (a nil arena allocates).
 func (a *Arena) Scratch(n int) []float32 {
+	s := a.ScratchAny(n)
+	clear(s)
+	return s
+}
+
+// ScratchAny is Scratch with undefined contents, for a buffer its first
+// writer overwrites.
+func (a *Arena) ScratchAny(n int) []float32 {
 	if a == nil {
 		return make([]float32, n)
 	}
 	a.mu.Lock()
-	var s []float32
+	defer a.mu.Unlock()
 	if list := a.free[n]; len(list) > 0 {
-		s = list[len(list)-1]
+		s := list[len(list)-1]
 		a.free[n] = list[:len(list)-1]
+		return s
 	}
-	a.mu.Unlock()
-	if s == nil {
-		return make([]float32, n) // fresh memory is zero
-	}
-	clear(s)
-	return s
+	return make([]float32, n)
 }
 
 // Recycle takes back buffers from Scratch for later Scratch calls of the

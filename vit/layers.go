@@ -6,7 +6,8 @@ import (
 
 // The sub-layers of the model as llm.c-style forward/backward pairs over flat
 // buffers. Forward functions write their output and fill an activation cache;
-// backward functions ACCUMULATE into the input gradient and into the
+// backward functions ACCUMULATE into the input gradient (attnBackward and
+// mlpBackward, whose callers hand them a fresh buffer, set it) and into the
 // parameters' Grad. The training graph's operators (ops.go) and the tape-free inference
 // path (infer.go) both call these; k is how many goroutines each kernel
 // call may use, decided by the caller (the arena of a training shard, the
@@ -91,14 +92,17 @@ func attnForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a 
 	kernels.AddInPlace(out, h)
 }
 
+// attnBackward SETS dh (the residual's dout plus the sub-layer's gradient),
+// so dh needs no zeroing; the parameters' Grad accumulate as everywhere.
 func attnBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *attnActs, bl *Block, B, T int) {
 	rows, D, H := B*T, bl.Dim, bl.Heads
-	datt, dqkv, dln := ar.Scratch(rows*D), ar.Scratch(rows*3*D), ar.Scratch(rows*D)
+	// datt and dln are overwritten by their first writer; dqkv accumulates.
+	datt, dqkv, dln := ar.ScratchAny(rows*D), ar.Scratch(rows*3*D), ar.ScratchAny(rows*D)
 	defer ar.Recycle(datt, dqkv, dln)
-	kernels.AddInPlace(dh, dout) // the residual path
-	k.LinearBackward(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
+	copy(dh, dout) // the residual path
+	k.LinearBackwardTo(datt, bl.ProjW.Grad, bl.ProjB.Grad, dout, a.att, bl.ProjW.Data(), rows, D, D)
 	k.AttentionBackward(dqkv, datt, a.qkv, a.probs, nil, B, T, D, H) // nil: the kernels' own scratch pool
-	k.LinearBackward(dln, bl.QkvW.Grad, bl.QkvB.Grad, dqkv, a.ln, bl.QkvW.Data(), rows, D, 3*D)
+	k.LinearBackwardTo(dln, bl.QkvW.Grad, bl.QkvB.Grad, dqkv, a.ln, bl.QkvW.Data(), rows, D, 3*D)
 	k.LayerNormBackward(dh, bl.Norm1W.Grad, bl.Norm1B.Grad, dln, h, bl.Norm1W.Data(), a.mean, a.rstd, rows, D)
 }
 
@@ -127,14 +131,16 @@ func mlpForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *
 	kernels.AddInPlace(out, h)
 }
 
+// mlpBackward SETS dh, like attnBackward.
 func mlpBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
-	dact, dpre, dln := ar.Scratch(rows*F), ar.Scratch(rows*F), ar.Scratch(rows*D)
+	// dact and dln are overwritten by their first writer; dpre accumulates.
+	dact, dpre, dln := ar.ScratchAny(rows*F), ar.Scratch(rows*F), ar.ScratchAny(rows*D)
 	defer ar.Recycle(dact, dpre, dln)
-	kernels.AddInPlace(dh, dout)
-	k.LinearBackward(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
+	copy(dh, dout) // the residual path
+	k.LinearBackwardTo(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
 	k.GeluBackward(dpre, a.pre, dact)
-	k.LinearBackward(dln, bl.Fc1W.Grad, bl.Fc1B.Grad, dpre, a.ln, bl.Fc1W.Data(), rows, D, F)
+	k.LinearBackwardTo(dln, bl.Fc1W.Grad, bl.Fc1B.Grad, dpre, a.ln, bl.Fc1W.Data(), rows, D, F)
 	k.LayerNormBackward(dh, bl.Norm2W.Grad, bl.Norm2B.Grad, dln, h, bl.Norm2W.Data(), a.mean, a.rstd, rows, D)
 }
 

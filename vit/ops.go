@@ -255,7 +255,7 @@ func (o *attnOp) forward() mat.Tensor {
 }
 
 func (o *attnOp) backward(gy mat.Tensor) []mat.Tensor {
-	dh := o.ar.Zeros(o.B * o.T * o.bl.Dim)
+	dh := o.ar.Take(o.B * o.T * o.bl.Dim) // set by attnBackward
 	locked(&o.bl.mu, func() { attnBackward(o.ar, o.ar.workers(), dh, f32(gy), f32(o.h), &o.acts, o.bl, o.B, o.T) })
 	return []mat.Tensor{wrap(dh, o.B*o.T, o.bl.Dim)}
 }
@@ -283,7 +283,7 @@ func (o *mlpOp) forward() mat.Tensor {
 }
 
 func (o *mlpOp) backward(gy mat.Tensor) []mat.Tensor {
-	dh := o.ar.Zeros(o.rows * o.bl.Dim)
+	dh := o.ar.Take(o.rows * o.bl.Dim) // set by mlpBackward
 	locked(&o.bl.mu, func() { mlpBackward(o.ar, o.ar.workers(), dh, f32(gy), f32(o.h), &o.acts, o.bl, o.rows) })
 	return []mat.Tensor{wrap(dh, o.rows, o.bl.Dim)}
 }

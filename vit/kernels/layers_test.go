@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -710,4 +711,29 @@ func TestSIMDMatchesGo(t *testing.T) {
 	for i := range rg {
 		assertClose32(t, "simd vs go "+names[i], rs[i], rg[i], 1e-4, 1e-4)
 	}
+}
+
+// TestLinearBackwardTo: dinp is overwritten (NaN garbage in it is never
+// read) with the bits LinearBackward gives on a zeroed dinp; dw and dbias
+// accumulate alike.
+func TestLinearBackwardTo(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(12))
+		for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {544, 64, 192}, {100, 192, 768}, {50, 768, 192}} {
+			rows, in, outD := sz[0], sz[1], sz[2]
+			inp, w, dout := randSlice(rng, rows*in), randSlice(rng, outD*in), randSlice(rng, rows*outD)
+			dw0, db0 := randSlice(rng, outD*in), randSlice(rng, outD)
+			want, wantDw, wantDb := make([]float32, rows*in), clone(dw0), clone(db0)
+			AllCores.LinearBackward(want, wantDw, wantDb, dout, inp, w, rows, in, outD)
+			got, gotDw, gotDb := make([]float32, rows*in), clone(dw0), clone(db0)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			AllCores.LinearBackwardTo(got, gotDw, gotDb, dout, inp, w, rows, in, outD)
+			name := fmt.Sprintf("%dx%dx%d", rows, in, outD)
+			assertBits(t, name+" dinp", got, want)
+			assertBits(t, name+" dw", gotDw, wantDw)
+			assertBits(t, name+" dbias", gotDb, wantDb)
+		}
+	})
 }

@@ -30,8 +30,21 @@ func LinearBackward(dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim
 
 // LinearBackward is [LinearBackward] on at most k goroutines.
 func (k Workers) LinearBackward(dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
+	k.linearBackward(1, dinp, dw, dbias, dout, inp, w, rows, inDim, outDim)
+}
+
+// LinearBackwardTo is [Workers.LinearBackward] with dinp overwritten rather than
+// accumulated (dinp = dout·w; dw and dbias still accumulate), so a fresh
+// gradient buffer needs no zeroing first. Its values equal LinearBackward's
+// on a zeroed dinp.
+func (k Workers) LinearBackwardTo(dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
+	k.linearBackward(0, dinp, dw, dbias, dout, inp, w, rows, inDim, outDim)
+}
+
+// linearBackward: dinp = dout·w + beta*dinp.
+func (k Workers) linearBackward(beta float32, dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
 	if dinp != nil {
-		gemm(activeGemm, k, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, 1, dinp, inDim, nil)
+		gemm(activeGemm, k, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, beta, dinp, inDim, nil)
 	}
 	if dw != nil {
 		gemm(activeGemm, k, true, false, outDim, inDim, rows, 1, dout, outDim, inp, inDim, 1, dw, inDim, nil)
