@@ -87,3 +87,6 @@ var hasAVX512DQ = cpu.X86.HasAVX512DQ
 
 //go:noescape
 func geluBackwardAVX512(dinp, inp, dout *float32, n int)
+
+//go:noescape
+func geluForwardAVX512(out, inp *float32, n int)

@@ -44,12 +44,20 @@ func geluForwardAVX2(out, inp *float32, n int)
 func geluBackwardAVX2(dinp, inp, dout *float32, n int)
 
 // geluForwardSIMD handles any length: whole groups of 8 in place, the tail
-// through a padded buffer (so every element gets the same arithmetic).
+// through a padded buffer (so every element gets the same arithmetic). With
+// the AVX-512 GEMM active, whole groups of 16 go through geluForwardAVX512
+// (the AVX2 kernel's operations on 16 lanes: the same bits).
 func geluForwardSIMD(out, inp []float32) {
 	n := len(inp)
 	out = out[:n]
-	if m := n &^ 7; m > 0 {
-		geluForwardAVX2(&out[0], &inp[0], m)
+	done := 0
+	if activeGemm == avx512Gemm {
+		if done = n &^ 15; done > 0 {
+			geluForwardAVX512(&out[0], &inp[0], done)
+		}
+	}
+	if m := n &^ 7; m > done {
+		geluForwardAVX2(&out[done], &inp[done], m-done)
 	}
 	if r := n & 7; r > 0 {
 		var xb, ob [8]float32
