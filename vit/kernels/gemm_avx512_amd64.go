@@ -90,3 +90,9 @@ func geluBackwardAVX512(dinp, inp, dout *float32, n int)
 
 //go:noescape
 func geluForwardAVX512(out, inp *float32, n int)
+
+//go:noescape
+func addAVX512(out, a, b *float32, n int)
+
+//go:noescape
+func lnForwardAVX512(out, mean, rstd, inp, w, b *float32, rows, dim int, eps, invDim float32)
