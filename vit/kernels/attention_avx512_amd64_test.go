@@ -67,3 +67,37 @@ func TestAttnFusedAVX512BitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAttnFusedAVX512 times the fused attention forward of one image
+// (all heads, one goroutine, probs kept as in training) with attnFusedAVX2
+// ("old") and attnFusedAVX512 ("new") at the models' sizes.
+func BenchmarkAttnFusedAVX512(b *testing.B) {
+	requireAVX512(b)
+	rng := rand.New(rand.NewSource(2))
+	for _, m := range []struct {
+		name    string
+		T, D, H int
+	}{{"large", 50, 192, 3}, {"default", 17, 64, 4}} {
+		T, D, H := m.T, m.D, m.H
+		hd, ld, tp := D/H, 3*D, (T+7)&^7
+		qkv := randSlice(rng, T*ld)
+		kts := make([][]float32, H)
+		for h := range kts {
+			kts[h] = make([]float32, hd*tp)
+			transposeHead(kts[h], qkv[D+h*hd:], T, hd, ld, tp)
+		}
+		out, probs, s := make([]float32, T*D), make([]float32, H*T*T), make([]float32, 4*tp)
+		for _, f := range []struct {
+			tag string
+			fn  func(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
+		}{{"old-avx2", attnFusedAVX2}, {"new-avx512", attnFusedAVX512}} {
+			b.Run(fmt.Sprintf("%s/T=%d,hd=%d,H=%d/%s", m.name, T, hd, H, f.tag), func(b *testing.B) {
+				for b.Loop() {
+					for h := 0; h < H; h++ {
+						f.fn(T, T, tp, hd, &qkv[h*hd], ld, &kts[h][0], &qkv[2*D+h*hd], &out[h*hd], D, &probs[h*T*T], &s[0], 0.125)
+					}
+				}
+			})
+		}
+	}
+}
