@@ -6,6 +6,9 @@ package kernels
 func attnFusedAVX2(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
 
 //go:noescape
+func attnFusedAVX512(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
+
+//go:noescape
 func flashRowsAVX2(s *float32, lds, n8, rows int, mrow, lrow, o *float32, hd int)
 
 // attnFusedSIMDOK reports whether attnFusedSIMD handles these sizes.
@@ -25,6 +28,11 @@ func attnFusedSIMD(out, probs, q, kt, v, s []float32, T, tp, hd, ld, ldo int, sc
 	if probs != nil {
 		_ = probs[T*T-1]
 		pp = &probs[0]
+	}
+	if activeGemm == avx512Gemm {
+		// The same bits (see attnFusedAVX512), 4×32 product blocks.
+		attnFusedAVX512(T, T, tp, hd, &q[0], ld, &kt[0], &v[0], &out[0], ldo, pp, &s[0], scale)
+		return
 	}
 	attnFusedAVX2(T, T, tp, hd, &q[0], ld, &kt[0], &v[0], &out[0], ldo, pp, &s[0], scale)
 }

@@ -191,3 +191,87 @@ zbloop:
 zbdone:
 	VZEROUPPER
 	RET
+
+// The rational erf of geluForwardAVX2 (math_amd64.s's erfC), one float
+// each, broadcast by the instructions.
+DATA erfZ<>+0(SB)/4, $0xaf95df0b
+DATA erfZ<>+4(SB)/4, $0x32edffee
+DATA erfZ<>+8(SB)/4, $0xb60cff51
+DATA erfZ<>+12(SB)/4, $0xb86ec2d2
+DATA erfZ<>+16(SB)/4, $0xba40ac63
+DATA erfZ<>+20(SB)/4, $0xbb41a1f6
+DATA erfZ<>+24(SB)/4, $0xbc83dbd4
+DATA erfZ<>+28(SB)/4, $0xb77460cd
+DATA erfZ<>+32(SB)/4, $0xb95fbd29
+DATA erfZ<>+36(SB)/4, $0xbadc924e
+DATA erfZ<>+40(SB)/4, $0xbbf19bf8
+DATA erfZ<>+44(SB)/4, $0xbc69b6a7
+DATA erfZ<>+48(SB)/4, $0x40800000
+DATA erfZ<>+52(SB)/4, $0xc0800000
+DATA erfZ<>+56(SB)/4, $0xbf800000
+GLOBL erfZ<>(SB), RODATA|NOPTR, $60
+
+#define ZE_a13 erfZ<>+0(SB)
+#define ZE_a11 erfZ<>+4(SB)
+#define ZE_a9 erfZ<>+8(SB)
+#define ZE_a7 erfZ<>+12(SB)
+#define ZE_a5 erfZ<>+16(SB)
+#define ZE_a3 erfZ<>+20(SB)
+#define ZE_a1 erfZ<>+24(SB)
+#define ZE_b8 erfZ<>+28(SB)
+#define ZE_b6 erfZ<>+32(SB)
+#define ZE_b4 erfZ<>+36(SB)
+#define ZE_b2 erfZ<>+40(SB)
+#define ZE_b0 erfZ<>+44(SB)
+#define ZE_four erfZ<>+48(SB)
+#define ZE_mfour erfZ<>+52(SB)
+#define ZE_mone erfZ<>+56(SB)
+
+// func geluForwardAVX512(out, inp *float32, n int)
+// geluForwardAVX2 on 16 lanes (n a positive multiple of 16): the same
+// operations in the same order and operand order on every lane (the NaN
+// that max/min/add pass on is the same), so every element gets the same
+// bits. Needs AVX512F only; the x < -13 mask zeroes through K1.
+TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-24
+	MOVQ   out+0(FP), DI
+	MOVQ   inp+8(FP), SI
+	MOVQ   n+16(FP), CX
+	SHRQ   $4, CX
+	JZ     zfdone
+	VPXORD Z15, Z15, Z15
+
+zfloop:
+	VMOVUPS          (SI), Z0
+	VMULPS.BCST      ZK_invsqrt2, Z0, Z1
+	VMAXPS.BCST      ZE_mfour, Z1, Z1
+	VMINPS.BCST      ZE_four, Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     ZE_a13, Z3
+	VBROADCASTSS     ZE_b8, Z4
+	VFMADD213PS.BCST ZE_a11, Z2, Z3
+	VFMADD213PS.BCST ZE_b6, Z2, Z4
+	VFMADD213PS.BCST ZE_a9, Z2, Z3
+	VFMADD213PS.BCST ZE_b4, Z2, Z4
+	VFMADD213PS.BCST ZE_a7, Z2, Z3
+	VFMADD213PS.BCST ZE_b2, Z2, Z4
+	VFMADD213PS.BCST ZE_a5, Z2, Z3
+	VFMADD213PS.BCST ZE_b0, Z2, Z4
+	VFMADD213PS.BCST ZE_a3, Z2, Z3
+	VFMADD213PS.BCST ZE_a1, Z2, Z3
+	VMULPS           Z1, Z3, Z3
+	VDIVPS           Z4, Z3, Z3
+	VMINPS.BCST      ZK_one, Z3, Z3
+	VMAXPS.BCST      ZE_mone, Z3, Z3
+	VMULPS.BCST      ZK_half, Z0, Z5
+	VFMADD231PS      Z3, Z5, Z5
+	VCMPPS.BCST      $1, ZK_xlo, Z0, K1
+	VMOVAPS          Z15, K1, Z5
+	VMOVUPS          Z5, (DI)
+	ADDQ             $64, SI
+	ADDQ             $64, DI
+	DECQ             CX
+	JNZ              zfloop
+
+zfdone:
+	VZEROUPPER
+	RET

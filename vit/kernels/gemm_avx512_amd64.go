@@ -87,3 +87,12 @@ var hasAVX512DQ = cpu.X86.HasAVX512DQ
 
 //go:noescape
 func geluBackwardAVX512(dinp, inp, dout *float32, n int)
+
+//go:noescape
+func geluForwardAVX512(out, inp *float32, n int)
+
+//go:noescape
+func addAVX512(out, a, b *float32, n int)
+
+//go:noescape
+func lnForwardAVX512(out, mean, rstd, inp, w, b *float32, rows, dim int, eps, invDim float32)

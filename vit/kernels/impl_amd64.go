@@ -44,12 +44,20 @@ func geluForwardAVX2(out, inp *float32, n int)
 func geluBackwardAVX2(dinp, inp, dout *float32, n int)
 
 // geluForwardSIMD handles any length: whole groups of 8 in place, the tail
-// through a padded buffer (so every element gets the same arithmetic).
+// through a padded buffer (so every element gets the same arithmetic). With
+// the AVX-512 GEMM active, whole groups of 16 go through geluForwardAVX512
+// (the AVX2 kernel's operations on 16 lanes: the same bits).
 func geluForwardSIMD(out, inp []float32) {
 	n := len(inp)
 	out = out[:n]
-	if m := n &^ 7; m > 0 {
-		geluForwardAVX2(&out[0], &inp[0], m)
+	done := 0
+	if activeGemm == avx512Gemm {
+		if done = n &^ 15; done > 0 {
+			geluForwardAVX512(&out[0], &inp[0], done)
+		}
+	}
+	if m := n &^ 7; m > done {
+		geluForwardAVX2(&out[done], &inp[done], m-done)
 	}
 	if r := n & 7; r > 0 {
 		var xb, ob [8]float32
@@ -238,9 +246,14 @@ func lnParamsAVX2(dw, db, dout, inp, mean, rstd *float32, rows, ld, width int)
 func addSIMD(out, a, b []float32) {
 	n := len(out)
 	a, b = a[:n], b[:n]
-	m := n &^ 7
-	if m > 0 {
-		addAVX2(&out[0], &a[0], &b[0], m)
+	m, done := n&^7, 0
+	if activeGemm == avx512Gemm {
+		if done = n &^ 15; done > 0 {
+			addAVX512(&out[0], &a[0], &b[0], done)
+		}
+	}
+	if m > done {
+		addAVX2(&out[done], &a[done], &b[done], m-done)
 	}
 	for i := m; i < n; i++ {
 		out[i] = a[i] + b[i]
@@ -287,7 +300,17 @@ func lnForwardSIMD(out, mean, rstd, inp, weight, bias []float32, rows, dim int, 
 	_ = rstd[rows-1]
 	_ = weight[dim-1]
 	_ = bias[dim-1]
-	lnForwardAVX2(&out[0], &mean[0], &rstd[0], &inp[0], &weight[0], &bias[0], rows, dim, eps, 1/float32(dim))
+	done := 0
+	if activeGemm == avx512Gemm {
+		// 4 rows at a time, each with lnForwardAVX2's arithmetic; the
+		// last rows%4 through lnForwardAVX2.
+		if done = rows &^ 3; done > 0 {
+			lnForwardAVX512(&out[0], &mean[0], &rstd[0], &inp[0], &weight[0], &bias[0], done, dim, eps, 1/float32(dim))
+		}
+	}
+	if done < rows {
+		lnForwardAVX2(&out[done*dim], &mean[done], &rstd[done], &inp[done*dim], &weight[0], &bias[0], rows-done, dim, eps, 1/float32(dim))
+	}
 }
 
 func lnBackwardSIMD(dinp, dout, inp, weight, mean, rstd []float32, rows, dim int) {
