@@ -34,7 +34,7 @@ func (r *Runner) LinearInputs(x []float32, B int, plan Plan, visit func(LinearIn
 	r.Embed(r.h, x, B)
 	var ph posHeadActs
 	for slot, bl := range plan {
-		r.RunBlock(r.tmp, r.h, B, bl, slot)
+		r.runBlock(r.tmp, r.h, B, bl, slot, false) // the visits read both sub-layers' activations
 		r.h, r.tmp = r.tmp, r.h
 		if bl.PosProj != nil {
 			visit(LinearInput{Slot: slot, Block: bl, Layer: "pos_proj.fc", W: bl.PosProj.FcW, X: r.pos.ln, Rows: rows, In: D + bl.PosDim})

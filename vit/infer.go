@@ -12,6 +12,8 @@ type Runner struct {
 	h, tmp  []float32
 	pre     []float32 // after the slot projection
 	mid     []float32 // between attention and MLP
+	ws      []float32 // the attention's and then the MLP's activations (see shareWorkspace)
+	sharing bool      // attn and mlp activations currently point into ws
 	patch   patchActs
 	attn    attnActs
 	mlp     mlpActs
@@ -46,6 +48,14 @@ func (r *Runner) Embed(h, x []float32, B int) {
 // RunBlock runs block bl at a slot on h [B*T, D], writing out (which must
 // not alias h). The slot matters only to blocks with a slot projection.
 func (r *Runner) RunBlock(out, h []float32, B int, bl *Block, slot int) {
+	r.runBlock(out, h, B, bl, slot, true)
+}
+
+// runBlock is RunBlock; with share, the attention's and the MLP's
+// activations live in one workspace (the MLP overwrites the attention's), so
+// only callers that read neither after the block (LinearInputs reads both)
+// share.
+func (r *Runner) runBlock(out, h []float32, B int, bl *Block, slot int, share bool) {
 	T := r.m.Config.Tokens()
 	rows := B * T
 	if bl.PosProj != nil {
@@ -54,9 +64,28 @@ func (r *Runner) RunBlock(out, h []float32, B int, bl *Block, slot int) {
 		posProjForward(nil, r.Workers, r.m.Config.Eps(), r.pre, h, r.m.Stem.LayerPos.Data()[slot*P:(slot+1)*P], &r.pos, bl, rows)
 		h = r.pre
 	}
+	if share {
+		r.shareWorkspace(rows, bl.Dim, bl.MLP)
+	} else if r.sharing {
+		r.attn.ln, r.attn.qkv, r.attn.att, r.mlp.ln, r.mlp.pre = nil, nil, nil, nil, nil
+		r.sharing = false
+	}
 	r.mid = grow(r.mid, len(out))
 	attnForward(nil, r.Workers, r.m.Config.Eps(), r.mid, h, &r.attn, bl, B, T)
 	mlpForward(nil, r.Workers, r.m.Config.Eps(), out, r.mid, &r.mlp, bl, rows)
+}
+
+// shareWorkspace points the attention's activations (LN output, qkv, heads'
+// output: 5 rows*D) and the MLP's (LN output, pre-activations: rows*(D+F))
+// into one buffer: inference never needs the attention's once the MLP runs,
+// and an evaluation worker holds one block's activations instead of two.
+func (r *Runner) shareWorkspace(rows, D, F int) {
+	rd := rows * D
+	r.ws = grow(r.ws, max(5*rd, rd+rows*F))
+	w := r.ws
+	r.attn.ln, r.attn.qkv, r.attn.att = w[:rd:rd], w[rd:4*rd:4*rd], w[4*rd:5*rd:5*rd]
+	r.mlp.ln, r.mlp.pre = w[:rd:rd], w[rd:rd+rows*F:rd+rows*F]
+	r.sharing = true
 }
 
 // HeadLogits applies the final LayerNorm and the classifier to the class
