@@ -31,8 +31,14 @@ func startCPUProfile(path string) *cpuProfile {
 			return nil
 		})
 	}()
-	if err := <-started; err != nil {
-		<-p.done
+	// durable.Write may fail before it calls back (the folder is not
+	// writable): then done is sent first and started never is.
+	select {
+	case err := <-started:
+		if err != nil {
+			p.done <- <-p.done
+		}
+	case err := <-p.done:
 		p.done <- err
 	}
 	return p

@@ -37,4 +37,9 @@ func TestCPUProfileFlag(t *testing.T) {
 		}
 	}
 	failsCleanly(t, cli(t, nil, "--store", store, "--cpuprofile", filepath.Join(dir, "no", "cpu.pprof"), "store", "ls"), "does not exist")
+	// A folder no file can be created in (not even by root): the command
+	// runs, then fails naming the flag, without hanging.
+	if st, err := os.Stat("/proc/self"); err == nil && st.IsDir() {
+		failsCleanly(t, cli(t, nil, "--store", store, "--cpuprofile", "/proc/cpu.pprof", "store", "ls"), "--cpuprofile")
+	}
 }
