@@ -775,8 +775,7 @@ func newEvolver(name, method string, base *vit.Model, sources []Source, opt Evol
 		ev.models = append(ev.models, s.Model)
 		ev.tasks = append(ev.tasks, s.Task)
 		anyTask = anyTask || s.Task != ""
-		size := trainer.EvalBatchFor(s.Model.Config)
-		minBatches = min(minBatches, (s.Data.N+size-1)/size)
+		minBatches = min(minBatches, trainer.EvalBatches(s.Data.N, s.Model.Config))
 	}
 	if spec.NeedsBase {
 		ev.baseIdx = len(ev.models)

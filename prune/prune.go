@@ -144,8 +144,6 @@ func Complement(n int, removed []int) []int {
 	return kept
 }
 
-func batches(n, batch int) int { return (n + batch - 1) / batch }
-
 func span(from, to int) []int {
 	out := make([]int, 0, max(to-from, 0))
 	for i := from; i < to; i++ {
@@ -182,7 +180,7 @@ func (p *Pruner) extendGreedy(k int) {
 			plans[c] = plan
 		}
 		tick := trainer.NewCounter(p.Log, fmt.Sprintf("greedy pruning of %s: removal %d, %d candidates (batches)",
-			p.Model.Name, len(p.greedyOrder)+1, len(kept)), batches(p.Val.Split.N, trainer.EvalBatchFor(p.Model.Config)))
+			p.Model.Name, len(p.greedyOrder)+1, len(kept)), trainer.EvalBatches(p.Val.Split.N, p.Model.Config))
 		p.Val.OnProgress = func(done, total int) { tick(done) }
 		acc, loss := p.Val.AccuracyOfPlans(plans)
 		p.Val.OnProgress = nil

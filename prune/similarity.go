@@ -58,7 +58,7 @@ func MeasureSimilarity(m *vit.Model, plan vit.Plan, split *dataset.Split, norm d
 	size := trainer.EvalBatchFor(m.Config)
 	x := make([]float32, size*split.ImageSize())
 	idx := make([]int, 0, size)
-	tick := trainer.NewCounter(log, "measuring block similarity of "+m.Name+" (batches)", batches(split.N, size))
+	tick := trainer.NewCounter(log, "measuring block similarity of "+m.Name+" (batches)", trainer.EvalBatches(split.N, m.Config))
 	for start, batch := 0, 1; start < split.N; start, batch = start+size, batch+1 {
 		B := min(size, split.N-start)
 		idx = idx[:0]

@@ -28,10 +28,20 @@ const evalRows = EvalBatch * 64
 // drawn per batch follow the batches.
 func EvalBatchFor(c vit.Config) int {
 	b := evalRows / max(c.Tokens(), 1)
-	if b >= EvalBatch {
+	switch {
+	case b >= EvalBatch:
 		return EvalBatch
+	case b < 8:
+		return max(b, 1)
 	}
-	return max(b&^7, min(b, 8), 1)
+	return b &^ 7
+}
+
+// EvalBatches is how many evaluation batches n images of models of config c
+// make (the count progress lines are given in).
+func EvalBatches(n int, c vit.Config) int {
+	size := EvalBatchFor(c)
+	return (n + size - 1) / size
 }
 
 // Evaluator measures accuracy of plans on one split, reusing its buffers.
@@ -96,7 +106,7 @@ func (e *Evaluator) accuracy(planFor func(batch int) vit.Plan) (acc, loss float6
 // batch is the evaluator's batch size.
 func (e *Evaluator) batch() int { return EvalBatchFor(e.Model.Config) }
 
-func (e *Evaluator) batches() int { return (e.Split.N + e.batch() - 1) / e.batch() }
+func (e *Evaluator) batches() int { return EvalBatches(e.Split.N, e.Model.Config) }
 
 // forBatches loads every evaluation batch into a worker's buffers and calls
 // fn on it; batches run concurrently on up to GOMAXPROCS workers, so fn must
