@@ -59,13 +59,13 @@ type Measurement struct {
 	// GoHeapMB is the Go heap in use at the end of training (frankenvit only).
 	GoHeapMB float64 `json:"go_heap_mb,omitempty"`
 
-	// TrainVs and InferVs: on a frankenvit row, frankenvit ÷ the best peer
-	// configuration of that model; on a peer row, frankenvit ÷ that row.
 	// TrainTop and InferTop are the top functions of the CPU profiles of
 	// the timed training and evaluation (frankenvit rows with --profile).
 	TrainTop []ProfileEntry `json:"train_profile,omitempty"`
 	InferTop []ProfileEntry `json:"infer_profile,omitempty"`
 
+	// TrainVs and InferVs: on a frankenvit row, frankenvit ÷ the best peer
+	// configuration of that model; on a peer row, frankenvit ÷ that row.
 	TrainVs   float64 `json:"train_frankenvit_over,omitempty"`
 	InferVs   float64 `json:"infer_frankenvit_over,omitempty"`
 	BestTrain bool    `json:"best_peer_train,omitempty"`
@@ -126,19 +126,21 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 			return out, err
 		}
 	}
-	t := time.Now()
+	// The clocks run inside the profiled phases: writing and reading a
+	// profile is not timed.
 	out.TrainTop, err = profiled(profilePath(run, "train"), func() error {
+		t := time.Now()
 		for i := 0; i < run.Steps; i++ {
 			if err := step(i); err != nil {
 				return err
 			}
 		}
+		out.TrainSeconds = time.Since(t).Seconds()
 		return nil
 	})
 	if err != nil {
 		return out, err
 	}
-	out.TrainSeconds = time.Since(t).Seconds()
 	out.TrainSteps, out.TrainImages = run.Steps, run.Steps*B
 	out.FinalLoss = float64(loss)
 	out.RSSTrainMB = procstat.MB("VmHWM")
@@ -157,15 +159,15 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 	ev := trainer.NewEvaluator(m, split(min(run.EvalBatch, run.EvalImages)), norm)
 	ev.Accuracy(m.Sequential()) // warm-up: the runner sizes its buffers
 	ev.Split = split(run.EvalImages)
-	t = time.Now()
 	out.InferTop, err = profiled(profilePath(run, "infer"), func() error {
+		t := time.Now()
 		ev.Accuracy(m.Sequential())
+		out.EvalSeconds = time.Since(t).Seconds()
 		return nil
 	})
 	if err != nil {
 		return out, err
 	}
-	out.EvalSeconds = time.Since(t).Seconds()
 	out.EvalImages = run.EvalImages
 	// The kernel syncs its per-thread RSS counters lazily, so a later VmHWM
 	// read can come out a little lower; the process's peak is at least the
