@@ -231,3 +231,21 @@ func (e *Evaluator) EvaluateOrder(o Order, seed uint64) (OrderResult, error) {
 	res.Loss = lossSum / float64(len(res.Orders))
 	return res, nil
 }
+
+// Predictions runs plan over the split and returns every image's predicted
+// class (a multi-task model's within its label's task), in split order.
+func (e *Evaluator) Predictions(plan vit.Plan) []int {
+	preds := make([]int, e.Split.N)
+	if e.Split.N == 0 {
+		return preds
+	}
+	classes, perTask := e.Model.Config.Classes, e.Model.Config.ClassesPerTask()
+	e.forBatches(false, func(w *evalWorker, batch, B int) {
+		logits := w.runner.Logits(w.x, B, plan)
+		for i := 0; i < B; i++ {
+			row, _ := taskLogits(logits[i*classes:(i+1)*classes], int(w.labels[i]), perTask)
+			preds[batch*e.batch()+i] = stats.Argmax(row)
+		}
+	})
+	return preds
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/dataset"
 	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/trainer"
 )
@@ -43,41 +44,14 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Limit < 0 {
-		return nil, fmt.Errorf("--limit must not be negative, got %d", req.Limit)
-	}
-	st, err := modelstore.Load(s, req.Name)
+	md, split, task, err := loadSplit(s, req)
 	if err != nil {
 		return nil, err
 	}
 	if order.Kind == "list" {
-		if _, err := st.Model.PlanOf(order.Indices); err != nil {
+		if _, err := md.Model.PlanOf(order.Indices); err != nil {
 			return nil, err
 		}
-	}
-	task := ""
-	var md *modelstore.ModelData
-	if len(st.Model.Config.Tasks) > 0 || req.Task != "" {
-		k := 0
-		if task, k, err = st.Task(req.Task); err != nil {
-			return nil, err
-		}
-		if req.Data != "" && req.Data != task {
-			return nil, fmt.Errorf("model %s is a multi-task model: --data %s is not its task %s (pick a task with --task)", req.Name, req.Data, task)
-		}
-		md, err = st.WithTask(k, nil)
-	} else {
-		md, err = st.WithData(req.Data, nil)
-	}
-	if err != nil {
-		return nil, err
-	}
-	split, err := md.Data.Split(req.Split)
-	if err != nil {
-		return nil, err
-	}
-	if req.Limit > 0 {
-		split = split.Limit(req.Limit)
 	}
 	ev := trainer.NewEvaluator(md.Model, split, md.Norm)
 	var tick func(int)
@@ -92,6 +66,44 @@ func Eval(s *checkpoint.Store, req EvalRequest) (*EvalOutcome, error) {
 		return nil, err
 	}
 	return &EvalOutcome{Model: req.Name, Data: md.Spec, Split: req.Split, Task: task, OrderResult: res}, nil
+}
+
+// loadSplit loads the request's model, the data it is measured on and the
+// split (shortened to the request's Limit), and names the task head
+// measured ("" for a single-task model).
+func loadSplit(s *checkpoint.Store, req EvalRequest) (*modelstore.ModelData, *dataset.Split, string, error) {
+	if req.Limit < 0 {
+		return nil, nil, "", fmt.Errorf("--limit must not be negative, got %d", req.Limit)
+	}
+	st, err := modelstore.Load(s, req.Name)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	task := ""
+	var md *modelstore.ModelData
+	if len(st.Model.Config.Tasks) > 0 || req.Task != "" {
+		k := 0
+		if task, k, err = st.Task(req.Task); err != nil {
+			return nil, nil, "", err
+		}
+		if req.Data != "" && req.Data != task {
+			return nil, nil, "", fmt.Errorf("model %s is a multi-task model: --data %s is not its task %s (pick a task with --task)", req.Name, req.Data, task)
+		}
+		md, err = st.WithTask(k, nil)
+	} else {
+		md, err = st.WithData(req.Data, nil)
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	split, err := md.Data.Split(req.Split)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if req.Limit > 0 {
+		split = split.Limit(req.Limit)
+	}
+	return md, split, task, nil
 }
 
 // AllTasks is the EvalRequest.Task that EvalTasks reads as every task.

@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newTrainCmd(), newPopulationCmd(), newEvalCmd(), store, newBenchCmd(), newPruneCmd(), newStudyCmd())
 	root.AddCommand(newMergeCmd())
 	root.AddCommand(newAnalyzeCmd())
+	root.AddCommand(newServeCmd(), newSwarmCmd())
 	return root
 }
 

@@ -27,7 +27,7 @@ var Layer = map[string]int{
 	// training and evaluation; splices, recipes and weight merges
 	"trainer": 3, "merge": 3, "internal/vittest": 3,
 	// what is measured or done to a trained model
-	"prune": 4, "analysis": 4, "speed": 4, "datamerge": 4,
+	"prune": 4, "swarm": 4, "analysis": 4, "speed": 4, "datamerge": 4,
 	// sweeps; models in the store
 	"sweep": 5, "modelstore": 5,
 	// the use cases
