@@ -55,6 +55,9 @@ func (b *Bench) Run(ctx context.Context, split *dataset.Split, norm dataset.Norm
 	if b.Workers < 1 {
 		return nil, fmt.Errorf("--workers must be at least 1, got %d", b.Workers)
 	}
+	if err := r.Check(split); err != nil {
+		return nil, err
+	}
 	events, err := b.Faults.Schedule(b.Workers)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,27 @@ type Router struct {
 	// OnBatch, if set, is told after every batch (from one goroutine at a
 	// time) with the images answered so far.
 	OnBatch func(answered, total int)
+
+	x       *exchange // the router's inbox, kept across runs: late answers arrive after a run
+	batches int       // batches sent by earlier runs: batch ids are unique per router
+}
+
+// Dropped counts the answers dropped since the router began: late (after
+// their call was given up), duplicate (a second answer to one call) and
+// unmatched (naming no call of this router).
+func (r *Router) Dropped() (late, duplicate, unmatched int) {
+	if r.x == nil {
+		return 0, 0, 0
+	}
+	return r.x.counts()
+}
+
+// Close stops listening for answers.
+func (r *Router) Close() {
+	if r.x != nil {
+		r.x.close()
+		r.x = nil
+	}
 }
 
 // Answer is the swarm's answer for one image.
@@ -63,22 +84,29 @@ func (b BatchRecord) Latency() float64 { return b.End - b.Start }
 type Result struct {
 	Answers []Answer      `json:"-"`
 	Batches []BatchRecord `json:"batches"`
-	// Answers dropped: after their call was given up, second answers to a
-	// call, and answers that match no call.
+	// Answers dropped during the run (see Router.Dropped; answers that
+	// come after the run are counted there).
 	Late, Duplicate, Unmatched int
 	Wall                       time.Duration
 }
 
 // Run answers every image of split, normalised by norm.
 func (r *Router) Run(ctx context.Context, split *dataset.Split, norm dataset.Normalization) (*Result, error) {
-	if err := r.check(split); err != nil {
+	if err := r.Check(split); err != nil {
 		return nil, err
 	}
-	x, err := newExchange(r.Conn)
-	if err != nil {
+	if err := r.checkPayload(); err != nil {
 		return nil, err
 	}
-	defer x.close()
+	if r.x == nil {
+		x, err := newExchange(r.Conn)
+		if err != nil {
+			return nil, err
+		}
+		r.x = x
+	}
+	x := r.x
+	late0, dup0, odd0 := x.counts()
 	size := r.Batch
 	if r.Route.PerSample {
 		size = 1
@@ -111,7 +139,7 @@ func (r *Router) Run(ctx context.Context, split *dataset.Split, norm dataset.Nor
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rec := BatchRecord{ID: b, First: first, Images: B, Start: time.Since(start).Seconds()}
+			rec := BatchRecord{ID: r.batches + b, First: first, Images: B, Start: time.Since(start).Seconds()}
 			preds := r.runBatch(ctx, x, &rec, img, B, plan)
 			rec.End = time.Since(start).Seconds()
 			for i := range B {
@@ -136,7 +164,9 @@ func (r *Router) Run(ctx context.Context, split *dataset.Split, norm dataset.Nor
 	}
 	wg.Wait()
 	res.Wall = time.Since(start)
-	res.Late, res.Duplicate, res.Unmatched = x.counts()
+	r.batches += batches
+	late, dup, odd := x.counts()
+	res.Late, res.Duplicate, res.Unmatched = late-late0, dup-dup0, odd-odd0
 	return res, ctx.Err()
 }
 
@@ -150,7 +180,9 @@ func (r *Router) Needs() []string {
 	return s
 }
 
-func (r *Router) check(split *dataset.Split) error {
+// Check refuses settings the router cannot run with on split's images,
+// before anything starts.
+func (r *Router) Check(split *dataset.Split) error {
 	c := r.Config
 	if err := CheckToken("model name", r.Model); err != nil {
 		return err
@@ -167,6 +199,12 @@ func (r *Router) check(split *dataset.Split) error {
 	if len(c.Tasks) > 0 {
 		return fmt.Errorf("model %s is a multi-task model: the swarm serves single-task models", r.Model)
 	}
+	return nil
+}
+
+// checkPayload refuses batches whose messages the server would refuse.
+func (r *Router) checkPayload() error {
+	c := r.Config
 	if msg := 4 * r.Batch * max(c.Tokens()*c.Dim, c.ImageSize()); int64(msg) > r.Conn.MaxPayload() {
 		return fmt.Errorf("a batch of %d images makes messages of %d bytes, over the NATS server's limit of %d: lower --batch", r.Batch, msg, r.Conn.MaxPayload())
 	}

@@ -62,9 +62,6 @@ type handler func(m *nats.Msg) ([]float32, error)
 // Serve subscribes to the worker's subjects and answers until ctx ends or a
 // "quit" command arrives; it returns once it is unsubscribed.
 func (w *Worker) Serve(ctx context.Context, nc *nats.Conn) error {
-	if err := CheckToken("worker id", w.ID); err != nil {
-		return err
-	}
 	handlers, err := w.handlers()
 	if err != nil {
 		return err
@@ -145,8 +142,18 @@ func (w *Worker) answer(m *nats.Msg, h handler) {
 	m.RespondMsg(reply)
 }
 
+// Check refuses a worker that cannot serve: a bad id, nothing to serve, a
+// model not loaded or a block it lacks.
+func (w *Worker) Check() error {
+	_, err := w.handlers()
+	return err
+}
+
 // handlers maps every subject the worker serves to its computation.
 func (w *Worker) handlers() (map[string]handler, error) {
+	if err := CheckToken("worker id", w.ID); err != nil {
+		return nil, err
+	}
 	if len(w.Blocks) == 0 && len(w.Ends) == 0 {
 		return nil, fmt.Errorf("worker %s serves nothing: give it blocks or a stem and head", w.ID)
 	}
@@ -244,8 +251,8 @@ func rowsAndStep(m *nats.Msg) (rows, step int, err error) {
 	if rows, err = headerInt(m.Header, hdrRows); err != nil {
 		return 0, 0, err
 	}
-	if rows == 0 {
-		return 0, 0, fmt.Errorf("header %s: an empty batch", hdrRows)
+	if rows == 0 || rows > MaxPayload/4 {
+		return 0, 0, fmt.Errorf("header %s: %d images is not a batch", hdrRows, rows)
 	}
 	if step, err = headerInt(m.Header, hdrStep); err != nil {
 		return 0, 0, err

@@ -74,6 +74,9 @@ func Serve(ctx context.Context, s *checkpoint.Store, req ServeRequest) error {
 		}
 		w.Ends = append(w.Ends, name)
 	}
+	if err := w.Check(); err != nil {
+		return err
+	}
 	url := req.NATS
 	if url == "" {
 		srv, err := swarm.StartServer(req.Listen)

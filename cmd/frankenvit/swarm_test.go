@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/frankenvit/frankenvit/internal/synth"
+)
+
+type swarmBenchJSON struct {
+	Images       int     `json:"images"`
+	Answered     int     `json:"answered"`
+	AnsweredOnce bool    `json:"answered_once"`
+	Accuracy     float64 `json:"accuracy"`
+	Late         int     `json:"late_answers_dropped"`
+	Duplicate    int     `json:"duplicate_answers_dropped"`
+	Events       []struct {
+		Kind   string  `json:"kind"`
+		Worker int     `json:"worker"`
+		Time   float64 `json:"time_s"`
+	} `json:"events"`
+	Batches []struct {
+		Ran     []int `json:"ran"`
+		Skipped []int `json:"skipped"`
+	} `json:"batches"`
+	Local *struct {
+		Accuracy float64 `json:"accuracy"`
+		Same     int     `json:"same_predictions"`
+	} `json:"local"`
+}
+
+// swarm bench starts workers as processes: without faults its predictions
+// are eval's image by image; with a worker killed mid-run every image is
+// still answered once, and batches after the kill skip the dead worker's
+// block.
+func TestCLISwarmBench(t *testing.T) {
+	data, store := t.TempDir(), filepath.Join(t.TempDir(), "store")
+	if err := synth.Stripes(data, 320, 200, 1); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, nil, tinyTrainArgs(store, data, "m")...); r.code != 0 {
+		t.Fatalf("train: %s", r.stderr)
+	}
+	bench := func(args ...string) swarmBenchJSON {
+		t.Helper()
+		r := cli(t, nil, append([]string{"--store", store, "swarm", "bench", "m", "--workers", "3", "--batch", "8", "--inflight", "2", "--json"}, args...)...)
+		var out swarmBenchJSON
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
+			t.Fatalf("swarm bench %v: exit %d\n%s\n%s", args, r.code, r.stdout, r.stderr)
+		}
+		if out.Images != 200 || !out.AnsweredOnce || out.Duplicate != 0 {
+			t.Errorf("swarm bench %v: %d images, answered once %v, %d duplicates", args, out.Images, out.AnsweredOnce, out.Duplicate)
+		}
+		return out
+	}
+	ok := bench("--order", "2,0,1")
+	if ok.Local == nil || ok.Local.Same != 200 || ok.Answered != 200 || ok.Accuracy != ok.Local.Accuracy {
+		t.Errorf("no faults: %+v, local %+v: want the swarm's 200 predictions to equal eval's", ok, ok.Local)
+	}
+	ev := cli(t, nil, "--store", store, "eval", "m", "--order", "2,0,1", "--json")
+	var e struct{ Accuracy float64 }
+	if ev.code != 0 || json.Unmarshal([]byte(ev.stdout), &e) != nil || e.Accuracy != ok.Accuracy {
+		t.Errorf("eval --order 2,0,1 gives %v, the swarm %v\n%s", e.Accuracy, ok.Accuracy, ev.stderr)
+	}
+
+	hit := bench("--fail", "1", "--seed", "4", "--deadline", "300ms")
+	if len(hit.Events) != 1 || hit.Events[0].Kind != "kill" || hit.Events[0].Time < 0 || hit.Answered != 200 {
+		t.Fatalf("--fail 1: events %+v, answered %d", hit.Events, hit.Answered)
+	}
+	dead := hit.Events[0].Worker // worker i serves block i of 3
+	skipped := 0
+	for _, b := range hit.Batches {
+		if len(b.Skipped) > 0 {
+			skipped++
+			if len(b.Skipped) != 1 || b.Skipped[0] != dead || len(b.Ran) != 2 {
+				t.Errorf("a batch ran %v and skipped %v; only block %d died", b.Ran, b.Skipped, dead)
+			}
+		}
+	}
+	if last := hit.Batches[len(hit.Batches)-1]; skipped < 5 || len(last.Skipped) != 1 {
+		t.Errorf("%d of %d batches skipped the killed worker's block (the last skipped %v)", skipped, len(hit.Batches), last.Skipped)
+	}
+
+	dir := t.TempDir()
+	csv, svg := filepath.Join(dir, "w.csv"), filepath.Join(dir, "w.svg")
+	r := cli(t, nil, "--store", store, "swarm", "bench", "m", "--workers", "3", "--fail", "1", "--restart", "--order", "arrival", "--csv", csv, "--plot", svg, "--windows", "4")
+	if r.code != 0 || !strings.Contains(r.stdout, "swarm of m: 3 block workers, order arrival") {
+		t.Fatalf("swarm bench --restart --order arrival: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(csv); err != nil || len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 5 {
+		t.Errorf("--csv: %v\n%s", err, b)
+	}
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("--plot: %v", err)
+	}
+	if !strings.Contains(r.stderr, "restart w") {
+		t.Errorf("no restart logged:\n%s", r.stderr)
+	}
+}
+
+// Bad input is one error line and a non-zero exit.
+func TestCLISwarmRefusals(t *testing.T) {
+	data, store := t.TempDir(), filepath.Join(t.TempDir(), "store")
+	if err := synth.Stripes(data, 64, 16, 1); err != nil {
+		t.Fatal(err)
+	}
+	args := tinyTrainArgs(store, data, "m")
+	for i, a := range args {
+		if a == "--epochs" {
+			args[i+1] = "1"
+		}
+	}
+	if r := cli(t, nil, args...); r.code != 0 {
+		t.Fatalf("train: %s", r.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"swarm", "bench", "nosuch"}, "nosuch"},
+		{[]string{"swarm", "bench", "m", "--workers", "3", "--fail", "2", "--slow", "2"}, "there are 3"},
+		{[]string{"swarm", "bench", "m", "--order", "0,7"}, "block 7 does not exist"},
+		{[]string{"swarm", "bench", "m", "--order", "sideways"}, "arrival"},
+		{[]string{"swarm", "bench", "m", "--plot", "x.txt"}, "--plot"},
+		{[]string{"swarm", "bench", "m", "--deadline", "0s"}, "--deadline"},
+		{[]string{"swarm", "eval", "m", "--nats", "nats://127.0.0.1:1"}, "connect to NATS"},
+		{[]string{"serve", "--blocks", "m:9", "--nats", "nats://127.0.0.1:1"}, "block 9 does not exist"},
+		{[]string{"serve", "--blocks", "m", "--nats", "nats://127.0.0.1:1"}, "NAME:INDICES"},
+		{[]string{"serve", "--nats", "nats://127.0.0.1:1"}, "serves nothing"},
+		{[]string{"serve", "--ends", "a.b", "--nats", "nats://127.0.0.1:1"}, "NATS subject"},
+	} {
+		failsCleanly(t, cli(t, nil, append([]string{"--store", store}, c.args...)...), c.want)
+	}
+}
