@@ -1,6 +1,9 @@
 package swarm
 
 import (
+	"encoding/binary"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,4 +95,19 @@ func FuzzWorkerMessage(f *testing.F) {
 			t.Fatalf("%s rows %s: %d values", subject, rows, len(out))
 		}
 	})
+}
+
+func TestFloatsRoundTrip(t *testing.T) {
+	xs := []float32{0, -1.5, 3.25e-8, float32(math.Inf(1)), 65504}
+	b := encodeFloats(xs)
+	if binary.LittleEndian.Uint32(b[4:]) != math.Float32bits(-1.5) {
+		t.Errorf("not little-endian float32: % x", b[4:8])
+	}
+	got, err := decodeFloats(nil, b, len(xs))
+	if err != nil || !slices.Equal(got, xs) {
+		t.Errorf("round trip %v, %v", got, err)
+	}
+	if _, err := decodeFloats(nil, b[1:], len(xs)); err == nil {
+		t.Error("a short payload decodes")
+	}
 }

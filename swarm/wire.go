@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nats-io/nats.go"
 )
@@ -60,9 +61,25 @@ func CheckToken(what, s string) error {
 	return nil
 }
 
+// littleEndian: the machine's float32 bytes are the wire's, so a copy
+// encodes (the loop is for the others).
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// floatBytes is xs's memory as bytes.
+func floatBytes(xs []float32) []byte {
+	if len(xs) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&xs[0])), 4*len(xs))
+}
+
 // encodeFloats writes xs as little-endian float32.
 func encodeFloats(xs []float32) []byte {
 	b := make([]byte, 4*len(xs))
+	if littleEndian {
+		copy(b, floatBytes(xs))
+		return b
+	}
 	for i, x := range xs {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
@@ -78,6 +95,10 @@ func decodeFloats(dst []float32, b []byte, want int) ([]float32, error) {
 		dst = make([]float32, want)
 	}
 	dst = dst[:want]
+	if littleEndian {
+		copy(floatBytes(dst), b)
+		return dst, nil
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
