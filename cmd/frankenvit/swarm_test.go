@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"gopkg.in/yaml.v3"
 )
 
 type swarmBenchJSON struct {
@@ -133,5 +140,126 @@ func TestCLISwarmRefusals(t *testing.T) {
 		{[]string{"serve", "--ends", "a.b", "--nats", "nats://127.0.0.1:1"}, "NATS subject"},
 	} {
 		failsCleanly(t, cli(t, nil, append([]string{"--store", store}, c.args...)...), c.want)
+	}
+}
+
+// TestKubernetesSwarmExample runs examples/kubernetes/swarm.yaml's
+// containers as processes on this machine (the stem-and-head pod also runs
+// the NATS server, standing in for the Service): one worker per block
+// Deployment, then the router Job, whose JSON must answer every image.
+func TestKubernetesSwarmExample(t *testing.T) {
+	raw, err := os.ReadFile("../../examples/kubernetes/swarm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type container struct {
+		Command, Args []string
+	}
+	var deployments, jobs [][]string
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	for {
+		var doc struct {
+			Kind     string
+			Metadata struct{ Name string }
+			Spec     struct {
+				Template struct {
+					Spec struct{ Containers []container }
+				}
+			}
+		}
+		if err := dec.Decode(&doc); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range doc.Spec.Template.Spec.Containers {
+			if len(c.Command) == 1 && c.Command[0] == "frankenvit" {
+				switch doc.Kind {
+				case "Deployment":
+					deployments = append(deployments, c.Args)
+				case "Job":
+					jobs = append(jobs, c.Args)
+				}
+			}
+		}
+	}
+	if len(deployments) != 7 || len(jobs) != 1 {
+		t.Fatalf("want 7 frankenvit Deployments (stem and head, 6 blocks) and one Job, got %d and %d", len(deployments), len(jobs))
+	}
+	data, store := t.TempDir(), filepath.Join(t.TempDir(), "store")
+	if err := synth.Stripes(data, 200, 60, 2); err != nil {
+		t.Fatal(err)
+	}
+	train := tinyTrainArgs(store, data, "pf-shuf-0")
+	train = append(train, "--depth", "6", "--epochs", "1")
+	if r := cli(t, nil, train...); r.code != 0 {
+		t.Fatalf("train: %s", r.stderr)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	url := "nats://" + addr
+	pod := func(args []string, i int) []string {
+		out := make([]string, 0, len(args))
+		for _, a := range args {
+			switch a {
+			case "/store":
+				a = store
+			case "nats://frankenvit-nats:4222":
+				a = url
+			case "$(POD_NAME)":
+				a = "pod-" + strconv.Itoa(i)
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	var procs []*exec.Cmd
+	var logs []*bytes.Buffer // one per process: each written by its own copier
+	stop := func() string {
+		var all strings.Builder
+		for i, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+			all.WriteString(logs[i].String())
+		}
+		procs = nil
+		return all.String()
+	}
+	defer stop()
+	for i, args := range deployments {
+		a := pod(args, i)
+		if i == 0 { // the stem-and-head pod hosts the NATS server
+			for j := range a {
+				if a[j] == "--nats" {
+					a[j], a[j+1] = "--listen", addr
+				}
+			}
+		}
+		p := exec.Command(binary, a...)
+		logs = append(logs, new(bytes.Buffer))
+		p.Stderr = logs[i]
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, p)
+		if i == 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	r := cli(t, nil, pod(jobs[0], 0)...)
+	var out struct {
+		Images       int     `json:"images"`
+		Answered     int     `json:"answered"`
+		AnsweredOnce bool    `json:"answered_once"`
+		Order        string  `json:"order"`
+		BlocksRun    float64 `json:"blocks_run"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.Images != 60 || out.Answered != 60 ||
+		!out.AnsweredOnce || out.Order != "arrival" || out.BlocksRun != 6 {
+		t.Fatalf("router job: exit %d, %+v\n%s\n%s\nworkers:\n%s", r.code, out, r.stdout, r.stderr, stop())
 	}
 }
