@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/stats"
@@ -163,8 +164,9 @@ func SummaryTable(labels []string, ss []Summary) *table.Table {
 	return t
 }
 
-// Figure draws accuracy and latency over time, one curve per labelled run.
-func Figure(labels []string, runs [][]Window) *plot.Figure {
+// Figure draws accuracy and latency over time, one curve per labelled run,
+// with each run's events marked on its accuracy curve.
+func Figure(labels []string, runs [][]Window, events [][]Event) *plot.Figure {
 	acc := plot.Panel{Title: "Accuracy over time", XLabel: "time (s)", YLabel: "accuracy (%)"}
 	lat := plot.Panel{Title: "Latency over time", XLabel: "time (s)", YLabel: "p50 latency (ms)"}
 	for i, ws := range runs {
@@ -180,8 +182,36 @@ func Figure(labels []string, runs [][]Window) *plot.Figure {
 		}
 		a.Low, a.High, l.Low, l.High = a.Y, a.Y, l.Y, l.Y
 		acc.Series, lat.Series = append(acc.Series, a), append(lat.Series, l)
+		if i < len(events) {
+			if marks := eventMarks(labels[i], a, events[i]); len(marks.X) > 0 {
+				acc.Series = append(acc.Series, marks)
+			}
+		}
 	}
 	return &plot.Figure{Panels: []plot.Panel{acc, lat}}
+}
+
+// eventMarks places a run's events on its accuracy curve, at the accuracy
+// of the nearest window before them.
+func eventMarks(label string, curve plot.Series, events []Event) plot.Series {
+	m := plot.Series{PointsOnly: true}
+	var names []string
+	for _, e := range events {
+		if e.Time < 0 || len(curve.X) == 0 {
+			continue
+		}
+		names = append(names, e.String())
+		y := curve.Y[0]
+		for j, x := range curve.X {
+			if x <= e.Time {
+				y = curve.Y[j]
+			}
+		}
+		m.X, m.Y = append(m.X, e.Time), append(m.Y, y)
+	}
+	m.Name = label + ": " + strings.Join(names, ", ")
+	m.Low, m.High = m.Y, m.Y
+	return m
 }
 
 func percent(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

@@ -77,11 +77,15 @@ func newSwarmBenchCmd() *cobra.Command {
 	var csvOut, plotOut string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "bench NAME",
+		Use:   "bench NAME...",
 		Short: "Run a swarm on this machine (workers as processes) and measure it while workers are killed, slowed or restarted",
-		Args:  cobra.ExactArgs(1),
+		Long: `bench starts an embedded NATS server, --workers block workers and a stem-and-head worker as
+processes, and answers a split through them while the seeded schedule (--fail, --slow,
+--restart, --seed) hits the block workers. Several models run one after the other under
+the same schedule, into one table and one figure.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req.Name, req.Log = args[0], os.Stderr
+			req.Log = os.Stderr
 			if plotOut != "" {
 				if _, err := plot.Format(plotOut); err != nil {
 					return fmt.Errorf("--plot: %v", err)
@@ -104,26 +108,40 @@ func newSwarmBenchCmd() *cobra.Command {
 			}
 			ctx, stop := swarmContext()
 			defer stop()
-			out, err := workflow.SwarmBench(ctx, s, req)
-			if err != nil {
-				return err
+			var outs []*workflow.SwarmBenchOutcome
+			for _, name := range args {
+				r := req
+				r.Name = name
+				out, err := workflow.SwarmBench(ctx, s, r)
+				if err != nil {
+					return err
+				}
+				outs = append(outs, out)
 			}
-			windows := swarm.WindowTable(out.Windows)
+			windows := swarmWindowTable(outs)
 			if csvOut != "" {
 				if err := durable.Write(csvOut, windows.WriteCSV); err != nil {
 					return fmt.Errorf("--csv: %w", err)
 				}
 			}
 			if plotOut != "" {
-				label := out.Model + " " + out.Order
-				if err := swarm.Figure([]string{label}, [][]swarm.Window{out.Windows}).Save(plotOut); err != nil {
+				var labels []string
+				var runs [][]swarm.Window
+				var events [][]swarm.Event
+				for _, o := range outs {
+					labels, runs, events = append(labels, o.Model+" "+o.Order), append(runs, o.Windows), append(events, o.Events)
+				}
+				if err := swarm.Figure(labels, runs, events).Save(plotOut); err != nil {
 					return fmt.Errorf("--plot: %w", err)
 				}
 			}
 			if asJSON {
-				return printResult(true, out, nil)
+				if len(outs) == 1 {
+					return printResult(true, outs[0], nil)
+				}
+				return printResult(true, outs, nil)
 			}
-			return printSwarmBench(out, windows)
+			return printSwarmBench(outs, windows)
 		},
 	}
 	registerSwarmOptions(cmd, &req.SwarmOptions)
@@ -141,20 +159,46 @@ func newSwarmBenchCmd() *cobra.Command {
 	return cmd
 }
 
-// printSwarmBench prints the summary (with local evaluation beside it),
-// the events and the run over time.
-func printSwarmBench(out *workflow.SwarmBenchOutcome, windows *table.Table) error {
-	fmt.Printf("swarm of %s: %d block workers, order %s, %d images of %s/%s\n", out.Model, out.Workers, out.Order, out.Images, out.Data, out.Split)
-	sum := swarm.SummaryTable([]string{"swarm"}, []swarm.Summary{out.Summary})
-	if l := out.Local; l != nil {
-		sum.Add("local eval", fmt.Sprint(out.Images), fmt.Sprint(out.Images), "true", fmt.Sprintf("%.2f%%", 100*l.Accuracy),
-			"", "", fmt.Sprintf("%.1f", l.ImagesPerS), fmt.Sprint(len(l.Plan)), "", "", "")
+// swarmWindowTable is every run's windows, one block of rows per model.
+func swarmWindowTable(outs []*workflow.SwarmBenchOutcome) *table.Table {
+	var t *table.Table
+	for _, o := range outs {
+		w := swarm.WindowTable(o.Windows)
+		if t == nil {
+			t = &table.Table{Header: append([]string{"model"}, w.Header...)}
+		}
+		for _, row := range w.Rows {
+			t.Add(append([]string{o.Model}, row...)...)
+		}
+	}
+	return t
+}
+
+// printSwarmBench prints the summary (each model's run, with local
+// evaluation of the same plan beside it), and the runs over time.
+func printSwarmBench(outs []*workflow.SwarmBenchOutcome, windows *table.Table) error {
+	o := outs[0]
+	fmt.Printf("swarm: %d block workers, order %s, %d images of %s/%s\n", o.Workers, o.Order, o.Images, o.Data, o.Split)
+	var sum *table.Table
+	for _, o := range outs {
+		t := swarm.SummaryTable([]string{o.Model + " swarm"}, []swarm.Summary{o.Summary})
+		if sum == nil {
+			sum = t
+		} else {
+			sum.Rows = append(sum.Rows, t.Rows...)
+		}
+		if l := o.Local; l != nil {
+			sum.Add(o.Model+" local eval", fmt.Sprint(o.Images), fmt.Sprint(o.Images), "true", fmt.Sprintf("%.2f%%", 100*l.Accuracy),
+				"", "", fmt.Sprintf("%.1f", l.ImagesPerS), fmt.Sprint(len(l.Plan)), "", "", "")
+		}
 	}
 	if err := sum.Render(os.Stdout); err != nil {
 		return err
 	}
-	if l := out.Local; l != nil {
-		fmt.Printf("same prediction as local eval of plan %v: %d of %d images\n", l.Plan, l.Same, out.Images)
+	for _, o := range outs {
+		if l := o.Local; l != nil {
+			fmt.Printf("%s: same prediction as local eval of plan %v for %d of %d images\n", o.Model, l.Plan, l.Same, o.Images)
+		}
 	}
 	return windows.Render(os.Stdout)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frankenvit/frankenvit/internal/synth"
+	"github.com/frankenvit/frankenvit/internal/testenv"
 	"gopkg.in/yaml.v3"
 )
 
@@ -94,7 +95,7 @@ func TestCLISwarmBench(t *testing.T) {
 	dir := t.TempDir()
 	csv, svg := filepath.Join(dir, "w.csv"), filepath.Join(dir, "w.svg")
 	r := cli(t, nil, "--store", store, "swarm", "bench", "m", "--workers", "3", "--fail", "1", "--restart", "--order", "arrival", "--csv", csv, "--plot", svg, "--windows", "4")
-	if r.code != 0 || !strings.Contains(r.stdout, "swarm of m: 3 block workers, order arrival") {
+	if r.code != 0 || !strings.Contains(r.stdout, "swarm: 3 block workers, order arrival") {
 		t.Fatalf("swarm bench --restart --order arrival: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if b, err := os.ReadFile(csv); err != nil || len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 5 {
@@ -261,5 +262,23 @@ func TestKubernetesSwarmExample(t *testing.T) {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.Images != 60 || out.Answered != 60 ||
 		!out.AnsweredOnce || out.Order != "arrival" || out.BlocksRun != 6 {
 		t.Fatalf("router job: exit %d, %+v\n%s\n%s\nworkers:\n%s", r.code, out, r.stdout, r.stderr, stop())
+	}
+}
+
+// On Fashion-MNIST: a model trained briefly, served by 6 worker processes,
+// answers as eval does, image by image.
+func TestCLISwarmRealData(t *testing.T) {
+	testenv.NeedFashionMNIST(t)
+	store := filepath.Join(t.TempDir(), "store")
+	if r := cli(t, nil, "--store", store, "train", "fm", "--data", "fashion-mnist", "--limit", "1000", "--epochs", "1", "--variant", "shuffle"); r.code != 0 {
+		t.Fatalf("train: %s", r.stderr)
+	}
+	r := cli(t, nil, "--store", store, "swarm", "bench", "fm", "--workers", "6", "--limit", "500", "--order", "5,4,3,2,1,0", "--json")
+	var out swarmBenchJSON
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.Local == nil {
+		t.Fatalf("swarm bench: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if out.Images != 500 || out.Answered != 500 || !out.AnsweredOnce || out.Local.Same != 500 || out.Accuracy != out.Local.Accuracy || out.Accuracy < 0.3 {
+		t.Errorf("%d images, %d answered, %d as eval answers, accuracy %v (eval %v)", out.Images, out.Answered, out.Local.Same, out.Accuracy, out.Local.Accuracy)
 	}
 }
