@@ -61,7 +61,7 @@ type Answer struct {
 	Image      int `json:"image"`
 	Label      int `json:"label"`
 	Prediction int `json:"prediction"` // -1: no answer from the stem or head
-	Batch      int `json:"batch"`
+	Batch      int `json:"batch"`      // the BatchRecord ID of its batch
 }
 
 // BatchRecord is what happened to one batch.

@@ -153,6 +153,25 @@ func WindowTable(ws []Window) *table.Table {
 	return t
 }
 
+// AnswerTable is one row per image: its label, the prediction (-1: none)
+// and the plan its batch ran, under a model column (for tables of several
+// runs).
+func AnswerTable(model string, r *Result) *table.Table {
+	t := &table.Table{Header: []string{"model", "image", "label", "prediction", "batch", "ran", "skipped"}}
+	byID := make(map[int]*BatchRecord, len(r.Batches))
+	for i := range r.Batches {
+		byID[r.Batches[i].ID] = &r.Batches[i]
+	}
+	for _, a := range r.Answers {
+		ran, skipped := "", ""
+		if b := byID[a.Batch]; b != nil {
+			ran, skipped = formatBlocks(b.Ran), formatBlocks(b.Skipped)
+		}
+		t.Add(model, fmt.Sprint(a.Image), fmt.Sprint(a.Label), fmt.Sprint(a.Prediction), fmt.Sprint(a.Batch), ran, skipped)
+	}
+	return t
+}
+
 // SummaryTable is one row per labelled summary.
 func SummaryTable(labels []string, ss []Summary) *table.Table {
 	t := &table.Table{Header: []string{"run", "images", "answered", "once", "accuracy", "p50 ms", "p99 ms", "images/s", "blocks run", "batches skipping", "late", "duplicate"}}

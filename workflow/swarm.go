@@ -116,6 +116,7 @@ type SwarmOutcome struct {
 	Split string `json:"split"`
 	Order string `json:"order"`
 	swarm.Summary
+	Result *swarm.Result `json:"-"` // every answer and batch
 }
 
 // swarmSetup is a router for the options' model and the split it answers.
@@ -149,8 +150,8 @@ func newSwarmSetup(s *checkpoint.Store, o SwarmOptions) (*swarmSetup, error) {
 	return &swarmSetup{md: md, split: split, route: route, r: r}, nil
 }
 
-func (ss *swarmSetup) outcome(o SwarmOptions, sum swarm.Summary) SwarmOutcome {
-	return SwarmOutcome{Model: o.Name, Data: ss.md.Spec, Split: o.Split, Order: ss.route.Name, Summary: sum}
+func (ss *swarmSetup) outcome(o SwarmOptions, res *swarm.Result) SwarmOutcome {
+	return SwarmOutcome{Model: o.Name, Data: ss.md.Spec, Split: o.Split, Order: ss.route.Name, Summary: swarm.Summarise(res), Result: res}
 }
 
 // SwarmEval answers a split through a running swarm at natsURL.
@@ -172,7 +173,7 @@ func SwarmEval(ctx context.Context, s *checkpoint.Store, natsURL string, o Swarm
 	if err != nil {
 		return nil, err
 	}
-	out := ss.outcome(o, swarm.Summarise(res))
+	out := ss.outcome(o, res)
 	return &out, nil
 }
 
@@ -220,7 +221,7 @@ func SwarmBench(ctx context.Context, s *checkpoint.Store, req SwarmBenchRequest)
 	if err != nil {
 		return nil, err
 	}
-	out := &SwarmBenchOutcome{SwarmOutcome: ss.outcome(req.SwarmOptions, swarm.Summarise(res.Result)), Workers: req.Workers,
+	out := &SwarmBenchOutcome{SwarmOutcome: ss.outcome(req.SwarmOptions, res.Result), Workers: req.Workers,
 		Windows: swarm.Windows(res.Result, res.Events, max(req.Windows, 1)), Events: res.Events, Batches: res.Batches}
 	if len(ss.route.Plans) == 1 && !ss.route.PerBatch && !ss.route.PerSample && !ss.route.Arrival {
 		out.Local, err = compareLocal(ss, ss.route.Plans[0], res.Result)

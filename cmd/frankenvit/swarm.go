@@ -45,7 +45,7 @@ func swarmContext() (context.Context, context.CancelFunc) {
 
 func newSwarmEvalCmd() *cobra.Command {
 	var o workflow.SwarmOptions
-	var url string
+	var url, answersOut string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "eval NAME",
@@ -53,6 +53,9 @@ func newSwarmEvalCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name, o.Log = args[0], os.Stderr
+			if err := checkOutputDir("--answers", answersOut); err != nil {
+				return err
+			}
 			s, err := openStore()
 			if err != nil {
 				return err
@@ -63,18 +66,22 @@ func newSwarmEvalCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := writeAnswers(answersOut, []*workflow.SwarmOutcome{out}); err != nil {
+				return err
+			}
 			return printResult(asJSON, out, swarm.SummaryTable([]string{out.Model + " " + out.Order}, []swarm.Summary{out.Summary}))
 		},
 	}
 	registerSwarmOptions(cmd, &o)
 	cmd.Flags().StringVar(&url, "nats", "nats://127.0.0.1:4222", "URL of the swarm's NATS server")
+	cmd.Flags().StringVar(&answersOut, "answers", "", answersUsage)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
 
 func newSwarmBenchCmd() *cobra.Command {
 	var req workflow.SwarmBenchRequest
-	var csvOut, plotOut string
+	var csvOut, plotOut, answersOut string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "bench NAME...",
@@ -91,7 +98,7 @@ the same schedule, into one table and one figure.`,
 					return fmt.Errorf("--plot: %v", err)
 				}
 			}
-			for _, f := range []struct{ flag, path string }{{"--csv", csvOut}, {"--plot", plotOut}} {
+			for _, f := range []struct{ flag, path string }{{"--csv", csvOut}, {"--plot", plotOut}, {"--answers", answersOut}} {
 				if err := checkOutputDir(f.flag, f.path); err != nil {
 					return err
 				}
@@ -117,6 +124,13 @@ the same schedule, into one table and one figure.`,
 					return err
 				}
 				outs = append(outs, out)
+			}
+			var answered []*workflow.SwarmOutcome
+			for _, o := range outs {
+				answered = append(answered, &o.SwarmOutcome)
+			}
+			if err := writeAnswers(answersOut, answered); err != nil {
+				return err
 			}
 			windows := swarmWindowTable(outs)
 			if csvOut != "" {
@@ -154,9 +168,32 @@ the same schedule, into one table and one figure.`,
 	fl.BoolVar(&req.Faults.Restart, "restart", false, "restart every killed worker a quarter of the run after its kill")
 	fl.IntVar(&req.Windows, "windows", 10, "stretches of time the run is reported in")
 	fl.StringVar(&csvOut, "csv", "", "write the table over time as CSV to FILE")
+	fl.StringVar(&answersOut, "answers", "", answersUsage)
 	fl.StringVar(&plotOut, "plot", "", "draw accuracy and latency over time to FILE.svg or FILE.png")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object: the summary (accuracy, answered...), windows, events and batches")
 	return cmd
+}
+
+const answersUsage = "write every image's answer as CSV to FILE: label, prediction (-1: none), the blocks its batch ran and skipped"
+
+// writeAnswers writes every image's answer of the runs to path ("": none).
+func writeAnswers(path string, outs []*workflow.SwarmOutcome) error {
+	if path == "" {
+		return nil
+	}
+	var t *table.Table
+	for _, o := range outs {
+		a := swarm.AnswerTable(o.Model, o.Result)
+		if t == nil {
+			t = a
+		} else {
+			t.Rows = append(t.Rows, a.Rows...)
+		}
+	}
+	if err := durable.Write(path, t.WriteCSV); err != nil {
+		return fmt.Errorf("--answers: %w", err)
+	}
+	return nil
 }
 
 // swarmWindowTable is every run's windows, one block of rows per model.

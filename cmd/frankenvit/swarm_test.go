@@ -93,8 +93,9 @@ func TestCLISwarmBench(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	csv, svg := filepath.Join(dir, "w.csv"), filepath.Join(dir, "w.svg")
-	r := cli(t, nil, "--store", store, "swarm", "bench", "m", "--workers", "3", "--fail", "1", "--restart", "--order", "arrival", "--csv", csv, "--plot", svg, "--windows", "4")
+	csv, svg, answers := filepath.Join(dir, "w.csv"), filepath.Join(dir, "w.svg"), filepath.Join(dir, "a.csv")
+	r := cli(t, nil, "--store", store, "swarm", "bench", "m", "--workers", "3", "--fail", "1", "--restart", "--order", "arrival",
+		"--csv", csv, "--plot", svg, "--windows", "4", "--answers", answers)
 	if r.code != 0 || !strings.Contains(r.stdout, "swarm: 3 block workers, order arrival") {
 		t.Fatalf("swarm bench --restart --order arrival: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -103,6 +104,19 @@ func TestCLISwarmBench(t *testing.T) {
 	}
 	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "<svg") {
 		t.Errorf("--plot: %v", err)
+	}
+	b, err := os.ReadFile(answers)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	seen := map[string]bool{}
+	for _, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		if len(f) < 7 || f[0] != "m" || seen[f[1]] {
+			t.Errorf("--answers: row %q (a second answer or not m's)", line)
+		}
+		seen[f[1]] = true
+	}
+	if err != nil || lines[0] != "model,image,label,prediction,batch,ran,skipped" || len(seen) != 200 {
+		t.Errorf("--answers: %v, header %q, %d images answered", err, lines[0], len(seen))
 	}
 	if !strings.Contains(r.stderr, "restart w") {
 		t.Errorf("no restart logged:\n%s", r.stderr)
