@@ -194,7 +194,8 @@ func TestSwarmDropsLateAndDuplicateAnswers(t *testing.T) {
 	s := split(12)
 	r := ts.router("sequential", 0, 100*time.Millisecond, 4)
 	res := run(t, r, s)
-	time.Sleep(1500 * time.Millisecond) // the slow answers arrive after their deadlines
+	// The slow answers arrive after their deadlines, the last 1.2 s after the first.
+	waitDropped(r, func(late, _ int) bool { return late >= len(res.Batches) })
 	if late, dup, odd := r.Dropped(); late != len(res.Batches) || dup+odd != 0 {
 		t.Errorf("dropped %d late, %d duplicate, %d unmatched answers; want %d late only", late, dup, odd, len(res.Batches))
 	}
@@ -227,7 +228,7 @@ func TestSwarmDropsLateAndDuplicateAnswers(t *testing.T) {
 	}
 	r2 := ts2.router("sequential", 0, 5*time.Second, 4)
 	res2 := run(t, r2, s)
-	time.Sleep(200 * time.Millisecond)
+	waitDropped(r2, func(_, dup int) bool { return dup >= len(res2.Batches) })
 	_, dup, odd := r2.Dropped()
 	if got, want := predictions(res2), evalPredictions(t, m2, s, []int{0, 1, 2}); !slices.Equal(got, want) {
 		t.Errorf("swarm %v, eval %v", got, want)
@@ -237,7 +238,17 @@ func TestSwarmDropsLateAndDuplicateAnswers(t *testing.T) {
 	}
 }
 
-// logitsOf runs plan over images first..first+n of s locally.
+// waitDropped waits up to 20 s for the router's dropped answers to satisfy
+// enough (late, duplicate).
+func waitDropped(r *Router, enough func(late, duplicate int) bool) {
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if late, dup, _ := r.Dropped(); enough(late, dup) {
+			return
+		}
+	}
+}
+
+// localPredictions runs plan over images first..first+n of s locally.
 func localPredictions(m *vit.Model, s *dataset.Split, first, n int, plan []int) []int {
 	x := make([]float32, n*s.ImageSize())
 	labels := make([]int32, n)

@@ -199,18 +199,14 @@ func (w *Worker) handlers() (map[string]handler, error) {
 func (w *Worker) blockHandler(m *vit.Model, r *vit.Runner, bl *vit.Block) handler {
 	c := m.Config
 	return func(msg *nats.Msg) ([]float32, error) {
-		B, slot, err := rowsAndStep(msg)
+		B, slot, err := w.input(msg, c.Tokens()*c.Dim)
 		if err != nil {
 			return nil, err
 		}
 		if bl.PosProj != nil && slot >= c.Depth {
 			return nil, fmt.Errorf("block %s[%d] has slot embeddings for %d slots, asked to run at slot %d", bl.Source, bl.Index, c.Depth, slot)
 		}
-		n := B * c.Tokens() * c.Dim
-		if w.in, err = decodeFloats(w.in, msg.Data, n); err != nil {
-			return nil, err
-		}
-		w.out = grow(w.out, n)
+		w.out = grow(w.out, len(w.in))
 		r.RunBlock(w.out, w.in, B, bl, slot)
 		return w.out, nil
 	}
@@ -219,11 +215,8 @@ func (w *Worker) blockHandler(m *vit.Model, r *vit.Runner, bl *vit.Block) handle
 func (w *Worker) stemHandler(m *vit.Model, r *vit.Runner) handler {
 	c := m.Config
 	return func(msg *nats.Msg) ([]float32, error) {
-		B, _, err := rowsAndStep(msg)
+		B, _, err := w.input(msg, c.ImageSize())
 		if err != nil {
-			return nil, err
-		}
-		if w.in, err = decodeFloats(w.in, msg.Data, B*c.ImageSize()); err != nil {
 			return nil, err
 		}
 		w.out = grow(w.out, B*c.Tokens()*c.Dim)
@@ -235,15 +228,22 @@ func (w *Worker) stemHandler(m *vit.Model, r *vit.Runner) handler {
 func (w *Worker) headHandler(m *vit.Model, r *vit.Runner) handler {
 	c := m.Config
 	return func(msg *nats.Msg) ([]float32, error) {
-		B, _, err := rowsAndStep(msg)
+		B, _, err := w.input(msg, c.Tokens()*c.Dim)
 		if err != nil {
-			return nil, err
-		}
-		if w.in, err = decodeFloats(w.in, msg.Data, B*c.Tokens()*c.Dim); err != nil {
 			return nil, err
 		}
 		return r.HeadLogits(w.in, B), nil
 	}
+}
+
+// input reads a computation's batch size and slot, and its payload of
+// perImage values per image into w.in.
+func (w *Worker) input(m *nats.Msg, perImage int) (rows, step int, err error) {
+	if rows, step, err = rowsAndStep(m); err != nil {
+		return 0, 0, err
+	}
+	w.in, err = decodeFloats(w.in, m.Data, rows*perImage)
+	return rows, step, err
 }
 
 // rowsAndStep reads a computation's batch size and slot.
