@@ -38,7 +38,7 @@ other workers then connect with the URL it prints.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&req.NATS, "nats", "", "URL of the NATS server to join (default: run an embedded server on --listen)")
-	fl.StringVar(&req.Listen, "listen", "127.0.0.1:4222", "host:port of the embedded NATS server")
+	fl.StringVar(&req.Listen, "listen", "127.0.0.1:4222", "host:port of the embedded NATS server (0.0.0.0:4222 lets other machines join)")
 	fl.StringVar(&req.Prefix, "prefix", "", "subject prefix: swarms with different prefixes share a server (default frankenvit)")
 	fl.StringVar(&req.ID, "id", "", "this worker's id, its control subject (default host-pid)")
 	fl.StringArrayVar(&req.Blocks, "blocks", nil, "blocks to serve, NAME:INDICES such as m1:0,3 or m1:all (repeatable)")
