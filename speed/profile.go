@@ -2,15 +2,12 @@ package speed
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sort"
 
+	"github.com/frankenvit/frankenvit/internal/cpuprofile"
 	"github.com/google/pprof/profile"
-
-	"github.com/frankenvit/frankenvit/internal/durable"
 )
 
 // ProfileEntry is one function of a CPU profile's flat list: the share of
@@ -30,15 +27,9 @@ func profiled(path string, fn func() error) ([]ProfileEntry, error) {
 	if path == "" {
 		return nil, fn()
 	}
-	var runErr error
-	err := durable.Write(path, func(w io.Writer) error {
-		if err := pprof.StartCPUProfile(w); err != nil {
-			return err
-		}
-		runErr = fn()
-		pprof.StopCPUProfile()
-		return runErr
-	})
+	p := cpuprofile.Start(path)
+	runErr := fn()
+	err := p.Stop()
 	if runErr != nil {
 		return nil, runErr
 	}

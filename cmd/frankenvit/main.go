@@ -37,7 +37,7 @@ func run(root *cobra.Command, stderr io.Writer) (code int) {
 	}()
 	err := root.Execute()
 	if cpuProf != nil {
-		perr := cpuProf.stopAndWait()
+		perr := cpuProf.Stop()
 		cpuProf = nil
 		if err == nil && perr != nil {
 			err = fmt.Errorf("--cpuprofile: %w", perr)

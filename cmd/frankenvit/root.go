@@ -7,14 +7,15 @@ import (
 	"path/filepath"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
+	"github.com/frankenvit/frankenvit/internal/cpuprofile"
 	"github.com/frankenvit/frankenvit/table"
 	"github.com/spf13/cobra"
 )
 
 var (
 	storeDir   string
-	cpuProfOut string      // --cpuprofile
-	cpuProf    *cpuProfile // the running profile, stopped by run
+	cpuProfOut string              // --cpuprofile
+	cpuProf    *cpuprofile.Profile // the running profile, stopped by run
 )
 
 func newRootCmd() *cobra.Command {
@@ -33,7 +34,7 @@ func newRootCmd() *cobra.Command {
 		if err := checkOutputDir("--cpuprofile", cpuProfOut); err != nil {
 			return err
 		}
-		cpuProf = startCPUProfile(cpuProfOut)
+		cpuProf = cpuprofile.Start(cpuProfOut)
 		return nil
 	}
 	store := newStoreCmd()

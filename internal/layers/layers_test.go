@@ -21,7 +21,7 @@ var Layer = map[string]int{
 	"internal/layers": 0,
 	// kernels, weight-merge formulas, file formats and drawing
 	// (vit/kernels/_asmgen writes the AVX-512 assembly; the go tool skips it)
-	"vit/kernels": 1, "vit/kernels/_asmgen": 1, "checkpoint": 1, "plot": 1, "report": 1, "internal/synth": 1, "merge/methods": 1,
+	"vit/kernels": 1, "vit/kernels/_asmgen": 1, "internal/cpuprofile": 1, "checkpoint": 1, "plot": 1, "report": 1, "internal/synth": 1, "merge/methods": 1,
 	// the model
 	"vit": 2,
 	// training and evaluation; splices, recipes and weight merges
