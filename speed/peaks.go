@@ -3,9 +3,7 @@ package speed
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/frankenvit/frankenvit/vit/kernels"
@@ -43,18 +41,4 @@ func MeasureGemmPeak(n, reps int) GemmPeak {
 	}
 	return GemmPeak{Size: n, Reps: reps, Threads: runtime.GOMAXPROCS(0),
 		GFLOPS: 2 * float64(n) * float64(n) * float64(n) / best / 1e9, Kernels: kernels.Implementation()}
-}
-
-// cpuModel is the processor's model name from /proc/cpuinfo ("" elsewhere).
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

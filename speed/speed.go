@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frankenvit/frankenvit/internal/procstat"
 	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
@@ -226,7 +227,7 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 	rep.GemmPeak = MeasureGemmPeak(o.GemmSize, o.GemmReps)
 	rep.FMAPeak = kernels.FMAPeak(runtime.GOMAXPROCS(0), 200*time.Millisecond)
 	rep.FMAISA, rep.FMALanes = kernels.FMAWidth()
-	rep.CPU, rep.CPUFlags = cpuModel(), kernels.CPUFlags()
+	rep.CPU, rep.CPUFlags = procstat.CPUModel(), kernels.CPUFlags()
 	rep.Peak = rep.FMAPeak
 	if rep.Peak == 0 {
 		rep.Peak = rep.GemmPeak.GFLOPS

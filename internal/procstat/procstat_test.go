@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -18,5 +19,23 @@ func TestMB(t *testing.T) {
 	}
 	if MB("NoSuchField") != 0 {
 		t.Error("an unknown field is not 0")
+	}
+}
+
+// The model name is cpuinfo's, as grep reads it.
+func TestCPUModel(t *testing.T) {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skip("no /proc/cpuinfo on this system")
+	}
+	want := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			want = strings.TrimSpace(line[strings.Index(line, ":")+1:])
+			break
+		}
+	}
+	if got := CPUModel(); got != want {
+		t.Errorf("CPUModel() = %q, /proc/cpuinfo says %q", got, want)
 	}
 }
