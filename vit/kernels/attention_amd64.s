@@ -270,6 +270,18 @@ DATA attnMask<>+48(SB)/8, $-1
 DATA attnMask<>+56(SB)/8, $-1
 GLOBL attnMask<>(SB), RODATA|NOPTR, $64
 
+// attnPairIdx<>: VPERMPS indices that copy lane 0 to lanes 0..7 and lane
+// 8 to lanes 8..15 (one value per row of a two-row ZMM).
+DATA attnPairIdx<>+0(SB)/8, $0
+DATA attnPairIdx<>+8(SB)/8, $0
+DATA attnPairIdx<>+16(SB)/8, $0
+DATA attnPairIdx<>+24(SB)/8, $0
+DATA attnPairIdx<>+32(SB)/8, $0x0000000800000008
+DATA attnPairIdx<>+40(SB)/8, $0x0000000800000008
+DATA attnPairIdx<>+48(SB)/8, $0x0000000800000008
+DATA attnPairIdx<>+56(SB)/8, $0x0000000800000008
+GLOBL attnPairIdx<>(SB), RODATA|NOPTR, $64
+
 DATA attnNegInf<>+0(SB)/4, $0xff800000
 GLOBL attnNegInf<>(SB), RODATA|NOPTR, $4
 #define K_neginf attnNegInf<>+0(SB)
@@ -315,6 +327,37 @@ GLOBL attnNegInf<>(SB), RODATA|NOPTR, $4
 	VPSLLD       $23, Y10, Y10; \
 	VMULPS       Y10, out, out; \
 	VANDNPS      out, Y14, out
+
+// The 16-lane exp of EXPZ (the same operations per lane, constants
+// broadcast from attnC): x < expmin lanes are zeroed through K1 and Z16
+// (which holds +0).
+#define EXPPOLY16(r, out, t1, t2, t3) \
+	VMULPS           r, r, t1; \
+	VBROADCASTSS     K_e5, out; \
+	VFMADD213PS.BCST K_e4, r, out; \
+	VBROADCASTSS     K_e3, t2; \
+	VFMADD213PS.BCST K_e2, r, t2; \
+	VBROADCASTSS     K_e1, t3; \
+	VFMADD213PS.BCST K_e0, r, t3; \
+	VFMADD213PS      t2, t1, out; \
+	VFMADD213PS      t3, t1, out; \
+	VFMADD213PS      r, t1, out; \
+	VADDPS.BCST      K_one, out, out
+
+#define EXPZ16(x, out) \
+	VCMPPS.BCST       $1, K_expmin, x, K1; \
+	VMAXPS.BCST       K_expmin, x, x; \
+	VMINPS.BCST       K_expmax, x, x; \
+	VMULPS.BCST       K_log2e, x, Z6; \
+	VRNDSCALEPS       $0, Z6, Z6; \
+	VFNMADD231PS.BCST K_c1, Z6, x; \
+	VFNMADD231PS.BCST K_c2, Z6, x; \
+	EXPPOLY16(x, out, Z9, Z11, Z13); \
+	VCVTPS2DQ         Z6, Z10; \
+	VPADDD.BCST       K_bias127, Z10, Z10; \
+	VPSLLD            $23, Z10, Z10; \
+	VMULPS            Z10, out, out; \
+	VMOVAPS           Z16, K1, out
 
 
 // FMA16(acc0, acc1, b0, b1, x): the 4x16 inner step (acc rows in Y0..Y7).
@@ -700,10 +743,13 @@ done:
 // O go by 4×32 blocks on ZMM registers where 32 columns remain (then the
 // 4×16 and 4×8 YMM blocks, as in attnFusedAVX2). Every element of S and O
 // is its own FMA chain over p increasing from zero, so the block width does
-// not change a bit. The softmax (8-lane max and sum reductions in a fixed
-// order) and everything else is attnFusedAVX2's code unchanged: outputs
-// and probs are bit-identical to it.
+// not change a bit. The softmax runs two rows per ZMM register (one per
+// 256-bit half), each with attnFusedAVX2's operations: its 8-lane max and
+// sum reductions in the same order, the same exp per lane. Everything else
+// is attnFusedAVX2's code unchanged: outputs and probs are bit-identical.
 TEXT ·attnFusedAVX512(SB), NOSPLIT, $0-100
+	VPXORD    Z16, Z16, Z16       // +0: the 16-lane exp's underflow lanes
+	VMOVDQU32 attnPairIdx<>(SB), Z17
 	MOVQ ld+40(FP), R8
 	SHLQ $2, R8
 	LEAQ (R8)(R8*2), R12  // 3*ld bytes
@@ -892,65 +938,75 @@ softmax:
 	MOVQ s+88(FP), DI
 	MOVQ tp+16(FP), R11
 	SHRQ $3, R11
-	MOVQ $4, DX
+	MOVQ $2, DX
 
-srow:
-	VMOVUPS (DI), Y1
-	MOVQ    DI, AX
-	MOVQ    R11, CX
-	DECQ    CX
-	JZ      shmax
-
-smax:
-	ADDQ   $32, AX
-	VMAXPS (AX), Y1, Y1
-	DECQ   CX
-	JNZ    smax
-
-shmax:
-	VEXTRACTF128 $1, Y1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0x4e, X1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0xb1, X1, X2
-	VMAXPS       X2, X1, X1
-	VBROADCASTSS X1, Y15
-	VXORPS       Y12, Y12, Y12
+	// Two rows per ZMM: row r0+2i in the low 8 lanes, r0+2i+1 in the high
+	// 8, so each row keeps softmaxRowsAVX2's 8-lane reductions.
+spair:
+	VMOVUPS      (DI), Y1
+	VINSERTF64X4 $1, (DI)(R9*1), Z1, Z1
 	MOVQ         DI, AX
 	MOVQ         R11, CX
+	DECQ         CX
+	JZ           shmax
+
+smax:
+	ADDQ         $32, AX
+	VMOVUPS      (AX), Y2
+	VINSERTF64X4 $1, (AX)(R9*1), Z2, Z2
+	VMAXPS       Z2, Z1, Z1
+	DECQ         CX
+	JNZ          smax
+
+shmax:
+	VSHUFF32X4 $0xb1, Z1, Z1, Z2 // each half's 128-bit lanes swapped
+	VMAXPS     Z2, Z1, Z1
+	VPERMILPS  $0x4e, Z1, Z2
+	VMAXPS     Z2, Z1, Z1
+	VPERMILPS  $0xb1, Z1, Z2
+	VMAXPS     Z2, Z1, Z1
+	VPERMPS    Z1, Z17, Z15      // lane 0 to the low half, lane 8 to the high
+	VPXORD     Z12, Z12, Z12
+	MOVQ       DI, AX
+	MOVQ       R11, CX
 
 sexp:
-	VMOVUPS (AX), Y0
-	VSUBPS  Y15, Y0, Y0
-	EXPZ(Y0, Y8)
-	VMOVUPS Y8, (AX)
-	VADDPS  Y8, Y12, Y12
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     sexp
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $1, (AX)(R9*1), Z0, Z0
+	VSUBPS        Z15, Z0, Z0
+	EXPZ16(Z0, Z8)
+	VMOVUPS       Y8, (AX)
+	VEXTRACTF64X4 $1, Z8, (AX)(R9*1)
+	VADDPS        Z8, Z12, Z12
+	ADDQ          $32, AX
+	DECQ          CX
+	JNZ           sexp
 
-	VEXTRACTF128 $1, Y12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0x4e, X12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0xb1, X12, X13
-	VADDPS       X13, X12, X12
-	VMOVSS       K_one, X13
-	VDIVSS       X12, X13, X13
-	VBROADCASTSS X13, Y13
+	VSHUFF32X4   $0xb1, Z12, Z12, Z13
+	VADDPS       Z13, Z12, Z12
+	VPERMILPS    $0x4e, Z12, Z13
+	VADDPS       Z13, Z12, Z12
+	VPERMILPS    $0xb1, Z12, Z13
+	VADDPS       Z13, Z12, Z12
+	VBROADCASTSS K_one, Z13
+	VDIVPS       Z12, Z13, Z13
+	VPERMPS      Z13, Z17, Z13
 	MOVQ         DI, AX
 	MOVQ         R11, CX
 
 snorm:
-	VMULPS  (AX), Y13, Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     snorm
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $1, (AX)(R9*1), Z0, Z0
+	VMULPS        Z0, Z13, Z0
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $1, Z0, (AX)(R9*1)
+	ADDQ          $32, AX
+	DECQ          CX
+	JNZ           snorm
 
-	MOVQ AX, DI
+	LEAQ (DI)(R9*2), DI
 	DECQ DX
-	JNZ  srow
+	JNZ  spair
 
 	// ---- probs rows r0..r0+3 (T floats each) ----
 	MOVQ  probs+80(FP), DI
@@ -1705,37 +1761,6 @@ tnext:
 	JLT  tgroup
 	VZEROUPPER
 	RET
-
-// The 16-lane exp of EXPZ (the same operations per lane, constants
-// broadcast from attnC): x < expmin lanes are zeroed through K1 and Z16
-// (which holds +0).
-#define EXPPOLY16(r, out, t1, t2, t3) \
-	VMULPS           r, r, t1; \
-	VBROADCASTSS     K_e5, out; \
-	VFMADD213PS.BCST K_e4, r, out; \
-	VBROADCASTSS     K_e3, t2; \
-	VFMADD213PS.BCST K_e2, r, t2; \
-	VBROADCASTSS     K_e1, t3; \
-	VFMADD213PS.BCST K_e0, r, t3; \
-	VFMADD213PS      t2, t1, out; \
-	VFMADD213PS      t3, t1, out; \
-	VFMADD213PS      r, t1, out; \
-	VADDPS.BCST      K_one, out, out
-
-#define EXPZ16(x, out) \
-	VCMPPS.BCST       $1, K_expmin, x, K1; \
-	VMAXPS.BCST       K_expmin, x, x; \
-	VMINPS.BCST       K_expmax, x, x; \
-	VMULPS.BCST       K_log2e, x, Z6; \
-	VRNDSCALEPS       $0, Z6, Z6; \
-	VFNMADD231PS.BCST K_c1, Z6, x; \
-	VFNMADD231PS.BCST K_c2, Z6, x; \
-	EXPPOLY16(x, out, Z9, Z11, Z13); \
-	VCVTPS2DQ         Z6, Z10; \
-	VPADDD.BCST       K_bias127, Z10, Z10; \
-	VPSLLD            $23, Z10, Z10; \
-	VMULPS            Z10, out, out; \
-	VMOVAPS           Z16, K1, out
 
 // func flashTileAVX512(m, n, np, hd int, q *float32, ldq int, kt *float32, v *float32, ldv int, o *float32, mrow, lrow *float32, s *float32, scale float32, out *float32, ldo int, last bool)
 //

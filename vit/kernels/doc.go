@@ -44,9 +44,9 @@
 // attention forward's two products and the tiled attention's products and
 // exps run on 16-lane ZMM twins of the AVX2 kernels (same operations per
 // element in the same order: the same bits; the LayerNorm forward keeps
-// each row's 8-lane sums by putting two rows in a ZMM register, the fused
-// attention its 8-lane softmax, the tiled one its 8-lane max and sum
-// reductions). The choice is made once at start-up (see
+// each row's 8-lane sums by putting two rows in a ZMM register, and so
+// does the fused attention's softmax; the tiled attention keeps its 8-lane
+// max and sum reductions). The choice is made once at start-up (see
 // [Implementation]). Building with the tag purego, or setting
 // FRANKENVIT_PUREGO=1 in the environment, forces the pure-Go path;
 // FRANKENVIT_NOAVX512=1 keeps the assembly but forces the AVX2 GEMM and
