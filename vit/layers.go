@@ -88,8 +88,7 @@ func attnForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a 
 	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm1W.Data(), bl.Norm1B.Data(), rows, D, eps)
 	k.LinearForward(a.qkv, a.ln, bl.QkvW.Data(), bl.QkvB.Data(), rows, D, 3*D)
 	k.AttentionForward(a.att, a.probs, a.qkv, B, T, D, H)
-	k.LinearForward(out, a.att, bl.ProjW.Data(), bl.ProjB.Data(), rows, D, D)
-	kernels.AddInPlace(out, h)
+	k.LinearResidualForward(out, a.att, bl.ProjW.Data(), bl.ProjB.Data(), h, rows, D, D)
 }
 
 // attnBackward SETS dh (the residual's dout plus the sub-layer's gradient),
@@ -125,10 +124,8 @@ func mlpForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *
 		a.act = ar.grow(a.act, rows*F)
 	}
 	k.LayerNormForward(a.ln, a.mean, a.rstd, h, bl.Norm2W.Data(), bl.Norm2B.Data(), rows, D, eps)
-	k.LinearForward(a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
-	k.GeluForward(a.act, a.pre)
-	k.LinearForward(out, a.act, bl.Fc2W.Data(), bl.Fc2B.Data(), rows, F, D)
-	kernels.AddInPlace(out, h)
+	k.LinearGeluForward(a.act, a.pre, a.ln, bl.Fc1W.Data(), bl.Fc1B.Data(), rows, D, F)
+	k.LinearResidualForward(out, a.act, bl.Fc2W.Data(), bl.Fc2B.Data(), h, rows, F, D)
 }
 
 // mlpBackward SETS dh, like attnBackward.

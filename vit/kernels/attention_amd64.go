@@ -56,6 +56,9 @@ func flashRowsSIMD(s []float32, np, rows int, mrow, lrow, o []float32, hd int) {
 //go:noescape
 func flashTileAVX2(m, n, np, hd int, q *float32, ldq int, kt *float32, v *float32, ldv int, o *float32, mrow, lrow *float32, s *float32, scale float32, out *float32, ldo int, last bool)
 
+//go:noescape
+func flashTileAVX512(m, n, np, hd int, q *float32, ldq int, kt *float32, v *float32, ldv int, o *float32, mrow, lrow *float32, s *float32, scale float32, out *float32, ldo int, last bool)
+
 // flashTileOK reports whether the AVX2 tile kernel runs (hd a multiple of 8).
 func flashTileOK(hd int) bool { return useSIMD && hd > 0 && hd&7 == 0 }
 
@@ -70,6 +73,12 @@ func flashTileSIMD(m, n, np, hd int, q []float32, ldq int, kt, v []float32, ldv 
 	_ = lrow[m-1]
 	_ = s[6*np+11]
 	_ = out[(m-1)*ldo+hd-1]
+	if activeGemm == avx512Gemm {
+		// The same bits (see flashTileAVX512), 6×32 product blocks and
+		// 16-lane exps.
+		flashTileAVX512(m, n, np, hd, &q[0], ldq, &kt[0], &v[0], ldv, &o[0], &mrow[0], &lrow[0], &s[0], scale, &out[0], ldo, last)
+		return
+	}
 	flashTileAVX2(m, n, np, hd, &q[0], ldq, &kt[0], &v[0], ldv, &o[0], &mrow[0], &lrow[0], &s[0], scale, &out[0], ldo, last)
 }
 

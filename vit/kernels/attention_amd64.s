@@ -270,6 +270,18 @@ DATA attnMask<>+48(SB)/8, $-1
 DATA attnMask<>+56(SB)/8, $-1
 GLOBL attnMask<>(SB), RODATA|NOPTR, $64
 
+// attnPairIdx<>: VPERMPS indices that copy lane 0 to lanes 0..7 and lane
+// 8 to lanes 8..15 (one value per row of a two-row ZMM).
+DATA attnPairIdx<>+0(SB)/8, $0
+DATA attnPairIdx<>+8(SB)/8, $0
+DATA attnPairIdx<>+16(SB)/8, $0
+DATA attnPairIdx<>+24(SB)/8, $0
+DATA attnPairIdx<>+32(SB)/8, $0x0000000800000008
+DATA attnPairIdx<>+40(SB)/8, $0x0000000800000008
+DATA attnPairIdx<>+48(SB)/8, $0x0000000800000008
+DATA attnPairIdx<>+56(SB)/8, $0x0000000800000008
+GLOBL attnPairIdx<>(SB), RODATA|NOPTR, $64
+
 DATA attnNegInf<>+0(SB)/4, $0xff800000
 GLOBL attnNegInf<>(SB), RODATA|NOPTR, $4
 #define K_neginf attnNegInf<>+0(SB)
@@ -315,6 +327,37 @@ GLOBL attnNegInf<>(SB), RODATA|NOPTR, $4
 	VPSLLD       $23, Y10, Y10; \
 	VMULPS       Y10, out, out; \
 	VANDNPS      out, Y14, out
+
+// The 16-lane exp of EXPZ (the same operations per lane, constants
+// broadcast from attnC): x < expmin lanes are zeroed through K1 and Z16
+// (which holds +0).
+#define EXPPOLY16(r, out, t1, t2, t3) \
+	VMULPS           r, r, t1; \
+	VBROADCASTSS     K_e5, out; \
+	VFMADD213PS.BCST K_e4, r, out; \
+	VBROADCASTSS     K_e3, t2; \
+	VFMADD213PS.BCST K_e2, r, t2; \
+	VBROADCASTSS     K_e1, t3; \
+	VFMADD213PS.BCST K_e0, r, t3; \
+	VFMADD213PS      t2, t1, out; \
+	VFMADD213PS      t3, t1, out; \
+	VFMADD213PS      r, t1, out; \
+	VADDPS.BCST      K_one, out, out
+
+#define EXPZ16(x, out) \
+	VCMPPS.BCST       $1, K_expmin, x, K1; \
+	VMAXPS.BCST       K_expmin, x, x; \
+	VMINPS.BCST       K_expmax, x, x; \
+	VMULPS.BCST       K_log2e, x, Z6; \
+	VRNDSCALEPS       $0, Z6, Z6; \
+	VFNMADD231PS.BCST K_c1, Z6, x; \
+	VFNMADD231PS.BCST K_c2, Z6, x; \
+	EXPPOLY16(x, out, Z9, Z11, Z13); \
+	VCVTPS2DQ         Z6, Z10; \
+	VPADDD.BCST       K_bias127, Z10, Z10; \
+	VPSLLD            $23, Z10, Z10; \
+	VMULPS            Z10, out, out; \
+	VMOVAPS           Z16, K1, out
 
 
 // FMA16(acc0, acc1, b0, b1, x): the 4x16 inner step (acc rows in Y0..Y7).
@@ -700,10 +743,13 @@ done:
 // O go by 4×32 blocks on ZMM registers where 32 columns remain (then the
 // 4×16 and 4×8 YMM blocks, as in attnFusedAVX2). Every element of S and O
 // is its own FMA chain over p increasing from zero, so the block width does
-// not change a bit. The softmax (8-lane max and sum reductions in a fixed
-// order) and everything else is attnFusedAVX2's code unchanged: outputs
-// and probs are bit-identical to it.
+// not change a bit. The softmax runs two rows per ZMM register (one per
+// 256-bit half), each with attnFusedAVX2's operations: its 8-lane max and
+// sum reductions in the same order, the same exp per lane. Everything else
+// is attnFusedAVX2's code unchanged: outputs and probs are bit-identical.
 TEXT ·attnFusedAVX512(SB), NOSPLIT, $0-100
+	VPXORD    Z16, Z16, Z16       // +0: the 16-lane exp's underflow lanes
+	VMOVDQU32 attnPairIdx<>(SB), Z17
 	MOVQ ld+40(FP), R8
 	SHLQ $2, R8
 	LEAQ (R8)(R8*2), R12  // 3*ld bytes
@@ -892,65 +938,75 @@ softmax:
 	MOVQ s+88(FP), DI
 	MOVQ tp+16(FP), R11
 	SHRQ $3, R11
-	MOVQ $4, DX
+	MOVQ $2, DX
 
-srow:
-	VMOVUPS (DI), Y1
-	MOVQ    DI, AX
-	MOVQ    R11, CX
-	DECQ    CX
-	JZ      shmax
-
-smax:
-	ADDQ   $32, AX
-	VMAXPS (AX), Y1, Y1
-	DECQ   CX
-	JNZ    smax
-
-shmax:
-	VEXTRACTF128 $1, Y1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0x4e, X1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0xb1, X1, X2
-	VMAXPS       X2, X1, X1
-	VBROADCASTSS X1, Y15
-	VXORPS       Y12, Y12, Y12
+	// Two rows per ZMM: row r0+2i in the low 8 lanes, r0+2i+1 in the high
+	// 8, so each row keeps softmaxRowsAVX2's 8-lane reductions.
+spair:
+	VMOVUPS      (DI), Y1
+	VINSERTF64X4 $1, (DI)(R9*1), Z1, Z1
 	MOVQ         DI, AX
 	MOVQ         R11, CX
+	DECQ         CX
+	JZ           shmax
+
+smax:
+	ADDQ         $32, AX
+	VMOVUPS      (AX), Y2
+	VINSERTF64X4 $1, (AX)(R9*1), Z2, Z2
+	VMAXPS       Z2, Z1, Z1
+	DECQ         CX
+	JNZ          smax
+
+shmax:
+	VSHUFF32X4 $0xb1, Z1, Z1, Z2 // each half's 128-bit lanes swapped
+	VMAXPS     Z2, Z1, Z1
+	VPERMILPS  $0x4e, Z1, Z2
+	VMAXPS     Z2, Z1, Z1
+	VPERMILPS  $0xb1, Z1, Z2
+	VMAXPS     Z2, Z1, Z1
+	VPERMPS    Z1, Z17, Z15      // lane 0 to the low half, lane 8 to the high
+	VPXORD     Z12, Z12, Z12
+	MOVQ       DI, AX
+	MOVQ       R11, CX
 
 sexp:
-	VMOVUPS (AX), Y0
-	VSUBPS  Y15, Y0, Y0
-	EXPZ(Y0, Y8)
-	VMOVUPS Y8, (AX)
-	VADDPS  Y8, Y12, Y12
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     sexp
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $1, (AX)(R9*1), Z0, Z0
+	VSUBPS        Z15, Z0, Z0
+	EXPZ16(Z0, Z8)
+	VMOVUPS       Y8, (AX)
+	VEXTRACTF64X4 $1, Z8, (AX)(R9*1)
+	VADDPS        Z8, Z12, Z12
+	ADDQ          $32, AX
+	DECQ          CX
+	JNZ           sexp
 
-	VEXTRACTF128 $1, Y12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0x4e, X12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0xb1, X12, X13
-	VADDPS       X13, X12, X12
-	VMOVSS       K_one, X13
-	VDIVSS       X12, X13, X13
-	VBROADCASTSS X13, Y13
+	VSHUFF32X4   $0xb1, Z12, Z12, Z13
+	VADDPS       Z13, Z12, Z12
+	VPERMILPS    $0x4e, Z12, Z13
+	VADDPS       Z13, Z12, Z12
+	VPERMILPS    $0xb1, Z12, Z13
+	VADDPS       Z13, Z12, Z12
+	VBROADCASTSS K_one, Z13
+	VDIVPS       Z12, Z13, Z13
+	VPERMPS      Z13, Z17, Z13
 	MOVQ         DI, AX
 	MOVQ         R11, CX
 
 snorm:
-	VMULPS  (AX), Y13, Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     snorm
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $1, (AX)(R9*1), Z0, Z0
+	VMULPS        Z0, Z13, Z0
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $1, Z0, (AX)(R9*1)
+	ADDQ          $32, AX
+	DECQ          CX
+	JNZ           snorm
 
-	MOVQ AX, DI
+	LEAQ (DI)(R9*2), DI
 	DECQ DX
-	JNZ  srow
+	JNZ  spair
 
 	// ---- probs rows r0..r0+3 (T floats each) ----
 	MOVQ  probs+80(FP), DI
@@ -1703,5 +1759,690 @@ tnext:
 	ADDQ $6, R14
 	CMPQ R14, m+0(FP)
 	JLT  tgroup
+	VZEROUPPER
+	RET
+
+// func flashTileAVX512(m, n, np, hd int, q *float32, ldq int, kt *float32, v *float32, ldv int, o *float32, mrow, lrow *float32, s *float32, scale float32, out *float32, ldo int, last bool)
+//
+// flashTileAVX2 on the ZMM registers (AVX512F): the products go by 6×32
+// blocks where 32 columns remain (then flashTileAVX2's 6×16 and 6×8), the
+// exps 16 lanes at a time (then 8). Every element of S and o is its own
+// FMA chain in flashTileAVX2's order, every exp the same operations per
+// lane, and the max and sum keep the 8-lane reductions in column order (a
+// 16-lane exp block adds its low, then its high half to the 8-lane sum):
+// every result is bit-identical to flashTileAVX2's, and o keeps its layout.
+TEXT ·flashTileAVX512(SB), NOSPLIT, $0-129
+	MOVQ np+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R13  // 3*np bytes
+	XORQ R14, R14         // r0
+	VPXORD Z16, Z16, Z16  // +0: the 16-lane exp's underflow lanes
+
+zgroup:
+	MOVQ  ldq+40(FP), R8
+	SHLQ  $2, R8
+	LEAQ  (R8)(R8*2), R11 // 3*ldq bytes
+	LEAQ  (R8)(R8*4), R10 // 5*ldq bytes
+	LEAQ  (R9)(R9*4), R12 // 5*np bytes
+	MOVQ  R14, BX
+	IMULQ R8, BX
+	ADDQ  q+32(FP), BX    // the group's first query row
+	XORQ  AX, AX
+
+zscols:
+	MOVQ R9, CX
+	SUBQ AX, CX
+	JZ   zmask
+	CMPQ CX, $128
+	JGE  zs6x32
+	CMPQ CX, $64
+	JLT  zs6x8
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+zsl16:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R8*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R11*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          zsl16
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y5, 32(DX)
+	VMOVUPS      Y6, (DX)(R9*1)
+	VMOVUPS      Y7, 32(DX)(R9*1)
+	VMOVUPS      Y8, (DX)(R9*2)
+	VMOVUPS      Y9, 32(DX)(R9*2)
+	VMOVUPS      Y10, (DX)(R13*1)
+	VMOVUPS      Y11, 32(DX)(R13*1)
+	VMOVUPS      Y12, (DX)(R9*4)
+	VMOVUPS      Y13, 32(DX)(R9*4)
+	VMOVUPS      Y14, (DX)(R12*1)
+	VMOVUPS      Y15, 32(DX)(R12*1)
+	ADDQ         $64, AX
+	JMP          zscols
+
+zs6x32:
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+zsl32:
+	VMOVUPS      (DI), Z0
+	VMOVUPS      64(DI), Z1
+	VBROADCASTSS (SI), Z2
+	VBROADCASTSS (SI)(R8*1), Z3
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS (SI)(R8*2), Z2
+	VBROADCASTSS (SI)(R11*1), Z3
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS (SI)(R8*4), Z2
+	VBROADCASTSS (SI)(R10*1), Z3
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          zsl32
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z0, Z7, Z7
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z0, Z12, Z12
+	VMULPS       Z0, Z13, Z13
+	VMULPS       Z0, Z14, Z14
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS      Z4, (DX)
+	VMOVUPS      Z5, 64(DX)
+	VMOVUPS      Z6, (DX)(R9*1)
+	VMOVUPS      Z7, 64(DX)(R9*1)
+	VMOVUPS      Z8, (DX)(R9*2)
+	VMOVUPS      Z9, 64(DX)(R9*2)
+	VMOVUPS      Z10, (DX)(R13*1)
+	VMOVUPS      Z11, 64(DX)(R13*1)
+	VMOVUPS      Z12, (DX)(R9*4)
+	VMOVUPS      Z13, 64(DX)(R9*4)
+	VMOVUPS      Z14, (DX)(R12*1)
+	VMOVUPS      Z15, 64(DX)(R12*1)
+	ADDQ         $128, AX
+	JMP          zscols
+
+zs6x8:
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
+	VXORPS Y10, Y10, Y10
+	VXORPS Y12, Y12, Y12
+	VXORPS Y14, Y14, Y14
+
+zsl8:
+	VMOVUPS      (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R8*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y0, Y3, Y6
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R11*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y0, Y3, Y10
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y0, Y3, Y14
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          zsl8
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y14, Y14
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y6, (DX)(R9*1)
+	VMOVUPS      Y8, (DX)(R9*2)
+	VMOVUPS      Y10, (DX)(R13*1)
+	VMOVUPS      Y12, (DX)(R9*4)
+	VMOVUPS      Y14, (DX)(R12*1)
+	ADDQ         $32, AX
+	JMP          zscols
+
+zmask:
+	MOVQ         np+16(FP), CX
+	SUBQ         n+8(FP), CX
+	JZ           zsoft
+	LEAQ         attnMask<>(SB), DX
+	VMOVUPS      (DX)(CX*4), Y14
+	VBROADCASTSS K_neginf, Y15
+	MOVQ         s+96(FP), DX
+	ADDQ         R9, DX
+	SUBQ         $32, DX
+	VMOVUPS      (DX), Y0
+	VMOVUPS      (DX)(R9*1), Y1
+	VMOVUPS      (DX)(R9*2), Y2
+	VMOVUPS      (DX)(R13*1), Y3
+	VMOVUPS      (DX)(R9*4), Y4
+	VMOVUPS      (DX)(R12*1), Y5
+	VBLENDVPS    Y14, Y15, Y0, Y0
+	VBLENDVPS    Y14, Y15, Y1, Y1
+	VBLENDVPS    Y14, Y15, Y2, Y2
+	VBLENDVPS    Y14, Y15, Y3, Y3
+	VBLENDVPS    Y14, Y15, Y4, Y4
+	VBLENDVPS    Y14, Y15, Y5, Y5
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, (DX)(R9*1)
+	VMOVUPS      Y2, (DX)(R9*2)
+	VMOVUPS      Y3, (DX)(R13*1)
+	VMOVUPS      Y4, (DX)(R9*4)
+	VMOVUPS      Y5, (DX)(R12*1)
+
+	// ---- online softmax of the 6 rows ----
+zsoft:
+	MOVQ  s+96(FP), DI
+	MOVQ  R9, R8
+	IMULQ $6, R8
+	ADDQ  DI, R8           // the 6 rescale factors
+	MOVQ  mrow+80(FP), SI
+	LEAQ  (SI)(R14*4), SI
+	MOVQ  lrow+88(FP), BX
+	LEAQ  (BX)(R14*4), BX
+	MOVQ  np+16(FP), R11
+	SHRQ  $3, R11
+	MOVQ  $6, DX
+
+zrow:
+	VMOVUPS (DI), Y1
+	MOVQ    DI, AX
+	MOVQ    R11, CX
+	DECQ    CX
+	JZ      zhmax
+
+zmax:
+	ADDQ   $32, AX
+	VMAXPS (AX), Y1, Y1
+	DECQ   CX
+	JNZ    zmax
+
+zhmax:
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0x4e, X1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0xb1, X1, X2
+	VMAXPS       X2, X1, X1
+	VMOVSS       (SI), X3
+	VMAXSS       X3, X1, X1
+	VMOVSS       X1, (SI)
+	VBROADCASTSS X1, Z15
+	VSUBSS       X1, X3, X3
+	VBROADCASTSS X3, Y0
+	EXPZ(Y0, Y7)
+	VMOVSS       X7, (R8)
+	VXORPS       Y12, Y12, Y12
+	MOVQ         DI, AX
+	MOVQ         R11, CX
+
+	// 16 lanes at a time; each half joins the 8-lane sum in column order.
+zexp16:
+	CMPQ          CX, $2
+	JLT           zexp8
+	VMOVUPS       (AX), Z0
+	VSUBPS        Z15, Z0, Z0
+	EXPZ16(Z0, Z8)
+	VMOVUPS       Z8, (AX)
+	VADDPS        Y8, Y12, Y12
+	VEXTRACTF64X4 $1, Z8, Y9
+	VADDPS        Y9, Y12, Y12
+	ADDQ          $64, AX
+	SUBQ          $2, CX
+	JMP           zexp16
+
+zexp8:
+	TESTQ   CX, CX
+	JZ      zsum
+	VMOVUPS (AX), Y0
+	VSUBPS  Y15, Y0, Y0
+	EXPZ(Y0, Y8)
+	VMOVUPS Y8, (AX)
+	VADDPS  Y8, Y12, Y12
+	ADDQ    $32, AX
+
+zsum:
+
+	VEXTRACTF128 $1, Y12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0x4e, X12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0xb1, X12, X13
+	VADDPS       X13, X12, X12
+	VMOVSS       (BX), X4
+	VFMADD231SS  X4, X7, X12
+	VMOVSS       X12, (BX)
+	CMPB         last+128(FP), $0
+	JEQ          znoinv
+	VMOVSS       K_one, X13
+	VDIVSS       X12, X13, X13
+	VMOVSS       X13, 24(R8)
+
+znoinv:
+	MOVQ AX, DI
+	ADDQ $4, SI
+	ADDQ $4, BX
+	ADDQ $4, R8
+	DECQ DX
+	JNZ  zrow
+
+	// ---- o = a*o + P·V for the 6 rows ----
+	SUBQ  $24, R8          // back to the rescale factors
+	MOVQ  ldv+64(FP), R10
+	SHLQ  $2, R10
+	LEAQ  (R9)(R9*4), R12  // 5*np bytes
+	MOVQ  hd+24(FP), BX
+	IMULQ R14, BX
+	SHLQ  $2, BX
+	ADDQ  o+72(FP), BX     // the group's accumulator
+	XORQ  AX, AX
+
+zocols:
+	MOVQ hd+24(FP), CX
+	SHLQ $2, CX
+	SUBQ AX, CX
+	JZ   znext
+	CMPQ CX, $128
+	JGE  zo6x32
+	CMPQ CX, $64
+	JLT  zo6x8
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX  // block of 6 rows x 16 at o + 6*c0
+	VBROADCASTSS (R8), Y0
+	VMULPS       (DX), Y0, Y4
+	VMULPS       32(DX), Y0, Y5
+	VBROADCASTSS 4(R8), Y0
+	VMULPS       64(DX), Y0, Y6
+	VMULPS       96(DX), Y0, Y7
+	VBROADCASTSS 8(R8), Y0
+	VMULPS       128(DX), Y0, Y8
+	VMULPS       160(DX), Y0, Y9
+	VBROADCASTSS 12(R8), Y0
+	VMULPS       192(DX), Y0, Y10
+	VMULPS       224(DX), Y0, Y11
+	VBROADCASTSS 16(R8), Y0
+	VMULPS       256(DX), Y0, Y12
+	VMULPS       288(DX), Y0, Y13
+	VBROADCASTSS 20(R8), Y0
+	VMULPS       320(DX), Y0, Y14
+	VMULPS       352(DX), Y0, Y15
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+zol16:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (SI)(R13*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (SI)(R9*4), Y2
+	VBROADCASTSS (SI)(R12*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          zol16
+
+	CMPB    last+128(FP), $0
+	JNE     zout16
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, 64(DX)
+	VMOVUPS Y7, 96(DX)
+	VMOVUPS Y8, 128(DX)
+	VMOVUPS Y9, 160(DX)
+	VMOVUPS Y10, 192(DX)
+	VMOVUPS Y11, 224(DX)
+	VMOVUPS Y12, 256(DX)
+	VMOVUPS Y13, 288(DX)
+	VMOVUPS Y14, 320(DX)
+	VMOVUPS Y15, 352(DX)
+	ADDQ    $64, AX
+	JMP     zocols
+
+zout16:
+	VBROADCASTSS 24(R8), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VBROADCASTSS 28(R8), Y0
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VBROADCASTSS 32(R8), Y0
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VBROADCASTSS 36(R8), Y0
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VBROADCASTSS 40(R8), Y0
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VBROADCASTSS 44(R8), Y0
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y5, 32(SI)
+	VMOVUPS      Y6, (SI)(DI*1)
+	VMOVUPS      Y7, 32(SI)(DI*1)
+	VMOVUPS      Y8, (SI)(DI*2)
+	VMOVUPS      Y9, 32(SI)(DI*2)
+	VMOVUPS      Y10, (SI)(CX*1)
+	VMOVUPS      Y11, 32(SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Y12, (SI)
+	VMOVUPS      Y13, 32(SI)
+	VMOVUPS      Y14, (SI)(DI*1)
+	VMOVUPS      Y15, 32(SI)(DI*1)
+	ADDQ         $64, AX
+	JMP          zocols
+
+	// 6 rows x 32: the 16-wide blocks at c0 (DX) and c0+16 (DX+384).
+zo6x32:
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX
+	VBROADCASTSS (R8), Z0
+	VMULPS       (DX), Z0, Z4
+	VMULPS       384(DX), Z0, Z5
+	VBROADCASTSS 4(R8), Z0
+	VMULPS       64(DX), Z0, Z6
+	VMULPS       448(DX), Z0, Z7
+	VBROADCASTSS 8(R8), Z0
+	VMULPS       128(DX), Z0, Z8
+	VMULPS       512(DX), Z0, Z9
+	VBROADCASTSS 12(R8), Z0
+	VMULPS       192(DX), Z0, Z10
+	VMULPS       576(DX), Z0, Z11
+	VBROADCASTSS 16(R8), Z0
+	VMULPS       256(DX), Z0, Z12
+	VMULPS       640(DX), Z0, Z13
+	VBROADCASTSS 20(R8), Z0
+	VMULPS       320(DX), Z0, Z14
+	VMULPS       704(DX), Z0, Z15
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+zol32:
+	VMOVUPS      (DI), Z0
+	VMOVUPS      64(DI), Z1
+	VBROADCASTSS (SI), Z2
+	VBROADCASTSS (SI)(R9*1), Z3
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS (SI)(R9*2), Z2
+	VBROADCASTSS (SI)(R13*1), Z3
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS (SI)(R9*4), Z2
+	VBROADCASTSS (SI)(R12*1), Z3
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          zol32
+
+	CMPB    last+128(FP), $0
+	JNE     zout32
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 384(DX)
+	VMOVUPS Z6, 64(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 128(DX)
+	VMOVUPS Z9, 512(DX)
+	VMOVUPS Z10, 192(DX)
+	VMOVUPS Z11, 576(DX)
+	VMOVUPS Z12, 256(DX)
+	VMOVUPS Z13, 640(DX)
+	VMOVUPS Z14, 320(DX)
+	VMOVUPS Z15, 704(DX)
+	ADDQ    $128, AX
+	JMP     zocols
+
+zout32:
+	VBROADCASTSS 24(R8), Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z0, Z5, Z5
+	VBROADCASTSS 28(R8), Z0
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z0, Z7, Z7
+	VBROADCASTSS 32(R8), Z0
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z0, Z9, Z9
+	VBROADCASTSS 36(R8), Z0
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z0, Z11, Z11
+	VBROADCASTSS 40(R8), Z0
+	VMULPS       Z0, Z12, Z12
+	VMULPS       Z0, Z13, Z13
+	VBROADCASTSS 44(R8), Z0
+	VMULPS       Z0, Z14, Z14
+	VMULPS       Z0, Z15, Z15
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Z4, (SI)
+	VMOVUPS      Z5, 64(SI)
+	VMOVUPS      Z6, (SI)(DI*1)
+	VMOVUPS      Z7, 64(SI)(DI*1)
+	VMOVUPS      Z8, (SI)(DI*2)
+	VMOVUPS      Z9, 64(SI)(DI*2)
+	VMOVUPS      Z10, (SI)(CX*1)
+	VMOVUPS      Z11, 64(SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Z12, (SI)
+	VMOVUPS      Z13, 64(SI)
+	VMOVUPS      Z14, (SI)(DI*1)
+	VMOVUPS      Z15, 64(SI)(DI*1)
+	ADDQ         $128, AX
+	JMP          zocols
+
+zo6x8:
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX  // block of 6 rows x 8 at o + 6*c0
+	VBROADCASTSS (R8), Y0
+	VMULPS       (DX), Y0, Y4
+	VBROADCASTSS 4(R8), Y0
+	VMULPS       32(DX), Y0, Y6
+	VBROADCASTSS 8(R8), Y0
+	VMULPS       64(DX), Y0, Y8
+	VBROADCASTSS 12(R8), Y0
+	VMULPS       96(DX), Y0, Y10
+	VBROADCASTSS 16(R8), Y0
+	VMULPS       128(DX), Y0, Y12
+	VBROADCASTSS 20(R8), Y0
+	VMULPS       160(DX), Y0, Y14
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+zol8:
+	VMOVUPS      (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y0, Y3, Y6
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (SI)(R13*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y0, Y3, Y10
+	VBROADCASTSS (SI)(R9*4), Y2
+	VBROADCASTSS (SI)(R12*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y0, Y3, Y14
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          zol8
+
+	CMPB    last+128(FP), $0
+	JNE     zout8
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y6, 32(DX)
+	VMOVUPS Y8, 64(DX)
+	VMOVUPS Y10, 96(DX)
+	VMOVUPS Y12, 128(DX)
+	VMOVUPS Y14, 160(DX)
+	ADDQ    $32, AX
+	JMP     zocols
+
+zout8:
+	VBROADCASTSS 24(R8), Y0
+	VMULPS       Y0, Y4, Y4
+	VBROADCASTSS 28(R8), Y0
+	VMULPS       Y0, Y6, Y6
+	VBROADCASTSS 32(R8), Y0
+	VMULPS       Y0, Y8, Y8
+	VBROADCASTSS 36(R8), Y0
+	VMULPS       Y0, Y10, Y10
+	VBROADCASTSS 40(R8), Y0
+	VMULPS       Y0, Y12, Y12
+	VBROADCASTSS 44(R8), Y0
+	VMULPS       Y0, Y14, Y14
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y6, (SI)(DI*1)
+	VMOVUPS      Y8, (SI)(DI*2)
+	VMOVUPS      Y10, (SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Y12, (SI)
+	VMOVUPS      Y14, (SI)(DI*1)
+	ADDQ         $32, AX
+	JMP          zocols
+
+znext:
+	ADDQ $6, R14
+	CMPQ R14, m+0(FP)
+	JLT  zgroup
 	VZEROUPPER
 	RET

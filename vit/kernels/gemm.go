@@ -86,6 +86,17 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 // of k (in kc blocks, in order), and jobs are spread over goroutines; so
 // each element of C is summed in an order fixed by the shapes alone.
 func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
+	gemmPost(im, wk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, nil)
+}
+
+// gemmEpilogue is element-wise work on a finished block of C (rows
+// i0..i0+rows, columns j0..j0+cols), run by the goroutine that computed it
+// while the block is still in its cache.
+type gemmEpilogue func(i0, rows, j0, cols int)
+
+// gemmPost is gemm that runs post (when non-nil) on every block of C once
+// all of k is summed into it; the blocks cover C once.
+func gemmPost(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, post gemmEpilogue) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels: Gemm: negative size m=%d n=%d k=%d", m, n, k))
 	}
@@ -114,9 +125,12 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 			for i := 0; i < m; i++ {
 				copy(c[i*ldc:i*ldc+n], bias[:n])
 			}
-			return
+		} else {
+			scaleMatrix(m, n, beta, c, ldc)
 		}
-		scaleMatrix(m, n, beta, c, ldc)
+		if post != nil {
+			post(0, m, 0, n)
+		}
 		return
 	}
 
@@ -268,6 +282,9 @@ func gemm(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha floa
 						}
 					}
 				}
+			}
+			if post != nil {
+				post(i0, mLen, j0, nLen)
 			}
 		}
 		putBuf(pa)

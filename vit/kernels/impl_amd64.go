@@ -99,11 +99,12 @@ func rowsGemmAVX2(m, n, k int, a *float32, ars, acs int, b *float32, ldb int, c 
 func expShiftAVX2(x *float32, n int, shift float32)
 
 // rowsGemmSIMD: see rowsGemm. For larger blocks, 6 rows at a time go
-// through the GEMM micro-kernels (6×16 and 6×8; general strides, no
-// packing), and the last m%6 rows through the same kernels via copies padded
-// to 6 rows (in tmp); small blocks use the 4-row kernels of rowsGemmAVX2.
-// Either way every element's arithmetic depends only on the shape and its
-// position, never on the split across goroutines.
+// through the GEMM micro-kernels (6×16 and 6×8, or 12×32 and 6×32 with
+// AVX-512; general strides, no packing), and the last m%6 rows through the
+// same kernels via copies padded to 6 rows (in tmp); small blocks use the
+// 4-row kernels of rowsGemmAVX2. All of them compute alpha*(FMA chain over
+// p from zero), then add C: every element gets the same bits whichever
+// kernel runs it, and never depends on the split across goroutines.
 func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool, tmp []float32) {
 	if n&7 != 0 {
 		rowsGemmGo(m, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc)
@@ -113,11 +114,25 @@ func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, 
 	_ = a[(m-1)*ars+(k-1)*acs]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
-	if m < 24 || k < 32 || n > 64 || k > 64 {
+	if !rowsGemmBlocked(m, k) {
 		// Small blocks: the 4-row kernel has less per-call overhead.
 		rowsGemm4(m, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc, tmp)
 		return
 	}
+	rowsGemm6(m, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc, tmp)
+}
+
+// rowsGemmBlocked reports whether rowsGemmSIMD runs an m×n×k product on the
+// GEMM micro-kernels rather than the 4-row kernel. Set by measurement on the
+// 2-core EPYC (BenchmarkRowsGemmKernels, 1 goroutine): the micro-kernels win
+// from 24 rows and k = 32 (0.5 against 1.0 us at 24×64×32) at any n,
+// ViT-Ti's attention backward products (197 rows, n or k = 197..200)
+// included: 25-29 against 52-57 us.
+func rowsGemmBlocked(m, k int) bool { return m >= 24 && k >= 32 }
+
+// rowsGemm6 is rowsGemmSIMD on the GEMM micro-kernels (bounds checked, n a
+// multiple of 8).
+func rowsGemm6(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, alpha float32, acc bool, tmp []float32) {
 	m6 := m - m%6
 	if m6 > 0 {
 		rowsBlock6(m6, n, k, a, ars, acs, b, ldb, c, ldc, alpha, acc)

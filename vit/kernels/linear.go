@@ -11,14 +11,57 @@ func LinearForward(out, inp, w, bias []float32, rows, inDim, outDim int) {
 
 // LinearForward is [LinearForward] on at most k goroutines.
 func (k Workers) LinearForward(out, inp, w, bias []float32, rows, inDim, outDim int) {
+	k.linearForward(out, inp, w, bias, rows, inDim, outDim, nil)
+}
+
+// LinearGeluForward sets pre = inp·wᵀ + bias and act = GELU(pre): the bits
+// of [Workers.LinearForward] followed by [Workers.GeluForward], with the
+// GELU run on each block of pre the GEMM finishes, while it is in cache.
+// act may be pre (inference keeps no pre-activations); otherwise the two
+// must not overlap.
+func (k Workers) LinearGeluForward(act, pre, inp, w, bias []float32, rows, inDim, outDim int) {
+	checkLen("LinearGeluForward", rows*outDim, "act", act)
+	checkLen("LinearGeluForward", rows*outDim, "pre", pre)
+	k.linearForward(pre, inp, w, bias, rows, inDim, outDim, func(i0, m, j0, n int) {
+		for i := i0; i < i0+m; i++ {
+			o := i*outDim + j0
+			if useSIMD {
+				geluForwardSIMD(act[o:o+n], pre[o:o+n])
+			} else {
+				geluForwardGo(act[o:o+n], pre[o:o+n])
+			}
+		}
+	})
+}
+
+// LinearResidualForward sets out = (inp·wᵀ + bias) + res: the bits of
+// [Workers.LinearForward] followed by [AddInPlace](out, res), with the add
+// run on each block of out the GEMM finishes, while it is in cache. res must
+// not overlap out.
+func (k Workers) LinearResidualForward(out, inp, w, bias, res []float32, rows, inDim, outDim int) {
+	checkLen("LinearResidualForward", rows*outDim, "out", out)
+	checkLen("LinearResidualForward", rows*outDim, "res", res)
+	k.linearForward(out, inp, w, bias, rows, inDim, outDim, func(i0, m, j0, n int) {
+		for i := i0; i < i0+m; i++ {
+			o := out[i*outDim+j0 : i*outDim+j0+n]
+			if useSIMD {
+				addSIMD(o, o, res[i*outDim+j0:i*outDim+j0+n])
+			} else {
+				addGo(o, o, res[i*outDim+j0:i*outDim+j0+n])
+			}
+		}
+	})
+}
+
+// linearForward is LinearForward with an epilogue on C's blocks.
+func (k Workers) linearForward(out, inp, w, bias []float32, rows, inDim, outDim int, post gemmEpilogue) {
 	if bias != nil && len(bias) < outDim {
 		panic(fmt.Sprintf("kernels: LinearForward: len(bias)=%d < outDim %d", len(bias), outDim))
 	}
-	if bias == nil {
-		gemm(activeGemm, k, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, nil)
-		return
+	if bias != nil {
+		bias = bias[:outDim]
 	}
-	gemm(activeGemm, k, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, bias[:outDim])
+	gemmPost(activeGemm, k, false, true, rows, outDim, inDim, 1, inp, inDim, w, inDim, 0, out, outDim, bias, post)
 }
 
 // LinearBackward accumulates the gradients of LinearForward:
