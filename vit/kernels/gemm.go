@@ -303,13 +303,9 @@ func packBSliver(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, nr, n
 		}
 		return
 	}
-	for j := 0; j < jn; j++ {
-		off := (j0+j)*ldb + p0
-		src := b[off : off+kc]
-		for p, v := range src {
-			dst[p*nr+j] = v
-		}
-	}
+	// The sliver is the transpose of a jn×kc block of b (8×8 blocks in
+	// registers on the SIMD path, not one strided store per element).
+	transpose(dst, nr, b[j0*ldb+p0:], ldb, jn, kc)
 	if jn < nr {
 		for p := 0; p < kc; p++ {
 			clear(dst[p*nr+jn : p*nr+nr])
