@@ -65,3 +65,21 @@ func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, 
 		}
 	}
 }
+
+// attnBackPrefetch asks for the rows that the fused backward of pair reads
+// (its head's Q, K, V, their gradients, dO and P) to be brought into the
+// caches. In training a layer's activations were written long before its
+// backward and have left the caches; without this, the transpose of V and
+// the first group waited on memory row by row.
+func attnBackPrefetch(dqkv, dout, qkv, probs []float32, pair, T, D, H, hd int) {
+	b, h := pair/H, pair%H
+	ld := 3 * D
+	base := b*T*ld + h*hd
+	for _, s := range [][]float32{qkv, dqkv} {
+		prefetchRows(s[base:], ld, T, hd)
+		prefetchRows(s[base+D:], ld, T, hd)
+		prefetchRows(s[base+2*D:], ld, T, hd)
+	}
+	prefetchRows(dout[b*T*D+h*hd:], D, T, hd)
+	prefetchRows(probs[pair*T*T:], 16, (T*T+15)/16, 1)
+}
