@@ -322,13 +322,8 @@ func packABlock(dst []float32, transA bool, a []float32, lda, i0, mLen, p0, kc, 
 		rows := min(mr, mLen-s*mr)
 		r0 := i0 + s*mr
 		if !transA {
-			for ii := 0; ii < rows; ii++ {
-				off := (r0+ii)*lda + p0
-				src := a[off : off+kc]
-				for p, v := range src {
-					d[p*mr+ii] = v
-				}
-			}
+			// The transpose of a rows×kc block of a (see packBSliver).
+			transpose(d, mr, a[r0*lda+p0:], lda, rows, kc)
 		} else {
 			for p := 0; p < kc; p++ {
 				off := (p0+p)*lda + r0
