@@ -27,13 +27,15 @@ func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, 
 	transposeHead(vt, qkv[vo:], T, hd, ld, tp)
 	pr := probs[pair*T*T : (pair+1)*T*T]
 	g := dout[b*T*D+h*hd:]
+	// The P rows' padding columns T..tp stay zero through the groups (the
+	// kernel only reads pp): one clear here instead of one per row.
+	clear(pp)
 	for i0 := 0; i0 < T; i0 += 4 {
 		r := min(4, T-i0)
 		for i := range 4 {
 			row := pp[i*tp : (i+1)*tp]
 			if i < r {
 				copy(row, pr[(i0+i)*T:(i0+i+1)*T])
-				clear(row[T:])
 			} else {
 				clear(row)
 			}
