@@ -24,7 +24,10 @@ func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, 
 	pp, dp, ws := ws[:4*tp], ws[4*tp:8*tp], ws[8*tp:]
 	dvacc, dkacc, ws := ws[:T*hd], ws[T*hd:2*T*hd], ws[2*T*hd:]
 	gpad, qpad, dqpad := ws[:4*hd], ws[4*hd:8*hd], ws[8*hd:12*hd]
-	transposeHead(vt, qkv[vo:], T, hd, ld, tp)
+	if tp > T {
+		clear(vt) // Vᵀ's padding columns: one clear, not one per row
+	}
+	transpose(vt, tp, qkv[vo:], ld, T, hd)
 	pr := probs[pair*T*T : (pair+1)*T*T]
 	g := dout[b*T*D+h*hd:]
 	// The P rows' padding columns T..tp stay zero through the groups (the
