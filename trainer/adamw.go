@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/frankenvit/frankenvit/vit"
+	"github.com/frankenvit/frankenvit/vit/kernels"
 )
 
 // AdamW is Adam with decoupled weight decay, as torch.optim.AdamW defines it:
@@ -69,19 +70,12 @@ func (o *AdamW) Step(lr float64) {
 		if o.frozen[i] {
 			continue
 		}
-		w, g, m, v := p.Data(), p.Grad, o.m[i], o.v[i]
+		// Multiplying by a shrink of 1 leaves every weight's bits as they are.
+		shrink := float32(1)
 		if o.decay[i] && o.WeightDecay != 0 {
-			shrink := float32(1 - lr*o.WeightDecay)
-			for j := range w {
-				w[j] *= shrink
-			}
+			shrink = float32(1 - lr*o.WeightDecay)
 		}
-		for j := range w {
-			m[j] = fb1*m[j] + (1-fb1)*g[j]
-			v[j] = fb2*v[j] + (1-fb2)*g[j]*g[j]
-			denom := float32(math.Sqrt(float64(v[j]*invC2))) + eps
-			w[j] -= stepSize * m[j] / denom
-		}
+		kernels.AdamWStep(p.Data(), p.Grad, o.m[i], o.v[i], fb1, fb2, stepSize, invC2, eps, shrink)
 	}
 }
 

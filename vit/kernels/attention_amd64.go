@@ -85,11 +85,15 @@ func flashTileSIMD(m, n, np, hd int, q []float32, ldq int, kt, v []float32, ldv 
 //go:noescape
 func attnBackGroupAVX2(T, tp, hd int, gr *float32, ldg int, q *float32, ldq int, k *float32, ld int, vt, pp, dp, dq *float32, lddq int, dvacc, dkacc, dv, dk *float32, first, last bool, scale float32)
 
+//go:noescape
+func attnBackGroupAVX512(T, tp, hd int, gr *float32, ldg int, q *float32, ldq int, k *float32, ld int, vt, pp, dp, dq *float32, lddq int, dvacc, dkacc, dv, dk *float32, first, last bool, scale float32)
+
 // attnBackFusedSIMDOK reports whether the fused backward runs (AVX2, hd a
 // multiple of 8).
 func attnBackFusedSIMDOK(hd int) bool { return useSIMD && hd > 0 && hd&7 == 0 }
 
-// attnBackGroupSIMD: see attnBackGroupAVX2. g, q and dq hold the group's 4
+// attnBackGroupSIMD: see attnBackGroupAVX2 (attnBackGroupAVX512 with the
+// AVX-512 GEMM active). g, q and dq hold the group's 4
 // rows (row strides ldg, ldq, lddq), k, dv and dk all T rows (stride ld).
 func attnBackGroupSIMD(T, tp, hd int, g []float32, ldg int, q []float32, ldq int, k []float32, ld int, vt, pp, dp, dq []float32, lddq int, dvacc, dkacc, dv, dk []float32, first, last bool, scale float32) {
 	_ = g[3*ldg+hd-1]
@@ -103,5 +107,10 @@ func attnBackGroupSIMD(T, tp, hd int, g []float32, ldg int, q []float32, ldq int
 	_ = dp[4*tp-1]
 	_ = dvacc[T*hd-1]
 	_ = dkacc[T*hd-1]
+	if activeGemm == avx512Gemm {
+		// The same bits (see attnBackGroupAVX512), 16 columns per ZMM.
+		attnBackGroupAVX512(T, tp, hd, &g[0], ldg, &q[0], ldq, &k[0], ld, &vt[0], &pp[0], &dp[0], &dq[0], lddq, &dvacc[0], &dkacc[0], &dv[0], &dk[0], first, last, scale)
+		return
+	}
 	attnBackGroupAVX2(T, tp, hd, &g[0], ldg, &q[0], ldq, &k[0], ld, &vt[0], &pp[0], &dp[0], &dq[0], lddq, &dvacc[0], &dkacc[0], &dv[0], &dk[0], first, last, scale)
 }

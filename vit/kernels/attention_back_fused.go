@@ -24,16 +24,21 @@ func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, 
 	pp, dp, ws := ws[:4*tp], ws[4*tp:8*tp], ws[8*tp:]
 	dvacc, dkacc, ws := ws[:T*hd], ws[T*hd:2*T*hd], ws[2*T*hd:]
 	gpad, qpad, dqpad := ws[:4*hd], ws[4*hd:8*hd], ws[8*hd:12*hd]
-	transposeHead(vt, qkv[vo:], T, hd, ld, tp)
+	if tp > T {
+		clear(vt) // Vᵀ's padding columns: one clear, not one per row
+	}
+	transpose(vt, tp, qkv[vo:], ld, T, hd)
 	pr := probs[pair*T*T : (pair+1)*T*T]
 	g := dout[b*T*D+h*hd:]
+	// The P rows' padding columns T..tp stay zero through the groups (the
+	// kernel only reads pp): one clear here instead of one per row.
+	clear(pp)
 	for i0 := 0; i0 < T; i0 += 4 {
 		r := min(4, T-i0)
 		for i := range 4 {
 			row := pp[i*tp : (i+1)*tp]
 			if i < r {
 				copy(row, pr[(i0+i)*T:(i0+i+1)*T])
-				clear(row[T:])
 			} else {
 				clear(row)
 			}
@@ -64,4 +69,22 @@ func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, 
 			copy(dqkv[qo+(i0+i)*ld:qo+(i0+i)*ld+hd], dqpad[i*hd:(i+1)*hd])
 		}
 	}
+}
+
+// attnBackPrefetch asks for the rows that the fused backward of pair reads
+// (its head's Q, K, V, their gradients, dO and P) to be brought into the
+// caches. In training a layer's activations were written long before its
+// backward and have left the caches; without this, the transpose of V and
+// the first group waited on memory row by row.
+func attnBackPrefetch(dqkv, dout, qkv, probs []float32, pair, T, D, H, hd int) {
+	b, h := pair/H, pair%H
+	ld := 3 * D
+	base := b*T*ld + h*hd
+	for _, s := range [][]float32{qkv, dqkv} {
+		prefetchRows(s[base:], ld, T, hd)
+		prefetchRows(s[base+D:], ld, T, hd)
+		prefetchRows(s[base+2*D:], ld, T, hd)
+	}
+	prefetchRows(dout[b*T*D+h*hd:], D, T, hd)
+	prefetchRows(probs[pair*T*T:], 16, (T*T+15)/16, 1)
 }

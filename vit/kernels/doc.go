@@ -41,17 +41,18 @@
 // assembly sits beside its pure-Go twin and tests compare the two); on CPUs
 // that also have AVX-512F the GEMM (and the attention's small products),
 // the GELU forward and backward, the LayerNorm forward, Add, the fused
-// attention forward's two products and the tiled attention's products and
-// exps run on 16-lane ZMM twins of the AVX2 kernels (same operations per
-// element in the same order: the same bits; the LayerNorm forward keeps
-// each row's 8-lane sums by putting two rows in a ZMM register, and so
-// does the fused attention's softmax; the tiled attention keeps its 8-lane
-// max and sum reductions). The choice is made once at start-up (see
+// attention forward's two products, the tiled attention's products and
+// exps, the fused attention backward's group kernel and the AdamW step run
+// on 16-lane ZMM twins of the AVX2 kernels (same operations per element in
+// the same order: the same bits; the LayerNorm forward keeps each row's
+// 8-lane sums by putting two rows in a ZMM register, and so does the fused
+// attention's softmax; the tiled attention keeps its 8-lane max and sum
+// reductions). The choice is made once at start-up (see
 // [Implementation]). Building with the tag purego, or setting
 // FRANKENVIT_PUREGO=1 in the environment, forces the pure-Go path;
 // FRANKENVIT_NOAVX512=1 keeps the assembly but forces the AVX2 GEMM and
-// kernels. The
-// pure-Go and assembly paths agree to float32 rounding, not bit for bit;
+// kernels. The pure-Go and assembly paths agree to float32 rounding, not bit for bit
+// (except AdamWStep, which has no FMA to contract: the same bits on all);
 // the AVX2 and AVX-512 GEMMs agree bit for bit (same FMA order per element
 // of C and the same kc blocking), so switching between them never changes
 // a result.

@@ -320,13 +320,9 @@ func packBSliver(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, nr, n
 		}
 		return
 	}
-	for j := 0; j < jn; j++ {
-		off := (j0+j)*ldb + p0
-		src := b[off : off+kc]
-		for p, v := range src {
-			dst[p*nr+j] = v
-		}
-	}
+	// The sliver is the transpose of a jn×kc block of b (8×8 blocks in
+	// registers on the SIMD path, not one strided store per element).
+	transpose(dst, nr, b[j0*ldb+p0:], ldb, jn, kc)
 	if jn < nr {
 		for p := 0; p < kc; p++ {
 			clear(dst[p*nr+jn : p*nr+nr])
@@ -343,13 +339,8 @@ func packABlock(dst []float32, transA bool, a []float32, lda, i0, mLen, p0, kc, 
 		rows := min(mr, mLen-s*mr)
 		r0 := i0 + s*mr
 		if !transA {
-			for ii := 0; ii < rows; ii++ {
-				off := (r0+ii)*lda + p0
-				src := a[off : off+kc]
-				for p, v := range src {
-					d[p*mr+ii] = v
-				}
-			}
+			// The transpose of a rows×kc block of a (see packBSliver).
+			transpose(d, mr, a[r0*lda+p0:], lda, rows, kc)
 		} else {
 			for p := 0; p < kc; p++ {
 				off := (p0+p)*lda + r0

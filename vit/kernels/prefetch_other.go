@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func prefetchRows(s []float32, stride, rows, width int) {}
