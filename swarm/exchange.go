@@ -29,7 +29,13 @@ type exchange struct {
 	pending              map[string]chan *nats.Msg
 	settled              map[string]settlement // how each closed call ended
 	late, duplicate, odd int
+	newest               int // the highest batch id settled
 }
+
+// keepBatches is how many batches back the exchange remembers closed calls:
+// an answer older than that is counted as unmatched rather than late, and a
+// router that runs for days holds a bounded record.
+const keepBatches = 4096
 
 func newExchange(nc *nats.Conn) (*exchange, error) {
 	x := &exchange{nc: nc, inbox: nats.NewInbox(), pending: map[string]chan *nats.Msg{}, settled: map[string]settlement{}}
@@ -76,9 +82,35 @@ func (x *exchange) giveUp(tok string, how settlement) {
 	x.mu.Lock()
 	if _, ok := x.pending[tok]; ok {
 		delete(x.pending, tok)
-		x.settled[tok] = how
+		x.settle(tok, how)
 	}
 	x.mu.Unlock()
+}
+
+// settle records how a call ended and forgets the calls of batches more
+// than keepBatches older than the newest. mu is held.
+func (x *exchange) settle(tok string, how settlement) {
+	x.settled[tok] = how
+	b := tokenBatch(tok)
+	if b <= x.newest {
+		return
+	}
+	x.newest = b
+	if b%keepBatches != 0 {
+		return
+	}
+	for t := range x.settled {
+		if tokenBatch(t) < b-keepBatches {
+			delete(x.settled, t)
+		}
+	}
+}
+
+// tokenBatch is the batch id a token begins with.
+func tokenBatch(tok string) int {
+	b, _, _ := strings.Cut(tok, ".")
+	n, _ := strconv.Atoi(b)
+	return n
 }
 
 // deliver takes one message on the inbox to its call, or counts it.
@@ -99,12 +131,12 @@ func (x *exchange) deliver(m *nats.Msg) {
 		}
 		return
 	}
-	if m.Header.Get(hdrStatus) == "" && m.Header.Get(hdrBatch) != strings.SplitN(tok, ".", 2)[0] {
+	if m.Header.Get(hdrStatus) == "" && m.Header.Get(hdrBatch) != strconv.Itoa(tokenBatch(tok)) {
 		x.odd++ // an answer naming another batch than its call: not this call's
 		return
 	}
 	delete(x.pending, tok)
-	x.settled[tok] = answered
+	x.settle(tok, answered)
 	ch <- m
 }
 

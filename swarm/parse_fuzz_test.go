@@ -111,3 +111,25 @@ func TestFloatsRoundTrip(t *testing.T) {
 		t.Error("a short payload decodes")
 	}
 }
+
+// The record of closed calls stays bounded: calls of batches more than
+// keepBatches older than the newest are forgotten, recent ones kept.
+func TestExchangeForgetsOldCalls(t *testing.T) {
+	x := &exchange{pending: map[string]chan *nats.Msg{}, settled: map[string]settlement{}}
+	for b := 0; b <= 3*keepBatches; b++ {
+		for step := range 3 {
+			tok := token(b, step, "b0")
+			x.pending[tok] = nil
+			x.giveUp(tok, expired)
+		}
+	}
+	if n := len(x.settled); n > 3*(2*keepBatches+1) {
+		t.Errorf("%d closed calls remembered after %d batches", n, 3*keepBatches+1)
+	}
+	if x.settled[token(3*keepBatches, 2, "b0")] != expired || x.settled[token(2*keepBatches, 0, "b0")] != expired {
+		t.Error("a recent call was forgotten")
+	}
+	if _, ok := x.settled[token(keepBatches-1, 0, "b0")]; ok {
+		t.Error("an old call is still remembered")
+	}
+}
