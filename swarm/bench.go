@@ -90,18 +90,17 @@ func (b *Bench) Run(ctx context.Context, split *dataset.Split, norm dataset.Norm
 	}); err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	next := 0
 	var fireErr error
+	firedAt := make([]time.Time, len(events))
 	progress := r.OnBatch
 	r.OnBatch = func(answered, total int) {
 		for next < len(events) && events[next].At <= float64(answered)/float64(total) {
-			e := &events[next]
-			e.Time = time.Since(start).Seconds()
-			if err := b.fire(fleet, *e); err != nil && fireErr == nil {
+			firedAt[next] = time.Now()
+			if err := b.fire(fleet, events[next]); err != nil && fireErr == nil {
 				fireErr = err
 			}
-			b.logf("swarm: %s at %.1f s (%d of %d images answered)", e, e.Time, answered, total)
+			b.logf("swarm: %s (%d of %d images answered)", events[next], answered, total)
 			next++
 		}
 		if progress != nil {
@@ -115,12 +114,8 @@ func (b *Bench) Run(ctx context.Context, split *dataset.Split, norm dataset.Norm
 	if fireErr != nil {
 		return nil, fireErr
 	}
-	// The router's clock started a moment after ours: event times are on its.
-	shift := res.Wall.Seconds() - time.Since(start).Seconds()
-	for i := range events {
-		if events[i].Time >= 0 {
-			events[i].Time = max(0, events[i].Time+shift)
-		}
+	for i := range next { // on the router's clock, as the batches' times
+		events[i].Time = firedAt[i].Sub(res.Start).Seconds()
 	}
 	return &BenchResult{Result: res, Events: events}, nil
 }

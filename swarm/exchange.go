@@ -113,9 +113,12 @@ func tokenBatch(tok string) int {
 	return n
 }
 
+// tokenOf is the token of the call an answer arrived for.
+func (x *exchange) tokenOf(m *nats.Msg) string { return strings.TrimPrefix(m.Subject, x.inbox+".") }
+
 // deliver takes one message on the inbox to its call, or counts it.
 func (x *exchange) deliver(m *nats.Msg) {
-	tok := strings.TrimPrefix(m.Subject, x.inbox+".")
+	tok := x.tokenOf(m)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	ch, open := x.pending[tok]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -87,6 +88,7 @@ type Result struct {
 	// Answers dropped during the run (see Router.Dropped; answers that
 	// come after the run are counted there).
 	Late, Duplicate, Unmatched int
+	Start                      time.Time // when the first batch left: batches' times count from it
 	Wall                       time.Duration
 }
 
@@ -113,9 +115,9 @@ func (r *Router) Run(ctx context.Context, split *dataset.Split, norm dataset.Nor
 	}
 	n := split.N
 	batches := (n + size - 1) / size
-	res := &Result{Answers: make([]Answer, n), Batches: make([]BatchRecord, batches)}
 	plans := newPlanner(r.Route, r.Config.Depth, r.Seed)
 	start := time.Now()
+	res := &Result{Answers: make([]Answer, n), Batches: make([]BatchRecord, batches), Start: start}
 	var mu sync.Mutex
 	answered := 0
 	slots := make(chan struct{}, max(r.Inflight, 1))
@@ -150,7 +152,7 @@ func (r *Router) Run(ctx context.Context, split *dataset.Split, norm dataset.Nor
 				if p == int(labels[i]) {
 					rec.Correct++
 				}
-				res.Answers[first+i] = Answer{Image: first + i, Label: int(labels[i]), Prediction: p, Batch: b}
+				res.Answers[first+i] = Answer{Image: first + i, Label: int(labels[i]), Prediction: p, Batch: rec.ID}
 			}
 			res.Batches[b] = rec
 			mu.Lock()
@@ -232,13 +234,7 @@ func (r *Router) runBatch(ctx context.Context, x *exchange, rec *BatchRecord, im
 		act = r.runArrival(ctx, x, rec, act, B, hdr)
 	} else {
 		for _, k := range plan {
-			step := len(rec.Ran)
-			m, err := r.call(ctx, x, r.Subjects.Block(r.Model, k), token(rec.ID, step, "b"+strconv.Itoa(k)), hdr(step), act)
-			if out, derr := decodeAnswer(m, err, B*c.Tokens()*c.Dim); derr == nil {
-				act, rec.Ran = out, append(rec.Ran, k)
-			} else {
-				rec.Skipped = append(rec.Skipped, k)
-			}
+			act = r.runBlock(ctx, x, rec, act, B, k, hdr)
 		}
 	}
 	step := len(rec.Ran)
@@ -252,6 +248,22 @@ func (r *Router) runBatch(ctx context.Context, x *exchange, rec *BatchRecord, im
 		preds[i] = stats.Argmax(logits[i*c.Classes : (i+1)*c.Classes])
 	}
 	return preds
+}
+
+// runBlock runs block k on the batch's activations at the next slot: its
+// output and the block added to rec.Ran, or, when it does not answer in
+// time, act unchanged and the block added to rec.Skipped.
+func (r *Router) runBlock(ctx context.Context, x *exchange, rec *BatchRecord, act []float32, B, k int, hdr func(int) nats.Header) []float32 {
+	c := r.Config
+	step := len(rec.Ran)
+	m, err := r.callBytes(ctx, x, r.Subjects.Block(r.Model, k), token(rec.ID, step, "b"+strconv.Itoa(k)), hdr(step), encodeFloats(act))
+	out, err := decodeAnswer(m, err, B*c.Tokens()*c.Dim)
+	if err != nil {
+		rec.Skipped = append(rec.Skipped, k)
+		return act
+	}
+	rec.Ran = append(rec.Ran, k)
+	return out
 }
 
 // runArrival runs the remaining blocks in the order their workers answer
@@ -273,12 +285,7 @@ func (r *Router) runArrival(ctx context.Context, x *exchange, rec *BatchRecord, 
 			rec.Skipped = append(rec.Skipped, remaining...)
 			break
 		}
-		m, err := r.call(ctx, x, r.Subjects.Block(r.Model, k), token(rec.ID, step, "b"+strconv.Itoa(k)), hdr(step), act)
-		if out, derr := decodeAnswer(m, err, B*c.Tokens()*c.Dim); derr == nil {
-			act, rec.Ran = out, append(rec.Ran, k)
-		} else {
-			rec.Skipped = append(rec.Skipped, k)
-		}
+		act = r.runBlock(ctx, x, rec, act, B, k, hdr)
 		remaining = without(remaining, k)
 	}
 	return act
@@ -289,18 +296,18 @@ func (r *Router) runArrival(ctx context.Context, x *exchange, rec *BatchRecord, 
 func (r *Router) probe(ctx context.Context, x *exchange, batch, step int, candidates []int, hdr nats.Header) (first int, dead []int) {
 	hdr.Set(hdrPing, "1")
 	ch := make(chan *nats.Msg, len(candidates))
-	toks := map[string]int{}
+	toks := map[string]int{} // the open probes' tokens, to their blocks
 	for _, k := range candidates {
 		tok := token(batch, step, "p"+strconv.Itoa(k))
-		toks[x.inbox+"."+tok] = k
 		if err := x.send(r.Subjects.Block(r.Model, k), tok, hdr, nil, ch); err != nil {
 			dead = append(dead, k)
-			delete(toks, x.inbox+"."+tok)
+			continue
 		}
+		toks[tok] = k
 	}
 	defer func() {
-		for subj := range toks {
-			x.giveUp(subj[len(x.inbox)+1:], withdrawn)
+		for tok := range toks {
+			x.giveUp(tok, withdrawn)
 		}
 	}()
 	timer := time.NewTimer(r.Deadline)
@@ -312,7 +319,7 @@ func (r *Router) probe(ctx context.Context, x *exchange, batch, step int, candid
 		case <-timer.C:
 			return -1, dead
 		case m := <-ch:
-			k := toks[m.Subject]
+			k := toks[x.tokenOf(m)]
 			if _, err := outcome(m); err == nil {
 				return k, dead
 			}
@@ -342,11 +349,7 @@ func (r *Router) callEnd(ctx context.Context, x *exchange, subject string, batch
 	return nil, err
 }
 
-// call sends activations to subject and waits for the answer.
-func (r *Router) call(ctx context.Context, x *exchange, subject, tok string, hdr nats.Header, act []float32) (*nats.Msg, error) {
-	return r.callBytes(ctx, x, subject, tok, hdr, encodeFloats(act))
-}
-
+// callBytes sends data to subject and waits for the answer.
 func (r *Router) callBytes(ctx context.Context, x *exchange, subject, tok string, hdr nats.Header, data []byte) (*nats.Msg, error) {
 	ch := make(chan *nats.Msg, 1)
 	if err := x.send(subject, tok, hdr, data, ch); err != nil {
@@ -374,16 +377,7 @@ func decodeAnswer(m *nats.Msg, err error, want int) ([]float32, error) {
 	return decodeFloats(nil, m.Data, want)
 }
 
+// without is xs less the values in drop, in a new slice.
 func without(xs []int, drop ...int) []int {
-	out := xs[:0:0]
-	for _, x := range xs {
-		keep := true
-		for _, d := range drop {
-			keep = keep && x != d
-		}
-		if keep {
-			out = append(out, x)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(xs), func(x int) bool { return slices.Contains(drop, x) })
 }

@@ -180,6 +180,17 @@ func TestSwarmSkipsMissingBlock(t *testing.T) {
 	if got, want := predictions(res), evalPredictions(t, m, s, []int{0, 2, 3}); !slices.Equal(got, want) {
 		t.Errorf("swarm %v, eval of the pruned plan %v", got, want)
 	}
+	// A second run of the same router: its batches get new ids, and every
+	// image's answer names the plan its own batch ran.
+	res2 := run(t, r, s)
+	for _, row := range AnswerTable("m", res2).Rows {
+		if row[5] != "0,2,3" || row[6] != "1" {
+			t.Errorf("second run: answer %q, want ran 0,2,3 and skipped 1", row)
+		}
+	}
+	if res2.Batches[0].ID != len(res.Batches) || res2.Answers[0].Batch != res2.Batches[0].ID {
+		t.Errorf("second run: first batch id %d, its answer names batch %d; want %d", res2.Batches[0].ID, res2.Answers[0].Batch, len(res.Batches))
+	}
 }
 
 // A block slower than the deadline is skipped and its late answers are
