@@ -12,18 +12,21 @@ func (w Workers) GeluForward(out, inp []float32) {
 	n := len(out)
 	checkLen("GeluForward", n, "inp", inp)
 	inp = inp[:n]
-	body := func(lo, hi int) {
-		if useSIMD {
-			geluForwardSIMD(out[lo:hi], inp[lo:hi])
-		} else {
-			geluForwardGo(out[lo:hi], inp[lo:hi])
-		}
-	}
+	body := func(lo, hi int) { geluForward(out[lo:hi], inp[lo:hi]) }
 	if n < geluParallelMin {
 		body(0, n)
 		return
 	}
 	parallelChunks(w, n, geluParallelMin/2, body)
+}
+
+// geluForward is GeluForward on the calling goroutine (lengths checked).
+func geluForward(out, inp []float32) {
+	if useSIMD {
+		geluForwardSIMD(out, inp)
+	} else {
+		geluForwardGo(out, inp)
+	}
 }
 
 // GeluBackward accumulates dinp += dout * GELU'(inp) over len(dinp) elements.

@@ -25,11 +25,7 @@ func (k Workers) LinearGeluForward(act, pre, inp, w, bias []float32, rows, inDim
 	k.linearForward(pre, inp, w, bias, rows, inDim, outDim, func(i0, m, j0, n int) {
 		for i := i0; i < i0+m; i++ {
 			o := i*outDim + j0
-			if useSIMD {
-				geluForwardSIMD(act[o:o+n], pre[o:o+n])
-			} else {
-				geluForwardGo(act[o:o+n], pre[o:o+n])
-			}
+			geluForward(act[o:o+n], pre[o:o+n])
 		}
 	})
 }
@@ -43,12 +39,8 @@ func (k Workers) LinearResidualForward(out, inp, w, bias, res []float32, rows, i
 	checkLen("LinearResidualForward", rows*outDim, "res", res)
 	k.linearForward(out, inp, w, bias, rows, inDim, outDim, func(i0, m, j0, n int) {
 		for i := i0; i < i0+m; i++ {
-			o := out[i*outDim+j0 : i*outDim+j0+n]
-			if useSIMD {
-				addSIMD(o, o, res[i*outDim+j0:i*outDim+j0+n])
-			} else {
-				addGo(o, o, res[i*outDim+j0:i*outDim+j0+n])
-			}
+			o := i*outDim + j0
+			AddInPlace(out[o:o+n], res[o:o+n])
 		}
 	})
 }
