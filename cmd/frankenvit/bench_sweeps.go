@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/frankenvit/frankenvit/checkpoint"
-	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/sweep"
 	"github.com/frankenvit/frankenvit/workflow"
@@ -29,17 +28,7 @@ func (o *sweepOutputs) register(cmd *cobra.Command) {
 
 // check refuses output files that could not be written, before any work.
 func (o *sweepOutputs) check() error {
-	if o.plot != "" {
-		if _, err := plot.Format(o.plot); err != nil {
-			return fmt.Errorf("--plot: %v", err)
-		}
-	}
-	for _, f := range []struct{ flag, path string }{{"--csv", o.csv}, {"--json", o.json}, {"--plot", o.plot}} {
-		if err := checkOutputDir(f.flag, f.path); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkOutputs(o.plot, outputFile{"--csv", o.csv}, outputFile{"--json", o.json})
 }
 
 // write prints the summary table and writes the files asked for.

@@ -160,10 +160,8 @@ validation and test splits (sequential, and random:K with --orders K) unless --e
 type tableFiles struct{ csv, json string }
 
 func createTableFiles(csvPath, jsonPath string) (*tableFiles, error) {
-	for _, f := range []struct{ flag, path string }{{"--csv", csvPath}, {"--json-file", jsonPath}} {
-		if err := checkOutputDir(f.flag, f.path); err != nil {
-			return nil, err
-		}
+	if err := checkOutputs("", outputFile{"--csv", csvPath}, outputFile{"--json-file", jsonPath}); err != nil {
+		return nil, err
 	}
 	return &tableFiles{csv: csvPath, json: jsonPath}, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/internal/cpuprofile"
+	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/table"
 	"github.com/spf13/cobra"
 )
@@ -56,6 +57,26 @@ func printResult(asJSON bool, v any, t *table.Table) error {
 		return enc.Encode(v)
 	}
 	return t.Render(os.Stdout)
+}
+
+// outputFile is an output file named by a flag ("" for none).
+type outputFile struct{ flag, path string }
+
+// checkOutputs refuses, before any work, output files that could not be
+// written: a --plot whose name is not .svg or .png, a folder that does not
+// exist.
+func checkOutputs(plotPath string, files ...outputFile) error {
+	if plotPath != "" {
+		if _, err := plot.Format(plotPath); err != nil {
+			return fmt.Errorf("--plot: %v", err)
+		}
+	}
+	for _, f := range append(files, outputFile{"--plot", plotPath}) {
+		if err := checkOutputDir(f.flag, f.path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkOutputDir refuses an output file (given by flag) whose folder does

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/frankenvit/frankenvit/internal/durable"
-	"github.com/frankenvit/frankenvit/plot"
 	"github.com/frankenvit/frankenvit/swarm"
 	"github.com/frankenvit/frankenvit/table"
 	"github.com/frankenvit/frankenvit/workflow"
@@ -93,15 +92,8 @@ the same schedule, into one table and one figure.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Log = os.Stderr
-			if plotOut != "" {
-				if _, err := plot.Format(plotOut); err != nil {
-					return fmt.Errorf("--plot: %v", err)
-				}
-			}
-			for _, f := range []struct{ flag, path string }{{"--csv", csvOut}, {"--plot", plotOut}, {"--answers", answersOut}} {
-				if err := checkOutputDir(f.flag, f.path); err != nil {
-					return err
-				}
+			if err := checkOutputs(plotOut, outputFile{"--csv", csvOut}, outputFile{"--answers", answersOut}); err != nil {
+				return err
 			}
 			exe, err := os.Executable()
 			if err != nil {
