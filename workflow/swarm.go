@@ -137,7 +137,7 @@ func newSwarmSetup(s *checkpoint.Store, o SwarmOptions) (*swarmSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Depth = len(md.Model.Blocks)
+	c.Depth = len(md.Model.Blocks) // the router's plans run the blocks stored (a pruned model keeps its slot count in Depth)
 	r := swarm.Router{Subjects: swarm.Subjects{Prefix: o.Prefix}, Model: o.Name, Config: c, Route: route, Seed: o.Seed,
 		Deadline: o.Deadline, EndTries: 3, Batch: o.Batch, Inflight: o.Inflight}
 	var tick func(int)
