@@ -30,6 +30,9 @@ func Share(n int) Workers {
 	return Workers(max(1, runtime.GOMAXPROCS(0)/n))
 }
 
+// Count is the number of goroutines w lets a kernel call use.
+func (w Workers) Count() int { return w.limit() }
+
 // limit is the goroutine count w allows.
 func (w Workers) limit() int {
 	n := runtime.GOMAXPROCS(0)
