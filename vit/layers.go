@@ -131,12 +131,11 @@ func mlpForward(ar *Arena, k kernels.Workers, eps float32, out, h []float32, a *
 // mlpBackward SETS dh, like attnBackward.
 func mlpBackward(ar *Arena, k kernels.Workers, dh, dout, h []float32, a *mlpActs, bl *Block, rows int) {
 	D, F := bl.Dim, bl.MLP
-	// dact and dln are overwritten by their first writer; dpre accumulates.
-	dact, dpre, dln := ar.ScratchAny(rows*F), ar.Scratch(rows*F), ar.ScratchAny(rows*D)
-	defer ar.Recycle(dact, dpre, dln)
+	// dpre and dln are overwritten by their first writer.
+	dpre, dln := ar.ScratchAny(rows*F), ar.ScratchAny(rows*D)
+	defer ar.Recycle(dpre, dln)
 	copy(dh, dout) // the residual path
-	k.LinearBackwardTo(dact, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), rows, F, D)
-	k.GeluBackward(dpre, a.pre, dact)
+	k.LinearGeluBackwardTo(dpre, bl.Fc2W.Grad, bl.Fc2B.Grad, dout, a.act, bl.Fc2W.Data(), a.pre, rows, F, D)
 	k.LinearBackwardTo(dln, bl.Fc1W.Grad, bl.Fc1B.Grad, dpre, a.ln, bl.Fc1W.Data(), rows, D, F)
 	k.LayerNormBackward(dh, bl.Norm2W.Grad, bl.Norm2B.Grad, dln, h, bl.Norm2W.Data(), a.mean, a.rstd, rows, D)
 }

@@ -38,18 +38,21 @@ func (w Workers) GeluBackward(dinp, inp, dout []float32) {
 	checkLen("GeluBackward", n, "inp", inp)
 	checkLen("GeluBackward", n, "dout", dout)
 	inp, dout = inp[:n], dout[:n]
-	body := func(lo, hi int) {
-		if useSIMD {
-			geluBackwardSIMD(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
-		} else {
-			geluBackwardGo(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
-		}
-	}
+	body := func(lo, hi int) { geluBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) }
 	if n < geluParallelMin {
 		body(0, n)
 		return
 	}
 	parallelChunks(w, n, geluParallelMin/2, body)
+}
+
+// geluBackward is GeluBackward on the calling goroutine (lengths checked).
+func geluBackward(dinp, inp, dout []float32) {
+	if useSIMD {
+		geluBackwardSIMD(dinp, inp, dout)
+	} else {
+		geluBackwardGo(dinp, inp, dout)
+	}
 }
 
 const geluParallelMin = 16 * 1024

@@ -76,6 +76,33 @@ func (k Workers) LinearBackwardTo(dinp, dw, dbias, dout, inp, w []float32, rows,
 	k.linearBackward(0, dinp, dw, dbias, dout, inp, w, rows, inDim, outDim)
 }
 
+// LinearGeluBackwardTo sets dpre = GELU'(pre)·(dout·w) and accumulates dw
+// and dbias as [Workers.LinearBackward] does: the backward pass of a linear
+// layer whose input is GELU(pre). Its bits are those of
+// [Workers.LinearBackwardTo] into a buffer dact followed by
+// [Workers.GeluBackward](dpre, pre, dact) on a zeroed dpre, but the GELU's
+// backward runs on each block of dout·w the GEMM finishes, while it is in
+// cache, in place: no dact buffer, no zeroing, one pass over memory less.
+func (k Workers) LinearGeluBackwardTo(dpre, dw, dbias, dout, inp, w, pre []float32, rows, inDim, outDim int) {
+	checkLen("LinearGeluBackwardTo", rows*inDim, "dpre", dpre)
+	checkLen("LinearGeluBackwardTo", rows*inDim, "pre", pre)
+	gemmPost(activeGemm, k, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, 0, dpre, inDim, nil, func(i0, m, j0, n int) {
+		// GeluBackward accumulates: run it into a zeroed row segment, as on
+		// the zeroed dpre of the unfused pair, and copy the segment back.
+		var acc [256]float32
+		for i := i0; i < i0+m; i++ {
+			for s := 0; s < n; s += len(acc) {
+				o, l := i*inDim+j0+s, min(len(acc), n-s)
+				t := acc[:l]
+				clear(t)
+				geluBackward(t, pre[o:o+l], dpre[o:o+l])
+				copy(dpre[o:o+l], t)
+			}
+		}
+	})
+	k.linearBackward(0, nil, dw, dbias, dout, inp, w, rows, inDim, outDim)
+}
+
 // linearBackward: dinp = dout·w + beta*dinp.
 func (k Workers) linearBackward(beta float32, dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
 	if dinp != nil {

@@ -61,6 +61,54 @@ func testLinearEpilogueBitIdentical(t *testing.T) {
 	}
 }
 
+// LinearGeluBackwardTo gives the bits of LinearBackwardTo into a buffer
+// followed by GeluBackward on a zeroed buffer (the MLP's backward before the
+// fusion): the input gradient and the accumulated weight and bias gradients,
+// on every implementation, the models' shapes and odd ones (widths over the
+// epilogue's 256-float segments and the GEMM's nc), special values in the
+// pre-activations and the output gradient, on 1 and 3 goroutines.
+func TestLinearGeluBackwardBitIdentical(t *testing.T) {
+	forEachImpl(t, testLinearGeluBackwardBitIdentical)
+}
+
+func testLinearGeluBackwardBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(26))
+	sp := specialFloats()
+	type shape struct{ rows, in, out int }
+	// in is the width of the GELU's output (fc2's input), out fc2's output.
+	shapes := []shape{{544, 128, 64}, {1600, 768, 192}, {197, 768, 192}, {3, 600, 40}, {13, 5, 7}, {37, 300, 33}, {70, 520, 24}}
+	for si, s := range shapes {
+		pre := randSlice(rng, s.rows*s.in)
+		for i := range pre {
+			pre[i] *= 4 // across GELU's range, past ±13 now and then
+		}
+		act := make([]float32, len(pre))
+		GeluForward(act, pre)
+		dout, w := randSlice(rng, s.rows*s.out), randSlice(rng, s.out*s.in)
+		if si%2 == 1 {
+			for range 1 + len(pre)/200 {
+				pre[rng.Intn(len(pre))] = sp[rng.Intn(len(sp))]
+				dout[rng.Intn(len(dout))] = sp[rng.Intn(len(sp))]
+			}
+		}
+		dw0, db0 := randSlice(rng, s.out*s.in), randSlice(rng, s.out)
+		dact := make([]float32, s.rows*s.in)
+		wantDw, wantDb := clone(dw0), clone(db0)
+		Workers(1).LinearBackwardTo(dact, wantDw, wantDb, dout, act, w, s.rows, s.in, s.out)
+		wantPre := make([]float32, len(pre))
+		Workers(1).GeluBackward(wantPre, pre, dact)
+		for _, wk := range []Workers{1, 3} {
+			name := fmt.Sprintf("rows=%d in=%d out=%d workers=%d", s.rows, s.in, s.out, wk)
+			dpre := randSlice(rng, len(pre)) // overwritten, not accumulated
+			dw, db := clone(dw0), clone(db0)
+			wk.LinearGeluBackwardTo(dpre, dw, db, dout, act, w, pre, s.rows, s.in, s.out)
+			assertBits(t, name+" dpre", dpre, wantPre)
+			assertBits(t, name+" dw", dw, wantDw)
+			assertBits(t, name+" dbias", db, wantDb)
+		}
+	}
+}
+
 // BenchmarkLinearEpilogue times the MLP sub-layer's products of one
 // evaluation batch of the large model and of ViT-Ti (fc1, GELU, fc2 and the
 // residual add) as separate calls ("separate-ms") and through
