@@ -14,17 +14,14 @@ func adamWStepAVX512(w, grad, m, v *float32, n int, p *adamWParams)
 func adamWStepSIMD(w, g, m, v []float32, p *adamWParams) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
-	done := 0
-	if activeGemm == avx512Gemm {
-		if done = n &^ 15; done > 0 {
-			adamWStepAVX512(&w[0], &g[0], &m[0], &v[0], done, p)
-		}
+	n16, n8 := laneSpans(n)
+	if n16 > 0 {
+		adamWStepAVX512(&w[0], &g[0], &m[0], &v[0], n16, p)
 	}
-	if n8 := n &^ 7; n8 > done {
-		adamWStepAVX2(&w[done], &g[done], &m[done], &v[done], n8-done, p)
-		done = n8
+	if n8 > n16 {
+		adamWStepAVX2(&w[n16], &g[n16], &m[n16], &v[n16], n8-n16, p)
 	}
-	if done < n {
-		adamWStepGo(w[done:], g[done:], m[done:], v[done:], p)
+	if n8 < n {
+		adamWStepGo(w[n8:], g[n8:], m[n8:], v[n8:], p)
 	}
 }

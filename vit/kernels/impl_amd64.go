@@ -43,6 +43,18 @@ func geluForwardAVX2(out, inp *float32, n int)
 //go:noescape
 func geluBackwardAVX2(dinp, inp, dout *float32, n int)
 
+// laneSpans splits n elements for the element-wise kernels: [0, n16)
+// through the 16-lane AVX-512 kernel (empty unless the AVX-512 GEMM is
+// active), [n16, n8) through the 8-lane AVX2 one, and the tail [n8, n) by
+// each caller's own means. The 16-lane kernels do the 8-lane ones'
+// operations, so the split changes no bit.
+func laneSpans(n int) (n16, n8 int) {
+	if activeGemm == avx512Gemm {
+		n16 = n &^ 15
+	}
+	return n16, n &^ 7
+}
+
 // geluForwardSIMD handles any length: whole groups of 8 in place, the tail
 // through a padded buffer (so every element gets the same arithmetic). With
 // the AVX-512 GEMM active, whole groups of 16 go through geluForwardAVX512
@@ -50,14 +62,12 @@ func geluBackwardAVX2(dinp, inp, dout *float32, n int)
 func geluForwardSIMD(out, inp []float32) {
 	n := len(inp)
 	out = out[:n]
-	done := 0
-	if activeGemm == avx512Gemm {
-		if done = n &^ 15; done > 0 {
-			geluForwardAVX512(&out[0], &inp[0], done)
-		}
+	n16, n8 := laneSpans(n)
+	if n16 > 0 {
+		geluForwardAVX512(&out[0], &inp[0], n16)
 	}
-	if m := n &^ 7; m > done {
-		geluForwardAVX2(&out[done], &inp[done], m-done)
+	if n8 > n16 {
+		geluForwardAVX2(&out[n16], &inp[n16], n8-n16)
 	}
 	if r := n & 7; r > 0 {
 		var xb, ob [8]float32
@@ -73,14 +83,15 @@ func geluForwardSIMD(out, inp []float32) {
 func geluBackwardSIMD(dinp, inp, dout []float32) {
 	n := len(inp)
 	dinp, dout = dinp[:n], dout[:n]
-	done := 0
-	if activeGemm == avx512Gemm && hasAVX512DQ {
-		if done = n &^ 15; done > 0 {
-			geluBackwardAVX512(&dinp[0], &inp[0], &dout[0], done)
-		}
+	n16, n8 := laneSpans(n)
+	if !hasAVX512DQ {
+		n16 = 0
 	}
-	if m := n &^ 7; m > done {
-		geluBackwardAVX2(&dinp[done], &inp[done], &dout[done], m-done)
+	if n16 > 0 {
+		geluBackwardAVX512(&dinp[0], &inp[0], &dout[0], n16)
+	}
+	if n8 > n16 {
+		geluBackwardAVX2(&dinp[n16], &inp[n16], &dout[n16], n8-n16)
 	}
 	if r := n & 7; r > 0 {
 		var xb, gb, db [8]float32
@@ -261,16 +272,14 @@ func lnParamsAVX2(dw, db, dout, inp, mean, rstd *float32, rows, ld, width int)
 func addSIMD(out, a, b []float32) {
 	n := len(out)
 	a, b = a[:n], b[:n]
-	m, done := n&^7, 0
-	if activeGemm == avx512Gemm {
-		if done = n &^ 15; done > 0 {
-			addAVX512(&out[0], &a[0], &b[0], done)
-		}
+	n16, n8 := laneSpans(n)
+	if n16 > 0 {
+		addAVX512(&out[0], &a[0], &b[0], n16)
 	}
-	if m > done {
-		addAVX2(&out[done], &a[done], &b[done], m-done)
+	if n8 > n16 {
+		addAVX2(&out[n16], &a[n16], &b[n16], n8-n16)
 	}
-	for i := m; i < n; i++ {
+	for i := n8; i < n; i++ {
 		out[i] = a[i] + b[i]
 	}
 }
