@@ -51,9 +51,13 @@ func (f *Fleet) Start(i int) error {
 
 // Kill kills worker i at once (SIGKILL) and waits until it is gone.
 func (f *Fleet) Kill(i int) error {
+	var cmd *exec.Cmd
+	var done chan struct{}
 	f.mu.Lock()
-	cmd, done := f.procs[i], f.done[i]
-	f.procs[i] = nil
+	if f.procs != nil {
+		cmd, done = f.procs[i], f.done[i]
+		f.procs[i] = nil
+	}
 	f.mu.Unlock()
 	if cmd == nil {
 		return fmt.Errorf("worker %s is not running", f.IDs[i])
@@ -90,9 +94,7 @@ func (f *Fleet) Running(i int) bool {
 // StopAll kills every worker still running.
 func (f *Fleet) StopAll() {
 	for i := range f.Own {
-		if f.procs != nil && f.procs[i] != nil {
-			f.Kill(i)
-		}
+		f.Kill(i) // a worker that is not running is left alone
 	}
 }
 
