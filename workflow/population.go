@@ -218,13 +218,14 @@ func ensureTrainedAs(s *checkpoint.Store, req PopulationRequest, tr TrainRequest
 }
 
 // ensureMetrics adds the test accuracy under random:K orders to a complete
-// model's manifest, once.
+// model's manifest, once, on the test images its training measured its
+// sequential test accuracy on (the first Limit of them under a limit).
 func ensureMetrics(s *checkpoint.Store, req PopulationRequest, man *checkpoint.Manifest) error {
 	if _, ok := man.Metrics["test_accuracy_random"]; ok {
 		return nil
 	}
 	ev, err := Eval(s, EvalRequest{Name: man.Name, Split: "test", Order: fmt.Sprintf("random:%d", req.RandomOrders),
-		Seed: req.Base.Options.Seed, Log: req.Log})
+		Seed: req.Base.Options.Seed, Limit: req.Base.Data.Limit, Log: req.Log})
 	if err != nil {
 		return err
 	}

@@ -49,3 +49,39 @@ func TestPopulationRerunWithOtherSettingsRefused(t *testing.T) {
 		t.Error("a refused population changed the models")
 	}
 }
+
+// TestPopulationMetricsUnderLimit: with a data limit, a member's accuracy
+// under random orders is measured on the test images its sequential test
+// accuracy was (the first Limit), not on the whole test split.
+func TestPopulationMetricsUnderLimit(t *testing.T) {
+	dir := stripesDir(t) // 160 test images
+	s := openStore(t)
+	base := tinyRequest("", dir, vit.Shuffle)
+	base.Options.Epochs = 1
+	base.Data.Limit = 40
+	req := PopulationRequest{Prefix: "p", Size: 1, ParentEpochs: 1, Member: -1, Base: base, RandomOrders: 2}
+	if _, err := Population(s, req); err != nil {
+		t.Fatal(err)
+	}
+	man, err := s.Get("p-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := EvalRequest{Name: "p-0", Split: "test", Order: "random:2", Seed: base.Options.Seed}
+	limited := order
+	limited.Limit = 40
+	want, err := Eval(s, limited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := Eval(s, order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Images != 40 || whole.Images != 160 {
+		t.Fatalf("evaluated %d and %d images, want 40 and 160", want.Images, whole.Images)
+	}
+	if got := man.Metrics["test_accuracy_random"]; got != want.Accuracy {
+		t.Fatalf("test_accuracy_random = %v; on the first 40 test images %v, on all 160 %v", got, want.Accuracy, whole.Accuracy)
+	}
+}
