@@ -124,20 +124,14 @@ the same schedule, into one table and one figure.`,
 			if err := writeAnswers(answersOut, answered); err != nil {
 				return err
 			}
-			windows := swarmWindowTable(outs)
+			windows := workflow.SwarmBenchWindows(outs)
 			if csvOut != "" {
 				if err := durable.Write(csvOut, windows.WriteCSV); err != nil {
 					return fmt.Errorf("--csv: %w", err)
 				}
 			}
 			if plotOut != "" {
-				var labels []string
-				var runs [][]swarm.Window
-				var events [][]swarm.Event
-				for _, o := range outs {
-					labels, runs, events = append(labels, o.Model+" "+o.Order), append(runs, o.Windows), append(events, o.Events)
-				}
-				if err := swarm.Figure(labels, runs, events).Save(plotOut); err != nil {
+				if err := workflow.SwarmBenchFigure(outs).Save(plotOut); err != nil {
 					return fmt.Errorf("--plot: %w", err)
 				}
 			}
@@ -173,34 +167,10 @@ func writeAnswers(path string, outs []*workflow.SwarmOutcome) error {
 	if path == "" {
 		return nil
 	}
-	var t *table.Table
-	for _, o := range outs {
-		a := swarm.AnswerTable(o.Model, o.Result)
-		if t == nil {
-			t = a
-		} else {
-			t.Rows = append(t.Rows, a.Rows...)
-		}
-	}
-	if err := durable.Write(path, t.WriteCSV); err != nil {
+	if err := durable.Write(path, workflow.SwarmAnswers(outs).WriteCSV); err != nil {
 		return fmt.Errorf("--answers: %w", err)
 	}
 	return nil
-}
-
-// swarmWindowTable is every run's windows, one block of rows per model.
-func swarmWindowTable(outs []*workflow.SwarmBenchOutcome) *table.Table {
-	var t *table.Table
-	for _, o := range outs {
-		w := swarm.WindowTable(o.Windows)
-		if t == nil {
-			t = &table.Table{Header: append([]string{"model"}, w.Header...)}
-		}
-		for _, row := range w.Rows {
-			t.Add(append([]string{o.Model}, row...)...)
-		}
-	}
-	return t
 }
 
 // printSwarmBench prints the summary (each model's run, with local
@@ -208,20 +178,7 @@ func swarmWindowTable(outs []*workflow.SwarmBenchOutcome) *table.Table {
 func printSwarmBench(outs []*workflow.SwarmBenchOutcome, windows *table.Table) error {
 	o := outs[0]
 	fmt.Printf("swarm: %d block workers, order %s, %d images of %s/%s\n", o.Workers, o.Order, o.Images, o.Data, o.Split)
-	var sum *table.Table
-	for _, o := range outs {
-		t := swarm.SummaryTable([]string{o.Model + " swarm"}, []swarm.Summary{o.Summary})
-		if sum == nil {
-			sum = t
-		} else {
-			sum.Rows = append(sum.Rows, t.Rows...)
-		}
-		if l := o.Local; l != nil {
-			sum.Add(o.Model+" local eval", fmt.Sprint(o.Images), fmt.Sprint(o.Images), "true", fmt.Sprintf("%.2f%%", 100*l.Accuracy),
-				"", "", fmt.Sprintf("%.1f", l.ImagesPerS), fmt.Sprint(len(l.Plan)), "", "", "")
-		}
-	}
-	if err := sum.Render(os.Stdout); err != nil {
+	if err := workflow.SwarmBenchSummary(outs).Render(os.Stdout); err != nil {
 		return err
 	}
 	for _, o := range outs {
