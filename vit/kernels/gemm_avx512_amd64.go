@@ -18,7 +18,11 @@ import "golang.org/x/sys/cpu"
 // the time there), wider ones (2048²) packed. Products under 16M
 // multiply-adds (about 80 µs on one core) stay on one goroutine: below that
 // a second one made them slower here (1088×64×64: 180 GFLOP/s on one, 140
-// on two), above it faster (3200×128×64: 190 -> 220).
+// on two), above it faster (3200×128×64: 190 -> 220). The kernel
+// prefetches each tile's C 32 k steps before its loop ends: the products
+// that accumulate into C (dinp, beta = 1) went from 174 to 202 GFLOP/s on
+// one core (3200×768×192) and 324 -> 360 on two single-goroutine calls side
+// by side (12800×768×192, the evaluation workers), others within noise.
 var avx512Gemm = &gemmImpl{
 	name: "avx512-fma",
 	mr:   12, nr: 32,

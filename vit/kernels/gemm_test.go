@@ -110,6 +110,10 @@ func TestGemmLargeShapes(t *testing.T) {
 		{false, true, 301, 129, 300, 0.7, 0, 5}, // k > kc, edges everywhere
 		{true, true, 77, 131, 517, -1, 0.5, 2},
 		{false, false, 130, 70, 600, 1, 1, 1},
+		// several row blocks (the last short) by several column blocks (the
+		// last short), split across goroutines
+		{false, true, 401, 600, 70, 1, 0.5, 3},
+		{true, false, 415, 530, 90, -0.5, 0, 0},
 	}
 	for _, im := range impls() {
 		for _, g := range cases {
