@@ -2,6 +2,8 @@
 
 package kernels
 
+import "fmt"
+
 //go:noescape
 func prefetchRowsAsm(p *float32, stride, rows, width int)
 
@@ -12,6 +14,11 @@ func prefetchRows(s []float32, stride, rows, width int) {
 	if rows <= 0 || width <= 0 {
 		return
 	}
-	_ = s[(rows-1)*stride+width-1]
+	// A length check, not a read of the last element: the rows may be
+	// another goroutine's to write (the next pair's gradient), and a
+	// prefetch only hints.
+	if last := (rows-1)*stride + width; last > len(s) {
+		panic(fmt.Sprintf("kernels: prefetchRows: %d floats past a slice of %d", last, len(s)))
+	}
 	prefetchRowsAsm(&s[0], stride, rows, width)
 }
