@@ -87,21 +87,34 @@ func (k Workers) LinearGeluBackwardTo(dpre, dw, dbias, dout, inp, w, pre []float
 	checkLen("LinearGeluBackwardTo", rows*inDim, "dpre", dpre)
 	checkLen("LinearGeluBackwardTo", rows*inDim, "pre", pre)
 	gemmPost(activeGemm, k, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, 0, dpre, inDim, nil, func(i0, m, j0, n int) {
-		// GeluBackward accumulates: run it into a zeroed row segment, as on
-		// the zeroed dpre of the unfused pair, and copy the segment back.
-		var acc [256]float32
-		for i := i0; i < i0+m; i++ {
-			for s := 0; s < n; s += len(acc) {
-				o, l := i*inDim+j0+s, min(len(acc), n-s)
+		// GeluBackward accumulates: run it into a zeroed segment, as on the
+		// zeroed dpre of the unfused pair, and copy the segment back. A
+		// block of whole rows is one span (the default model's 128-wide
+		// rows would otherwise cost a call each).
+		pt := getBuf(geluBackSegment)
+		acc := *pt
+		span, spans := n, m
+		if n == inDim {
+			span, spans = m*n, 1
+		}
+		for r := 0; r < spans; r++ {
+			base := (i0+r)*inDim + j0
+			for s := 0; s < span; s += len(acc) {
+				o, l := base+s, min(len(acc), span-s)
 				t := acc[:l]
 				clear(t)
 				geluBackward(t, pre[o:o+l], dpre[o:o+l])
 				copy(dpre[o:o+l], t)
 			}
 		}
+		putBuf(pt)
 	})
 	k.linearBackward(0, nil, dw, dbias, dout, inp, w, rows, inDim, outDim)
 }
+
+// geluBackSegment is the length of LinearGeluBackwardTo's zeroed segments:
+// 8 KB, in L1 beside the block's rows.
+const geluBackSegment = 2048
 
 // linearBackward: dinp = dout·w + beta*dinp.
 func (k Workers) linearBackward(beta float32, dinp, dw, dbias, dout, inp, w []float32, rows, inDim, outDim int) {
