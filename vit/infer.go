@@ -57,9 +57,12 @@ func (r *Runner) Logits(x []float32, B int, plan Plan) []float32 {
 // chunkRows is the token rows a block runs on at a time per goroutine its
 // kernels may use. A batch's activations are many times the caches (the
 // large speed model's MLP holds 39 MB for 256 images); chunks of about 1600
-// rows keep one chunk's in them. Measured on the 2-core EPYC (bench speed,
-// large model, evaluation): 587 images/s unchunked, 606 in chunks of 3200
-// rows, 631 of 1600.
+// rows keep one chunk's in them, and an evaluation worker holds a chunk's
+// workspace, not a batch's. Measured on the 2-core EPYC with two runners
+// side by side, as the evaluator runs them: the large model's 256-image
+// batch 847 ms unchunked, 821 in chunks of 32 images, 838 of 16, 922 of 4;
+// ViT-Ti's 80 images 1220 ms whole, 1210-1234 in chunks of 4-16; the large
+// model's peak resident set in bench speed 904-909 -> 848-852 MB.
 const chunkRows = 1600
 
 // chunkImages is how many of B images a block runs on at a time.
