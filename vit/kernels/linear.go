@@ -23,10 +23,7 @@ func (k Workers) LinearGeluForward(act, pre, inp, w, bias []float32, rows, inDim
 	checkLen("LinearGeluForward", rows*outDim, "act", act)
 	checkLen("LinearGeluForward", rows*outDim, "pre", pre)
 	k.linearForward(pre, inp, w, bias, rows, inDim, outDim, func(i0, m, j0, n int) {
-		for i := i0; i < i0+m; i++ {
-			o := i*outDim + j0
-			geluForward(act[o:o+n], pre[o:o+n])
-		}
+		blockSpans(i0, m, j0, n, outDim, func(o, l int) { geluForward(act[o:o+l], pre[o:o+l]) })
 	})
 }
 
@@ -38,11 +35,23 @@ func (k Workers) LinearResidualForward(out, inp, w, bias, res []float32, rows, i
 	checkLen("LinearResidualForward", rows*outDim, "out", out)
 	checkLen("LinearResidualForward", rows*outDim, "res", res)
 	k.linearForward(out, inp, w, bias, rows, inDim, outDim, func(i0, m, j0, n int) {
-		for i := i0; i < i0+m; i++ {
-			o := i*outDim + j0
-			AddInPlace(out[o:o+n], res[o:o+n])
-		}
+		blockSpans(i0, m, j0, n, outDim, func(o, l int) { AddInPlace(out[o:o+l], res[o:o+l]) })
 	})
+}
+
+// blockSpans calls fn(o, l) on the contiguous spans of a finished block of
+// a row-major matrix with ld columns (rows i0..i0+m, columns j0..j0+n): the
+// whole block at once when it holds whole rows (the default model's
+// 64-128-wide rows would otherwise cost an epilogue call each), else row by
+// row. The epilogues are element-wise, so the spans change no bit.
+func blockSpans(i0, m, j0, n, ld int, fn func(o, l int)) {
+	if n == ld {
+		fn(i0*ld, m*n)
+		return
+	}
+	for i := i0; i < i0+m; i++ {
+		fn(i*ld+j0, n)
+	}
 }
 
 // linearForward is LinearForward with an epilogue on C's blocks.
@@ -88,25 +97,18 @@ func (k Workers) LinearGeluBackwardTo(dpre, dw, dbias, dout, inp, w, pre []float
 	checkLen("LinearGeluBackwardTo", rows*inDim, "pre", pre)
 	gemmPost(activeGemm, k, false, false, rows, inDim, outDim, 1, dout, outDim, w, inDim, 0, dpre, inDim, nil, func(i0, m, j0, n int) {
 		// GeluBackward accumulates: run it into a zeroed segment, as on the
-		// zeroed dpre of the unfused pair, and copy the segment back. A
-		// block of whole rows is one span (the default model's 128-wide
-		// rows would otherwise cost a call each).
+		// zeroed dpre of the unfused pair, and copy the segment back.
 		pt := getBuf(geluBackSegment)
 		acc := *pt
-		span, spans := n, m
-		if n == inDim {
-			span, spans = m*n, 1
-		}
-		for r := 0; r < spans; r++ {
-			base := (i0+r)*inDim + j0
-			for s := 0; s < span; s += len(acc) {
-				o, l := base+s, min(len(acc), span-s)
-				t := acc[:l]
+		blockSpans(i0, m, j0, n, inDim, func(o, l int) {
+			for s := 0; s < l; s += len(acc) {
+				p, sl := o+s, min(len(acc), l-s)
+				t := acc[:sl]
 				clear(t)
-				geluBackward(t, pre[o:o+l], dpre[o:o+l])
-				copy(dpre[o:o+l], t)
+				geluBackward(t, pre[p:p+sl], dpre[p:p+sl])
+				copy(dpre[p:p+sl], t)
 			}
-		}
+		})
 		putBuf(pt)
 	})
 	k.linearBackward(0, nil, dw, dbias, dout, inp, w, rows, inDim, outDim)
