@@ -110,9 +110,9 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 		s.zeroGrads()
 		return total, ErrNonFinite
 	}
-	ClipGradNorm(s.trainable, s.ClipNorm)
-	s.Opt.Step(lr)
-	s.zeroGrads()
+	// Clipping's scale, the update and the zeroing are one parallel pass
+	// over the gradients (the bits of ClipGradNorm, Opt.Step, zeroGrads).
+	s.Opt.step(lr, clipScale(GradNorm(s.trainable), s.ClipNorm), true)
 	return total, nil
 }
 

@@ -1,5 +1,7 @@
 package vit
 
+import "github.com/frankenvit/frankenvit/vit/kernels"
+
 // GradShadow returns a model that shares m's weights (the very same Value
 // slices, so an update to m is seen by the shadow) but has gradient buffers of
 // its own. Two shards of a batch can then be differentiated at the same time,
@@ -45,14 +47,13 @@ func (m *Model) blockPosition(b *Block) int {
 }
 
 // AddGradsInto adds every gradient of m into dst's matching parameter and
-// zeroes m's (dst is the model m shadows, or any model of the same shapes).
+// zeroes m's (dst is the model m shadows, or any model of the same shapes),
+// on every core: each element is one float32 addition, whoever runs it.
 func (m *Model) AddGradsInto(dst *Model) {
 	from, to := m.Params(), dst.Params()
-	for i, p := range from {
-		g := to[i].Grad
-		for j, v := range p.Grad {
-			g[j] += v
-		}
-		clear(p.Grad)
-	}
+	ParallelSpans(kernels.AllCores, GradSizes(from), func(i, lo, hi int) {
+		g := from[i].Grad[lo:hi]
+		kernels.AddInPlace(to[i].Grad[lo:hi], g)
+		clear(g)
+	})
 }

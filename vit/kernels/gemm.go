@@ -216,10 +216,13 @@ func gemmPost(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha 
 	nBlocks := ceilDiv(n, nc)
 	units := slivers * nBlocks
 	runJobs := func(lo, hi int) {
-		pa := getBuf(mc * kcMax)
-		packedA := *pa
-		var tile [16 * 32]float32
-		var biasPad [64]float32
+		// One pooled buffer holds the A panels, the edge tile and the padded
+		// bias: arrays here would escape to the heap (the kernel is a func
+		// value) and cost an allocation and a clear per call.
+		pa := getBuf(mc*kcMax + mr*nr + nr)
+		packedA := (*pa)[:mc*kcMax]
+		tile := (*pa)[mc*kcMax : mc*kcMax+mr*nr]
+		biasPad := (*pa)[mc*kcMax+mr*nr:]
 		for u := lo; u < hi; {
 			rb := u / (rowsPerBlock * nBlocks)
 			rem := u - rb*rowsPerBlock*nBlocks
@@ -280,7 +283,7 @@ func gemmPost(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha 
 						// with the bias padded to nr, and copy the valid part
 						// back: every element gets the kernel's own epilogue
 						// (the same arithmetic as inside the matrix).
-						t := tile[:mr*nr]
+						t := tile
 						coff := (i0+ii)*ldc + j0 + jj
 						if betaNow != 0 {
 							for i := 0; i < mm; i++ {
@@ -289,7 +292,7 @@ func gemmPost(im *gemmImpl, wk Workers, transA, transB bool, m, n, k int, alpha 
 						}
 						bt := bj
 						if bj != nil && len(bj) < nr {
-							bt = biasPad[:nr]
+							bt = biasPad
 							copy(bt, bj[:nn])
 						}
 						if ii < full*mr {
