@@ -1,0 +1,700 @@
+// The body of flashTileAVX2 and flashTileAVX512 (attention_amd64.s), one
+// source for both: attention_amd64.s includes it once per function, the
+// second time with FLASH_TILE_WIDE defined, which adds the AVX-512 parts
+// (the 6×32 product blocks and the 16-lane exps); everything outside the
+// FLASH_TILE_WIDE blocks is the same code in both. go vet's asmdecl does
+// not read included files: the argument offsets here are those of the two
+// functions' one signature, and the tests call both.
+
+	MOVQ np+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R13  // 3*np bytes
+	XORQ R14, R14         // r0
+#ifdef FLASH_TILE_WIDE
+	VPXORD Z16, Z16, Z16  // +0: the 16-lane exp's underflow lanes
+#endif
+
+tgroup:
+	MOVQ  ldq+40(FP), R8
+	SHLQ  $2, R8
+	LEAQ  (R8)(R8*2), R11 // 3*ldq bytes
+	LEAQ  (R8)(R8*4), R10 // 5*ldq bytes
+	LEAQ  (R9)(R9*4), R12 // 5*np bytes
+	MOVQ  R14, BX
+	IMULQ R8, BX
+	ADDQ  q+32(FP), BX    // the group's first query row
+	XORQ  AX, AX
+
+tscols:
+	MOVQ R9, CX
+	SUBQ AX, CX
+	JZ   tmask
+#ifdef FLASH_TILE_WIDE
+	CMPQ CX, $128
+	JGE  ts6x32
+#endif
+	CMPQ CX, $64
+	JLT  ts6x8
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+tsl16:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R8*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R11*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          tsl16
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y5, 32(DX)
+	VMOVUPS      Y6, (DX)(R9*1)
+	VMOVUPS      Y7, 32(DX)(R9*1)
+	VMOVUPS      Y8, (DX)(R9*2)
+	VMOVUPS      Y9, 32(DX)(R9*2)
+	VMOVUPS      Y10, (DX)(R13*1)
+	VMOVUPS      Y11, 32(DX)(R13*1)
+	VMOVUPS      Y12, (DX)(R9*4)
+	VMOVUPS      Y13, 32(DX)(R9*4)
+	VMOVUPS      Y14, (DX)(R12*1)
+	VMOVUPS      Y15, 32(DX)(R12*1)
+	ADDQ         $64, AX
+	JMP          tscols
+
+#ifdef FLASH_TILE_WIDE
+ts6x32:
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+tsl32:
+	VMOVUPS      (DI), Z0
+	VMOVUPS      64(DI), Z1
+	VBROADCASTSS (SI), Z2
+	VBROADCASTSS (SI)(R8*1), Z3
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS (SI)(R8*2), Z2
+	VBROADCASTSS (SI)(R11*1), Z3
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS (SI)(R8*4), Z2
+	VBROADCASTSS (SI)(R10*1), Z3
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          tsl32
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z0, Z7, Z7
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z0, Z12, Z12
+	VMULPS       Z0, Z13, Z13
+	VMULPS       Z0, Z14, Z14
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS      Z4, (DX)
+	VMOVUPS      Z5, 64(DX)
+	VMOVUPS      Z6, (DX)(R9*1)
+	VMOVUPS      Z7, 64(DX)(R9*1)
+	VMOVUPS      Z8, (DX)(R9*2)
+	VMOVUPS      Z9, 64(DX)(R9*2)
+	VMOVUPS      Z10, (DX)(R13*1)
+	VMOVUPS      Z11, 64(DX)(R13*1)
+	VMOVUPS      Z12, (DX)(R9*4)
+	VMOVUPS      Z13, 64(DX)(R9*4)
+	VMOVUPS      Z14, (DX)(R12*1)
+	VMOVUPS      Z15, 64(DX)(R12*1)
+	ADDQ         $128, AX
+	JMP          tscols
+#endif
+
+ts6x8:
+	MOVQ   BX, SI
+	MOVQ   kt+48(FP), DI
+	ADDQ   AX, DI
+	MOVQ   hd+24(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
+	VXORPS Y10, Y10, Y10
+	VXORPS Y12, Y12, Y12
+	VXORPS Y14, Y14, Y14
+
+tsl8:
+	VMOVUPS      (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R8*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y0, Y3, Y6
+	VBROADCASTSS (SI)(R8*2), Y2
+	VBROADCASTSS (SI)(R11*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y0, Y3, Y10
+	VBROADCASTSS (SI)(R8*4), Y2
+	VBROADCASTSS (SI)(R10*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y0, Y3, Y14
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          tsl8
+
+	MOVQ         s+96(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS scale+104(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y14, Y14
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y6, (DX)(R9*1)
+	VMOVUPS      Y8, (DX)(R9*2)
+	VMOVUPS      Y10, (DX)(R13*1)
+	VMOVUPS      Y12, (DX)(R9*4)
+	VMOVUPS      Y14, (DX)(R12*1)
+	ADDQ         $32, AX
+	JMP          tscols
+
+tmask:
+	MOVQ         np+16(FP), CX
+	SUBQ         n+8(FP), CX
+	JZ           tsoft
+	LEAQ         attnMask<>(SB), DX
+	VMOVUPS      (DX)(CX*4), Y14
+	VBROADCASTSS K_neginf, Y15
+	MOVQ         s+96(FP), DX
+	ADDQ         R9, DX
+	SUBQ         $32, DX
+	VMOVUPS      (DX), Y0
+	VMOVUPS      (DX)(R9*1), Y1
+	VMOVUPS      (DX)(R9*2), Y2
+	VMOVUPS      (DX)(R13*1), Y3
+	VMOVUPS      (DX)(R9*4), Y4
+	VMOVUPS      (DX)(R12*1), Y5
+	VBLENDVPS    Y14, Y15, Y0, Y0
+	VBLENDVPS    Y14, Y15, Y1, Y1
+	VBLENDVPS    Y14, Y15, Y2, Y2
+	VBLENDVPS    Y14, Y15, Y3, Y3
+	VBLENDVPS    Y14, Y15, Y4, Y4
+	VBLENDVPS    Y14, Y15, Y5, Y5
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, (DX)(R9*1)
+	VMOVUPS      Y2, (DX)(R9*2)
+	VMOVUPS      Y3, (DX)(R13*1)
+	VMOVUPS      Y4, (DX)(R9*4)
+	VMOVUPS      Y5, (DX)(R12*1)
+
+	// ---- online softmax of the 6 rows ----
+tsoft:
+	MOVQ  s+96(FP), DI
+	MOVQ  R9, R8
+	IMULQ $6, R8
+	ADDQ  DI, R8           // the 6 rescale factors
+	MOVQ  mrow+80(FP), SI
+	LEAQ  (SI)(R14*4), SI
+	MOVQ  lrow+88(FP), BX
+	LEAQ  (BX)(R14*4), BX
+	MOVQ  np+16(FP), R11
+	SHRQ  $3, R11
+	MOVQ  $6, DX
+
+trow:
+	VMOVUPS (DI), Y1
+	MOVQ    DI, AX
+	MOVQ    R11, CX
+	DECQ    CX
+	JZ      thmax
+
+tmax:
+	ADDQ   $32, AX
+	VMAXPS (AX), Y1, Y1
+	DECQ   CX
+	JNZ    tmax
+
+thmax:
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0x4e, X1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0xb1, X1, X2
+	VMAXPS       X2, X1, X1
+	VMOVSS       (SI), X3
+	VMAXSS       X3, X1, X1
+	VMOVSS       X1, (SI)
+#ifdef FLASH_TILE_WIDE
+	VBROADCASTSS X1, Z15
+#else
+	VBROADCASTSS X1, Y15
+#endif
+	VSUBSS       X1, X3, X3
+	VBROADCASTSS X3, Y0
+	EXPZ(Y0, Y7)
+	VMOVSS       X7, (R8)
+	VXORPS       Y12, Y12, Y12
+	MOVQ         DI, AX
+	MOVQ         R11, CX
+
+#ifdef FLASH_TILE_WIDE
+	// 16 lanes at a time; each half joins the 8-lane sum in column order.
+texp16:
+	CMPQ          CX, $2
+	JLT           texp8
+	VMOVUPS       (AX), Z0
+	VSUBPS        Z15, Z0, Z0
+	EXPZ16(Z0, Z8)
+	VMOVUPS       Z8, (AX)
+	VADDPS        Y8, Y12, Y12
+	VEXTRACTF64X4 $1, Z8, Y9
+	VADDPS        Y9, Y12, Y12
+	ADDQ          $64, AX
+	SUBQ          $2, CX
+	JMP           texp16
+#endif
+
+texp8:
+	TESTQ   CX, CX
+	JZ      tsum
+	VMOVUPS (AX), Y0
+	VSUBPS  Y15, Y0, Y0
+	EXPZ(Y0, Y8)
+	VMOVUPS Y8, (AX)
+	VADDPS  Y8, Y12, Y12
+	ADDQ    $32, AX
+	DECQ    CX
+	JMP     texp8
+
+tsum:
+
+	VEXTRACTF128 $1, Y12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0x4e, X12, X13
+	VADDPS       X13, X12, X12
+	VPERMILPS    $0xb1, X12, X13
+	VADDPS       X13, X12, X12
+	VMOVSS       (BX), X4
+	VFMADD231SS  X4, X7, X12
+	VMOVSS       X12, (BX)
+	CMPB         last+128(FP), $0
+	JEQ          tnoinv
+	VMOVSS       K_one, X13
+	VDIVSS       X12, X13, X13
+	VMOVSS       X13, 24(R8)
+
+tnoinv:
+	MOVQ AX, DI
+	ADDQ $4, SI
+	ADDQ $4, BX
+	ADDQ $4, R8
+	DECQ DX
+	JNZ  trow
+
+	// ---- o = a*o + P·V for the 6 rows ----
+	SUBQ  $24, R8          // back to the rescale factors
+	MOVQ  ldv+64(FP), R10
+	SHLQ  $2, R10
+	LEAQ  (R9)(R9*4), R12  // 5*np bytes
+	MOVQ  hd+24(FP), BX
+	IMULQ R14, BX
+	SHLQ  $2, BX
+	ADDQ  o+72(FP), BX     // the group's accumulator
+	XORQ  AX, AX
+
+tocols:
+	MOVQ hd+24(FP), CX
+	SHLQ $2, CX
+	SUBQ AX, CX
+	JZ   tnext
+#ifdef FLASH_TILE_WIDE
+	CMPQ CX, $128
+	JGE  to6x32
+#endif
+	CMPQ CX, $64
+	JLT  to6x8
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX  // block of 6 rows x 16 at o + 6*c0
+	VBROADCASTSS (R8), Y0
+	VMULPS       (DX), Y0, Y4
+	VMULPS       32(DX), Y0, Y5
+	VBROADCASTSS 4(R8), Y0
+	VMULPS       64(DX), Y0, Y6
+	VMULPS       96(DX), Y0, Y7
+	VBROADCASTSS 8(R8), Y0
+	VMULPS       128(DX), Y0, Y8
+	VMULPS       160(DX), Y0, Y9
+	VBROADCASTSS 12(R8), Y0
+	VMULPS       192(DX), Y0, Y10
+	VMULPS       224(DX), Y0, Y11
+	VBROADCASTSS 16(R8), Y0
+	VMULPS       256(DX), Y0, Y12
+	VMULPS       288(DX), Y0, Y13
+	VBROADCASTSS 20(R8), Y0
+	VMULPS       320(DX), Y0, Y14
+	VMULPS       352(DX), Y0, Y15
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+tol16:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (SI)(R13*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (SI)(R9*4), Y2
+	VBROADCASTSS (SI)(R12*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tol16
+
+	CMPB    last+128(FP), $0
+	JNE     tout16
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, 64(DX)
+	VMOVUPS Y7, 96(DX)
+	VMOVUPS Y8, 128(DX)
+	VMOVUPS Y9, 160(DX)
+	VMOVUPS Y10, 192(DX)
+	VMOVUPS Y11, 224(DX)
+	VMOVUPS Y12, 256(DX)
+	VMOVUPS Y13, 288(DX)
+	VMOVUPS Y14, 320(DX)
+	VMOVUPS Y15, 352(DX)
+	ADDQ    $64, AX
+	JMP     tocols
+
+tout16:
+	VBROADCASTSS 24(R8), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VBROADCASTSS 28(R8), Y0
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VBROADCASTSS 32(R8), Y0
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VBROADCASTSS 36(R8), Y0
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VBROADCASTSS 40(R8), Y0
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VBROADCASTSS 44(R8), Y0
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y5, 32(SI)
+	VMOVUPS      Y6, (SI)(DI*1)
+	VMOVUPS      Y7, 32(SI)(DI*1)
+	VMOVUPS      Y8, (SI)(DI*2)
+	VMOVUPS      Y9, 32(SI)(DI*2)
+	VMOVUPS      Y10, (SI)(CX*1)
+	VMOVUPS      Y11, 32(SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Y12, (SI)
+	VMOVUPS      Y13, 32(SI)
+	VMOVUPS      Y14, (SI)(DI*1)
+	VMOVUPS      Y15, 32(SI)(DI*1)
+	ADDQ         $64, AX
+	JMP          tocols
+
+#ifdef FLASH_TILE_WIDE
+	// 6 rows x 32: the 16-wide blocks at c0 (DX) and c0+16 (DX+384).
+to6x32:
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX
+	VBROADCASTSS (R8), Z0
+	VMULPS       (DX), Z0, Z4
+	VMULPS       384(DX), Z0, Z5
+	VBROADCASTSS 4(R8), Z0
+	VMULPS       64(DX), Z0, Z6
+	VMULPS       448(DX), Z0, Z7
+	VBROADCASTSS 8(R8), Z0
+	VMULPS       128(DX), Z0, Z8
+	VMULPS       512(DX), Z0, Z9
+	VBROADCASTSS 12(R8), Z0
+	VMULPS       192(DX), Z0, Z10
+	VMULPS       576(DX), Z0, Z11
+	VBROADCASTSS 16(R8), Z0
+	VMULPS       256(DX), Z0, Z12
+	VMULPS       640(DX), Z0, Z13
+	VBROADCASTSS 20(R8), Z0
+	VMULPS       320(DX), Z0, Z14
+	VMULPS       704(DX), Z0, Z15
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+tol32:
+	VMOVUPS      (DI), Z0
+	VMOVUPS      64(DI), Z1
+	VBROADCASTSS (SI), Z2
+	VBROADCASTSS (SI)(R9*1), Z3
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS (SI)(R9*2), Z2
+	VBROADCASTSS (SI)(R13*1), Z3
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS (SI)(R9*4), Z2
+	VBROADCASTSS (SI)(R12*1), Z3
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tol32
+
+	CMPB    last+128(FP), $0
+	JNE     tout32
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 384(DX)
+	VMOVUPS Z6, 64(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 128(DX)
+	VMOVUPS Z9, 512(DX)
+	VMOVUPS Z10, 192(DX)
+	VMOVUPS Z11, 576(DX)
+	VMOVUPS Z12, 256(DX)
+	VMOVUPS Z13, 640(DX)
+	VMOVUPS Z14, 320(DX)
+	VMOVUPS Z15, 704(DX)
+	ADDQ    $128, AX
+	JMP     tocols
+
+tout32:
+	VBROADCASTSS 24(R8), Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z0, Z5, Z5
+	VBROADCASTSS 28(R8), Z0
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z0, Z7, Z7
+	VBROADCASTSS 32(R8), Z0
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z0, Z9, Z9
+	VBROADCASTSS 36(R8), Z0
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z0, Z11, Z11
+	VBROADCASTSS 40(R8), Z0
+	VMULPS       Z0, Z12, Z12
+	VMULPS       Z0, Z13, Z13
+	VBROADCASTSS 44(R8), Z0
+	VMULPS       Z0, Z14, Z14
+	VMULPS       Z0, Z15, Z15
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Z4, (SI)
+	VMOVUPS      Z5, 64(SI)
+	VMOVUPS      Z6, (SI)(DI*1)
+	VMOVUPS      Z7, 64(SI)(DI*1)
+	VMOVUPS      Z8, (SI)(DI*2)
+	VMOVUPS      Z9, 64(SI)(DI*2)
+	VMOVUPS      Z10, (SI)(CX*1)
+	VMOVUPS      Z11, 64(SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Z12, (SI)
+	VMOVUPS      Z13, 64(SI)
+	VMOVUPS      Z14, (SI)(DI*1)
+	VMOVUPS      Z15, 64(SI)(DI*1)
+	ADDQ         $128, AX
+	JMP          tocols
+#endif
+
+to6x8:
+	LEAQ         (AX)(AX*2), DX
+	LEAQ         (BX)(DX*2), DX  // block of 6 rows x 8 at o + 6*c0
+	VBROADCASTSS (R8), Y0
+	VMULPS       (DX), Y0, Y4
+	VBROADCASTSS 4(R8), Y0
+	VMULPS       32(DX), Y0, Y6
+	VBROADCASTSS 8(R8), Y0
+	VMULPS       64(DX), Y0, Y8
+	VBROADCASTSS 12(R8), Y0
+	VMULPS       96(DX), Y0, Y10
+	VBROADCASTSS 16(R8), Y0
+	VMULPS       128(DX), Y0, Y12
+	VBROADCASTSS 20(R8), Y0
+	VMULPS       160(DX), Y0, Y14
+	MOVQ         s+96(FP), SI
+	MOVQ         v+56(FP), DI
+	ADDQ         AX, DI
+	MOVQ         n+8(FP), CX
+
+tol8:
+	VMOVUPS      (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y0, Y3, Y6
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (SI)(R13*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y0, Y3, Y10
+	VBROADCASTSS (SI)(R9*4), Y2
+	VBROADCASTSS (SI)(R12*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y0, Y3, Y14
+	ADDQ         $4, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tol8
+
+	CMPB    last+128(FP), $0
+	JNE     tout8
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y6, 32(DX)
+	VMOVUPS Y8, 64(DX)
+	VMOVUPS Y10, 96(DX)
+	VMOVUPS Y12, 128(DX)
+	VMOVUPS Y14, 160(DX)
+	ADDQ    $32, AX
+	JMP     tocols
+
+tout8:
+	VBROADCASTSS 24(R8), Y0
+	VMULPS       Y0, Y4, Y4
+	VBROADCASTSS 28(R8), Y0
+	VMULPS       Y0, Y6, Y6
+	VBROADCASTSS 32(R8), Y0
+	VMULPS       Y0, Y8, Y8
+	VBROADCASTSS 36(R8), Y0
+	VMULPS       Y0, Y10, Y10
+	VBROADCASTSS 40(R8), Y0
+	VMULPS       Y0, Y12, Y12
+	VBROADCASTSS 44(R8), Y0
+	VMULPS       Y0, Y14, Y14
+	MOVQ         ldo+120(FP), DI
+	SHLQ         $2, DI
+	MOVQ         R14, SI
+	IMULQ        DI, SI
+	ADDQ         out+112(FP), SI
+	ADDQ         AX, SI
+	LEAQ         (DI)(DI*2), CX
+	VMOVUPS      Y4, (SI)
+	VMOVUPS      Y6, (SI)(DI*1)
+	VMOVUPS      Y8, (SI)(DI*2)
+	VMOVUPS      Y10, (SI)(CX*1)
+	LEAQ         (SI)(DI*4), SI
+	VMOVUPS      Y12, (SI)
+	VMOVUPS      Y14, (SI)(DI*1)
+	ADDQ         $32, AX
+	JMP          tocols
+
+tnext:
+	ADDQ $6, R14
+	CMPQ R14, m+0(FP)
+	JLT  tgroup
+	VZEROUPPER
+	RET
