@@ -1,9 +1,11 @@
-// The float32 exp of the softmax, GELU and attention kernels, one source
-// for math_amd64.s and attention_amd64.s (each includes it once): the
-// constants (·geluC, math_amd64.s: 8 lanes each, read as YMM or broadcast
-// to ZMM) and the exp macros, EXPZ on 8 lanes and EXPZ16 with the same
-// operations per lane on 16.
+// The constants of the GELU, softmax and attention kernels and the float32
+// exp they share, one source for math_amd64.s, gelu_avx512_amd64.s and
+// attention_amd64.s (each includes it once). The tables (·geluC, ·erfC)
+// are in math_amd64.s, 8 lanes per constant: the AVX2 kernels read them as
+// YMM, the AVX-512 ones broadcast the first lane. EXPZ is the exp on 8
+// lanes, EXPZ16 the same operations per lane on 16.
 
+// ·geluC: the GELU's and the exp's constants.
 #define K_absmask ·geluC+0(SB)
 #define K_invsqrt2 ·geluC+32(SB)
 #define K_half ·geluC+64(SB)
@@ -38,6 +40,23 @@
 // EXPPOLY: out = exp(r) for r in [-0.35, 0.35] (Cephes expf polynomial,
 // evaluated by Estrin's scheme for a short dependency chain); t1..t3 are
 // temporaries.
+// The rational erf of the forward GELU (·erfC, math_amd64.s).
+#define K_erfa13 ·erfC+0(SB)
+#define K_erfa11 ·erfC+32(SB)
+#define K_erfa9 ·erfC+64(SB)
+#define K_erfa7 ·erfC+96(SB)
+#define K_erfa5 ·erfC+128(SB)
+#define K_erfa3 ·erfC+160(SB)
+#define K_erfa1 ·erfC+192(SB)
+#define K_erfb8 ·erfC+224(SB)
+#define K_erfb6 ·erfC+256(SB)
+#define K_erfb4 ·erfC+288(SB)
+#define K_erfb2 ·erfC+320(SB)
+#define K_erfb0 ·erfC+352(SB)
+#define K_four ·erfC+384(SB)
+#define K_mfour ·erfC+416(SB)
+#define K_mone ·erfC+448(SB)
+
 #define EXPPOLY(r, out, t1, t2, t3) \
 	VMULPS      r, r, t1; \
 	VMOVUPS     K_e5, out; \
