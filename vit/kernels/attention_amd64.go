@@ -9,6 +9,9 @@ func attnFusedAVX2(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32
 func attnFusedAVX512(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
 
 //go:noescape
+func attnFused16AVX512(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
+
+//go:noescape
 func flashRowsAVX2(s *float32, lds, n8, rows int, mrow, lrow, o *float32, hd int)
 
 // attnFusedSIMDOK reports whether attnFusedSIMD handles these sizes.
@@ -16,18 +19,23 @@ func attnFusedSIMDOK(T, hd int) bool { return T >= 4 && hd > 0 && hd&7 == 0 }
 
 // attnFusedSIMD runs attnFusedAVX2 on all T query rows of one pair (see
 // there); q, v and out start at the head's first column, kt is the
-// transposed, zero-padded K (hd×tp), s is 4*tp floats of scratch and probs
-// the pair's T×T block or nil.
+// transposed, zero-padded K (hd×tp), s is attnFusedRows*tp floats of
+// scratch and probs the pair's T×T block or nil.
 func attnFusedSIMD(out, probs, q, kt, v, s []float32, T, tp, hd, ld, ldo int, scale float32) {
 	_ = q[(T-1)*ld+hd-1]
 	_ = v[(T-1)*ld+hd-1]
 	_ = out[(T-1)*ldo+hd-1]
 	_ = kt[hd*tp-1]
-	_ = s[4*tp-1]
+	_ = s[attnFusedRows*tp-1]
 	var pp *float32
 	if probs != nil {
 		_ = probs[T*T-1]
 		pp = &probs[0]
+	}
+	if activeGemm == avx512Gemm && hd == 16 && T >= 8 {
+		// The same bits (see attnFused16AVX512), 8 rows per group.
+		attnFused16AVX512(T, T, tp, hd, &q[0], ld, &kt[0], &v[0], &out[0], ldo, pp, &s[0], scale)
+		return
 	}
 	if activeGemm == avx512Gemm {
 		// The same bits (see attnFusedAVX512), 4×32 product blocks.

@@ -224,3 +224,304 @@ TEXT ·flashTileAVX2(SB), NOSPLIT, $0-129
 TEXT ·flashTileAVX512(SB), NOSPLIT, $0-129
 #include "flash_tile_amd64.h"
 #undef FLASH_TILE_WIDE
+
+// func attnFused16AVX512(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
+//
+// attnFusedAVX512 for heads of 16 columns (hd == 16, m >= 8), 8 query rows
+// per group instead of 4 (s is 8*tp floats): S by 8×32 blocks (the last
+// one's columns past tp masked off: AVX512F masked loads and stores), P·V
+// with one ZMM accumulator per row, so each Kᵀ or V row loaded feeds 8
+// rows' FMAs and P·V has 8 independent chains (4 rows' would wait on the
+// FMA latency). The last group moves back to rows m-8..m-1, as
+// in attnFusedAVX2. Every element of S, P and O gets attnFusedAVX2's
+// operations in its order (S: FMAs over p increasing, then *scale; the
+// softmax of attn_softmax_pairs_amd64.h; O: FMAs over j < T increasing), so
+// out and probs are bit-identical to it.
+TEXT ·attnFused16AVX512(SB), NOSPLIT, $0-100
+	VPXORD    Z16, Z16, Z16       // +0: the 16-lane exp's underflow lanes
+	VMOVDQU32 attnPairIdx<>(SB), Z17
+	MOVQ      tp+16(FP), R9
+	SHLQ      $2, R9              // tp bytes: the score rows' stride
+	LEAQ      (R9)(R9*2), R13     // 3*tp bytes
+	XORQ      R14, R14            // r0: first row of the group
+
+f16group:
+	MOVQ ld+40(FP), R8
+	SHLQ $2, R8                   // ld bytes
+	LEAQ (R8)(R8*2), R12          // 3*ld bytes
+	LEAQ (R8)(R8*4), R10          // 5*ld bytes
+	LEAQ (R12)(R8*4), R11         // 7*ld bytes
+
+	// ---- S = scale * Q·Kᵀ for rows r0..r0+7 into s ----
+	MOVQ  R14, BX
+	IMULQ R8, BX
+	ADDQ  q+32(FP), BX
+	XORQ  AX, AX                  // column offset in bytes
+
+f16scols:
+	MOVQ R9, CX
+	SUBQ AX, CX                   // bytes of scores left in the row
+	MOVQ BX, SI
+	MOVQ kt+48(FP), DI
+	ADDQ AX, DI
+	MOVL $0xffff, DX
+	CMPQ CX, $128
+	JGE  f16full
+	// The last 8, 16 or 24 columns: the same block with the lanes past
+	// the row masked off (K2: columns 0-15, K3: 16-31), neither read nor
+	// stored.
+	SHRQ  $2, CX
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+
+f16full:
+	KMOVW DX, K2
+	SHRL  $16, DX
+	JNZ   f16khi
+	MOVL  $0xffff, DX
+	CMPQ  CX, $32
+	JGE   f16khi
+	XORL  DX, DX
+
+f16khi:
+	KMOVW  DX, K3
+	MOVQ   s+88(FP), DX
+	ADDQ   AX, DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   hd+24(FP), CX
+
+	// 8 rows × 32 columns: Z0..Z15 (row r in Z2r, Z2r+1), Kᵀ in Z18, Z19,
+	// the 8 Q values in Z20..Z27.
+f16sl32:
+	VMOVUPS.Z    (DI), K2, Z18
+	VMOVUPS.Z    64(DI), K3, Z19
+	VBROADCASTSS (SI), Z20
+	VBROADCASTSS (SI)(R8*1), Z21
+	VBROADCASTSS (SI)(R8*2), Z22
+	VBROADCASTSS (SI)(R12*1), Z23
+	VBROADCASTSS (SI)(R8*4), Z24
+	VBROADCASTSS (SI)(R10*1), Z25
+	VBROADCASTSS (SI)(R12*2), Z26
+	VBROADCASTSS (SI)(R11*1), Z27
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VFMADD231PS  Z18, Z21, Z2
+	VFMADD231PS  Z19, Z21, Z3
+	VFMADD231PS  Z18, Z22, Z4
+	VFMADD231PS  Z19, Z22, Z5
+	VFMADD231PS  Z18, Z23, Z6
+	VFMADD231PS  Z19, Z23, Z7
+	VFMADD231PS  Z18, Z24, Z8
+	VFMADD231PS  Z19, Z24, Z9
+	VFMADD231PS  Z18, Z25, Z10
+	VFMADD231PS  Z19, Z25, Z11
+	VFMADD231PS  Z18, Z26, Z12
+	VFMADD231PS  Z19, Z26, Z13
+	VFMADD231PS  Z18, Z27, Z14
+	VFMADD231PS  Z19, Z27, Z15
+	ADDQ         $4, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          f16sl32
+
+	VBROADCASTSS scale+96(FP), Z18
+	VMULPS       Z18, Z0, Z0
+	VMULPS       Z18, Z1, Z1
+	VMULPS       Z18, Z2, Z2
+	VMULPS       Z18, Z3, Z3
+	VMULPS       Z18, Z4, Z4
+	VMULPS       Z18, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMULPS       Z18, Z8, Z8
+	VMULPS       Z18, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z18, Z11, Z11
+	VMULPS       Z18, Z12, Z12
+	VMULPS       Z18, Z13, Z13
+	VMULPS       Z18, Z14, Z14
+	VMULPS       Z18, Z15, Z15
+	VMOVUPS      Z0, K2, (DX)
+	VMOVUPS      Z1, K3, 64(DX)
+	VMOVUPS      Z2, K2, (DX)(R9*1)
+	VMOVUPS      Z3, K3, 64(DX)(R9*1)
+	VMOVUPS      Z4, K2, (DX)(R9*2)
+	VMOVUPS      Z5, K3, 64(DX)(R9*2)
+	VMOVUPS      Z6, K2, (DX)(R13*1)
+	VMOVUPS      Z7, K3, 64(DX)(R13*1)
+	LEAQ         (DX)(R9*4), DX
+	VMOVUPS      Z8, K2, (DX)
+	VMOVUPS      Z9, K3, 64(DX)
+	VMOVUPS      Z10, K2, (DX)(R9*1)
+	VMOVUPS      Z11, K3, 64(DX)(R9*1)
+	VMOVUPS      Z12, K2, (DX)(R9*2)
+	VMOVUPS      Z13, K3, 64(DX)(R9*2)
+	VMOVUPS      Z14, K2, (DX)(R13*1)
+	VMOVUPS      Z15, K3, 64(DX)(R13*1)
+	ADDQ         $128, AX
+	CMPQ         AX, R9
+	JLT          f16scols
+
+	// ---- padding columns T..tp-1 := -Inf, by a blend in the last 8 ----
+f16mask:
+	MOVQ         tp+16(FP), CX
+	SUBQ         T+8(FP), CX
+	JZ           f16softmax
+	LEAQ         attnMask<>(SB), DX
+	VMOVUPS      (DX)(CX*4), Y14
+	VBROADCASTSS K_neginf, Y15
+	MOVQ         s+88(FP), DX
+	ADDQ         R9, DX
+	SUBQ         $32, DX          // last 8 columns of row 0
+	MOVQ         $2, CX
+
+f16mrows:
+	VMOVUPS   (DX), Y0
+	VMOVUPS   (DX)(R9*1), Y1
+	VMOVUPS   (DX)(R9*2), Y2
+	VMOVUPS   (DX)(R13*1), Y3
+	VBLENDVPS Y14, Y15, Y0, Y0
+	VBLENDVPS Y14, Y15, Y1, Y1
+	VBLENDVPS Y14, Y15, Y2, Y2
+	VBLENDVPS Y14, Y15, Y3, Y3
+	VMOVUPS   Y0, (DX)
+	VMOVUPS   Y1, (DX)(R9*1)
+	VMOVUPS   Y2, (DX)(R9*2)
+	VMOVUPS   Y3, (DX)(R13*1)
+	LEAQ      (DX)(R9*4), DX
+	DECQ      CX
+	JNZ       f16mrows
+
+	// ---- softmax of the 8 rows ----
+f16softmax:
+	MOVQ s+88(FP), DI
+	MOVQ tp+16(FP), R11
+	SHRQ $3, R11
+	MOVQ $4, DX
+
+#include "attn_softmax_pairs_amd64.h"
+
+	// ---- probs rows r0..r0+7 (T floats each) ----
+	MOVQ  probs+80(FP), DI
+	TESTQ DI, DI
+	JZ    f16pv
+	MOVQ  T+8(FP), BX
+	IMULQ R14, BX
+	LEAQ  (DI)(BX*4), DI
+	MOVQ  s+88(FP), SI
+	MOVQ  $8, DX
+
+f16prow:
+	MOVQ T+8(FP), CX
+	XORQ AX, AX
+
+f16p8:
+	CMPQ    CX, $8
+	JLT     f16p1
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	SUBQ    $8, CX
+	JMP     f16p8
+
+f16p1:
+	TESTQ CX, CX
+	JZ    f16pnext
+	MOVL  (SI)(AX*1), BX
+	MOVL  BX, (DI)(AX*1)
+	ADDQ  $4, AX
+	DECQ  CX
+	JMP   f16p1
+
+f16pnext:
+	ADDQ R9, SI
+	ADDQ AX, DI
+	DECQ DX
+	JNZ  f16prow
+
+	// ---- O = P·V for rows r0..r0+7: one ZMM per row ----
+f16pv:
+	MOVQ   ld+40(FP), R8
+	SHLQ   $2, R8                 // V row stride in bytes
+	MOVQ   ldo+72(FP), R10
+	SHLQ   $2, R10
+	LEAQ   (R10)(R10*2), R11      // 3*ldo bytes
+	MOVQ   s+88(FP), SI           // P rows 0..3
+	LEAQ   (SI)(R9*4), DX         // P rows 4..7
+	MOVQ   v+56(FP), DI
+	MOVQ   T+8(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+f16ol:
+	VMOVUPS      (DI), Z8
+	VBROADCASTSS (SI), Z10
+	VBROADCASTSS (SI)(R9*1), Z11
+	VBROADCASTSS (SI)(R9*2), Z12
+	VBROADCASTSS (SI)(R13*1), Z13
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z8, Z11, Z1
+	VFMADD231PS  Z8, Z12, Z2
+	VFMADD231PS  Z8, Z13, Z3
+	VBROADCASTSS (DX), Z10
+	VBROADCASTSS (DX)(R9*1), Z11
+	VBROADCASTSS (DX)(R9*2), Z12
+	VBROADCASTSS (DX)(R13*1), Z13
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z8, Z11, Z5
+	VFMADD231PS  Z8, Z12, Z6
+	VFMADD231PS  Z8, Z13, Z7
+	ADDQ         $4, SI
+	ADDQ         $4, DX
+	ADDQ         R8, DI
+	DECQ         CX
+	JNZ          f16ol
+
+	MOVQ    R14, BX
+	IMULQ   R10, BX
+	ADDQ    out+64(FP), BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, (BX)(R10*1)
+	VMOVUPS Z2, (BX)(R10*2)
+	VMOVUPS Z3, (BX)(R11*1)
+	LEAQ    (BX)(R10*4), BX
+	VMOVUPS Z4, (BX)
+	VMOVUPS Z5, (BX)(R10*1)
+	VMOVUPS Z6, (BX)(R10*2)
+	VMOVUPS Z7, (BX)(R11*1)
+
+	ADDQ $8, R14
+	MOVQ m+0(FP), CX
+	CMPQ R14, CX
+	JGE  f16done
+	SUBQ $8, CX
+	CMPQ R14, CX
+	JLE  f16group
+	MOVQ CX, R14
+	JMP  f16group
+
+f16done:
+	VZEROUPPER
+	RET

@@ -68,6 +68,66 @@ func TestAttnFusedAVX512BitIdentical(t *testing.T) {
 	}
 }
 
+// TestAttnFused16AVX512BitIdentical checks the 8-row kernel for 16-column
+// heads against attnFusedAVX2 as TestAttnFusedAVX512BitIdentical does
+// (special values, flat and one-hot softmaxes, with and without probs) at
+// token counts from its smallest (8) past multiples of 8 and 32, and on
+// shorter calls (m < T: the last group moved back inside the m rows).
+// Scratch layouts differ (8 rows against 4), so only out and probs are
+// compared.
+func TestAttnFused16AVX512BitIdentical(t *testing.T) {
+	requireAVX512(t)
+	rng := rand.New(rand.NewSource(23))
+	sp := specialFloats()
+	const hd = 16
+	for _, T := range []int{8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 50, 64, 65, 197} {
+		for trial := 0; trial < 3; trial++ {
+			D := hd + 8
+			ld := 3 * D
+			qkv := randSlice(rng, T*ld)
+			switch trial {
+			case 1:
+				for i := 0; i < 1+T/8; i++ {
+					qkv[rng.Intn(len(qkv))] = sp[rng.Intn(len(sp))]
+				}
+			case 2:
+				for i := range qkv {
+					qkv[i] *= 30
+				}
+			}
+			scale := []float32{0.25, 1, 1e-3}[trial]
+			tp := (T + 7) &^ 7
+			kt := make([]float32, hd*tp)
+			transposeHead(kt, qkv[D+8:], T, hd, ld, tp)
+			q, v := qkv[8:], qkv[2*D+8:]
+			for _, m := range []int{T, max(8, T-3)} {
+				for _, withProbs := range []bool{false, true} {
+					run := func(wide bool) (out, probs []float32) {
+						out = make([]float32, T*D)
+						s := make([]float32, 8*tp)
+						var pp *float32
+						if withProbs {
+							probs = make([]float32, T*T)
+							pp = &probs[0]
+						}
+						f := attnFusedAVX2
+						if wide {
+							f = attnFused16AVX512
+						}
+						f(m, T, tp, hd, &q[0], ld, &kt[0], &v[0], &out[0], D, pp, &s[0], scale)
+						return out, probs
+					}
+					wantOut, wantProbs := run(false)
+					gotOut, gotProbs := run(true)
+					name := fmt.Sprintf("T=%d m=%d trial=%d probs=%v", T, m, trial, withProbs)
+					assertBits(t, name+" out", gotOut, wantOut)
+					assertBits(t, name+" probs", gotProbs, wantProbs)
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkAttnFusedAVX512 times the fused attention forward of one image
 // (all heads, one goroutine, probs kept as in training) with attnFusedAVX2
 // ("old") and attnFusedAVX512 ("new") at the models' sizes.
@@ -86,11 +146,14 @@ func BenchmarkAttnFusedAVX512(b *testing.B) {
 			kts[h] = make([]float32, hd*tp)
 			transposeHead(kts[h], qkv[D+h*hd:], T, hd, ld, tp)
 		}
-		out, probs, s := make([]float32, T*D), make([]float32, H*T*T), make([]float32, 4*tp)
+		out, probs, s := make([]float32, T*D), make([]float32, H*T*T), make([]float32, 8*tp)
 		for _, f := range []struct {
 			tag string
 			fn  func(m, T, tp, hd int, q *float32, ld int, kt *float32, v *float32, out *float32, ldo int, probs *float32, s *float32, scale float32)
-		}{{"old-avx2", attnFusedAVX2}, {"new-avx512", attnFusedAVX512}} {
+		}{{"old-avx2", attnFusedAVX2}, {"new-avx512", attnFusedAVX512}, {"rows8-avx512", attnFused16AVX512}} {
+			if f.tag == "rows8-avx512" && hd != 16 {
+				continue
+			}
 			b.Run(fmt.Sprintf("%s/T=%d,hd=%d,H=%d/%s", m.name, T, hd, H, f.tag), func(b *testing.B) {
 				for b.Loop() {
 					for h := 0; h < H; h++ {

@@ -19,11 +19,15 @@ func attnFusedOK(T, hd int) bool {
 	return true
 }
 
+// attnFusedRows is the most query rows a fused kernel holds scores for at
+// a time (attnFused16AVX512's group; the others take 4).
+const attnFusedRows = 8
+
 // attnFusedWorkspace is the scratch of one goroutine of the fused forward:
-// Kᵀ (hd×tp) and 4 rows of scores (tp each).
+// Kᵀ (hd×tp) and attnFusedRows rows of scores (tp each).
 func attnFusedWorkspace(T, hd int) int {
 	tp := (T + 7) &^ 7
-	return (hd + 4) * tp
+	return (hd + attnFusedRows) * tp
 }
 
 func attnFusedPair(out, probs, qkv, ws []float32, pair, T, D, H, hd int, scale float32) {
@@ -31,7 +35,7 @@ func attnFusedPair(out, probs, qkv, ws []float32, pair, T, D, H, hd int, scale f
 	ld, tp := 3*D, (T+7)&^7
 	base := b * T * ld
 	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
-	kt, s := ws[:hd*tp], ws[hd*tp:(hd+4)*tp]
+	kt, s := ws[:hd*tp], ws[hd*tp:(hd+attnFusedRows)*tp]
 	transposeHead(kt, qkv[ko:], T, hd, ld, tp)
 	var pr []float32
 	if probs != nil {
