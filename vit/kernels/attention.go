@@ -32,6 +32,9 @@ func (w Workers) AttentionForward(out, probs, qkv []float32, B, T, D, H int) {
 	ws := attnForwardWorkspace(path, T, hd)
 	body := func(lo, hi int) {
 		pw := getBuf(ws)
+		if path == attnPathFused {
+			attnFusedInit(*pw, T, hd)
+		}
 		for pair := lo; pair < hi; pair++ {
 			switch path {
 			case attnPathTiled:

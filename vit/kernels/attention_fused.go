@@ -30,13 +30,26 @@ func attnFusedWorkspace(T, hd int) int {
 	return (hd + attnFusedRows) * tp
 }
 
+// attnFusedInit zeroes the Kᵀ of a fused forward's workspace. A pair's
+// transpose then writes only its first T columns: the padding columns stay
+// zero from pair to pair, and clearing them once per workspace instead of
+// once per pair saves hd short clears per pair (the default model's heads
+// do little more work than that).
+func attnFusedInit(ws []float32, T, hd int) {
+	tp := (T + 7) &^ 7
+	clear(ws[:hd*tp])
+}
+
+// attnFusedPair runs the fused forward of one (batch, head) pair in ws, a
+// workspace that attnFusedInit has prepared (and only attnFusedPair has
+// used since, with the same T and hd).
 func attnFusedPair(out, probs, qkv, ws []float32, pair, T, D, H, hd int, scale float32) {
 	b, h := pair/H, pair%H
 	ld, tp := 3*D, (T+7)&^7
 	base := b * T * ld
 	qo, ko, vo := base+h*hd, base+D+h*hd, base+2*D+h*hd
 	kt, s := ws[:hd*tp], ws[hd*tp:(hd+attnFusedRows)*tp]
-	transposeHead(kt, qkv[ko:], T, hd, ld, tp)
+	transpose(kt, tp, qkv[ko:], ld, T, hd) // columns T..tp are still zero (attnFusedInit)
 	var pr []float32
 	if probs != nil {
 		pr = probs[pair*T*T : (pair+1)*T*T]
