@@ -33,8 +33,20 @@ func attnFusedSIMD(out, probs, q, kt, v, s []float32, T, tp, hd, ld, ldo int, sc
 		pp = &probs[0]
 	}
 	if activeGemm == avx512Gemm && hd == 16 && T >= 8 {
-		// The same bits (see attnFused16AVX512), 8 rows per group.
-		attnFused16AVX512(T, T, tp, hd, &q[0], ld, &kt[0], &v[0], &out[0], ldo, pp, &s[0], scale)
+		// The same bits (see attnFused16AVX512), 8 rows per group; the
+		// rows past the last multiple of 8 go through 4-row groups, which
+		// recompute fewer rows than a moved-back 8-row group (T = 17: 20
+		// rows computed instead of 24).
+		m8 := T &^ 7
+		attnFused16AVX512(m8, T, tp, hd, &q[0], ld, &kt[0], &v[0], &out[0], ldo, pp, &s[0], scale)
+		if m8 == T {
+			return
+		}
+		r0 := min(m8, T-4)
+		if pp != nil {
+			pp = &probs[r0*T]
+		}
+		attnFusedAVX512(T-r0, T, tp, hd, &q[r0*ld], ld, &kt[0], &v[0], &out[r0*ldo], ldo, pp, &s[0], scale)
 		return
 	}
 	if activeGemm == avx512Gemm {
