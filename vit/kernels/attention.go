@@ -138,6 +138,7 @@ func (w Workers) AttentionBackward(dqkv, dout, qkv, probs, scratch []float32, B,
 		fws := attnBackFusedWorkspace(T, hd)
 		runPairs(w, B*H, T, hd, func(lo, hi int) {
 			pw := getBuf(fws)
+			attnBackFusedInit(*pw, T, hd)
 			for pair := lo; pair < hi; pair++ {
 				if attnBackPrefetching && pair+1 < B*H {
 					attnBackPrefetch(dqkv, dout, qkv, probs, pair+1, T, D, H, hd)

@@ -15,6 +15,18 @@ func attnBackFusedWorkspace(T, hd int) int {
 	return hd*tp + 8*tp + 2*T*hd + 12*hd
 }
 
+// attnBackFusedInit zeroes the Vᵀ and P rows of a fused backward's
+// workspace. A pair writes only their first T columns, so the padding
+// columns stay zero from pair to pair: cleared once per workspace, not once
+// per pair.
+func attnBackFusedInit(ws []float32, T, hd int) {
+	tp := (T + 7) &^ 7
+	clear(ws[:hd*tp+4*tp])
+}
+
+// attnBackwardFusedPair runs the fused backward of one (batch, head) pair
+// in ws, a workspace that attnBackFusedInit has prepared (and only
+// attnBackwardFusedPair has used since, with the same T and hd).
 func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, hd int, scale float32) {
 	b, h := pair/H, pair%H
 	ld, tp := 3*D, (T+7)&^7
@@ -24,15 +36,11 @@ func attnBackwardFusedPair(dqkv, dout, qkv, probs, ws []float32, pair, T, D, H, 
 	pp, dp, ws := ws[:4*tp], ws[4*tp:8*tp], ws[8*tp:]
 	dvacc, dkacc, ws := ws[:T*hd], ws[T*hd:2*T*hd], ws[2*T*hd:]
 	gpad, qpad, dqpad := ws[:4*hd], ws[4*hd:8*hd], ws[8*hd:12*hd]
-	if tp > T {
-		clear(vt) // Vᵀ's padding columns: one clear, not one per row
-	}
-	transpose(vt, tp, qkv[vo:], ld, T, hd)
+	transpose(vt, tp, qkv[vo:], ld, T, hd) // columns T..tp are still zero (attnBackFusedInit)
 	pr := probs[pair*T*T : (pair+1)*T*T]
 	g := dout[b*T*D+h*hd:]
-	// The P rows' padding columns T..tp stay zero through the groups (the
-	// kernel only reads pp): one clear here instead of one per row.
-	clear(pp)
+	// The P rows' padding columns T..tp stay zero through the groups and
+	// the pairs (the kernel only reads pp; attnBackFusedInit cleared them).
 	for i0 := 0; i0 < T; i0 += 4 {
 		r := min(4, T-i0)
 		for i := range 4 {

@@ -183,3 +183,40 @@ func testAttentionBackwardFused(t *testing.T) {
 	}
 	t.Logf("%d shapes took the fused backward", fused)
 }
+
+// The fused paths clear their workspaces' padding once per call and rely
+// on it staying zero from pair to pair: with every pooled buffer full of
+// NaNs beforehand (as another kernel may leave one), the forward and the
+// backward still give the unfused path's bits.
+func TestAttentionFusedDirtyWorkspace(t *testing.T) { forEachImpl(t, testAttentionFusedDirtyWorkspace) }
+
+func testAttentionFusedDirtyWorkspace(t *testing.T) {
+	rng := rand.New(rand.NewSource(44))
+	for _, s := range [][4]int{{8, 17, 64, 4}, {4, 50, 192, 3}, {3, 9, 32, 2}} {
+		B, T, D, H := s[0], s[1], s[2], s[3]
+		qkv, dout := randSlice(rng, B*T*3*D), randSlice(rng, B*T*D)
+		outU, probsU, dqkvU := make([]float32, B*T*D), make([]float32, B*H*T*T), make([]float32, B*T*3*D)
+		withUnfused(func() {
+			AttentionForward(outU, probsU, qkv, B, T, D, H)
+			AttentionBackward(dqkvU, dout, qkv, probsU, nil, B, T, D, H)
+		})
+		poison := func() {
+			for range 8 {
+				p := getBuf(1 << 16)
+				for i := range *p {
+					(*p)[i] = float32(math.NaN())
+				}
+				putBuf(p)
+			}
+		}
+		out, probs, dqkv := make([]float32, B*T*D), make([]float32, B*H*T*T), make([]float32, B*T*3*D)
+		poison()
+		Workers(1).AttentionForward(out, probs, qkv, B, T, D, H)
+		poison()
+		Workers(1).AttentionBackward(dqkv, dout, qkv, probs, nil, B, T, D, H)
+		name := fmt.Sprintf("B%d T%d D%d H%d", B, T, D, H)
+		assertBits(t, name+" out", out, outU)
+		assertBits(t, name+" probs", probs, probsU)
+		assertBits(t, name+" dqkv", dqkv, dqkvU)
+	}
+}
