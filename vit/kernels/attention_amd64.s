@@ -427,33 +427,7 @@ f16softmax:
 	MOVQ  s+88(FP), SI
 	MOVQ  $8, DX
 
-f16prow:
-	MOVQ T+8(FP), CX
-	XORQ AX, AX
-
-f16p8:
-	CMPQ    CX, $8
-	JLT     f16p1
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ    $32, AX
-	SUBQ    $8, CX
-	JMP     f16p8
-
-f16p1:
-	TESTQ CX, CX
-	JZ    f16pnext
-	MOVL  (SI)(AX*1), BX
-	MOVL  BX, (DI)(AX*1)
-	ADDQ  $4, AX
-	DECQ  CX
-	JMP   f16p1
-
-f16pnext:
-	ADDQ R9, SI
-	ADDQ AX, DI
-	DECQ DX
-	JNZ  f16prow
+#include "attn_probs_rows_amd64.h"
 
 	// ---- O = P·V for rows r0..r0+7: one ZMM per row ----
 f16pv:

@@ -210,58 +210,7 @@ softmax:
 	MOVQ $4, DX
 
 srow:
-	VMOVUPS (DI), Y1
-	MOVQ    DI, AX
-	MOVQ    R11, CX
-	DECQ    CX
-	JZ      shmax
-
-smax:
-	ADDQ   $32, AX
-	VMAXPS (AX), Y1, Y1
-	DECQ   CX
-	JNZ    smax
-
-shmax:
-	VEXTRACTF128 $1, Y1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0x4e, X1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0xb1, X1, X2
-	VMAXPS       X2, X1, X1
-	VBROADCASTSS X1, Y15
-	VXORPS       Y12, Y12, Y12
-	MOVQ         DI, AX
-	MOVQ         R11, CX
-
-sexp:
-	VMOVUPS (AX), Y0
-	VSUBPS  Y15, Y0, Y0
-	EXPZ(Y0, Y8)
-	VMOVUPS Y8, (AX)
-	VADDPS  Y8, Y12, Y12
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     sexp
-
-	VEXTRACTF128 $1, Y12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0x4e, X12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0xb1, X12, X13
-	VADDPS       X13, X12, X12
-	VMOVSS       K_one, X13
-	VDIVSS       X12, X13, X13
-	VBROADCASTSS X13, Y13
-	MOVQ         DI, AX
-	MOVQ         R11, CX
-
-snorm:
-	VMULPS  (AX), Y13, Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     snorm
+#include "softmax_row_amd64.h"
 
 	MOVQ AX, DI
 	DECQ DX
@@ -278,33 +227,7 @@ snorm:
 	MOVQ  s+88(FP), SI
 	MOVQ  $4, DX
 
-prow:
-	MOVQ T+8(FP), CX
-	XORQ AX, AX
-
-p8:
-	CMPQ    CX, $8
-	JLT     p1
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ    $32, AX
-	SUBQ    $8, CX
-	JMP     p8
-
-p1:
-	TESTQ CX, CX
-	JZ    pnext
-	MOVL  (SI)(AX*1), BX
-	MOVL  BX, (DI)(AX*1)
-	ADDQ  $4, AX
-	DECQ  CX
-	JMP   p1
-
-pnext:
-	ADDQ R9, SI
-	ADDQ AX, DI
-	DECQ DX
-	JNZ  prow
+#include "attn_probs_rows_amd64.h"
 
 	// ---- O = P·V for rows r0..r0+3 ----
 pv:

@@ -584,70 +584,14 @@ edone:
 // out as exactly 0. Max and sum are reduced in a fixed order.
 TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $0-24
 	MOVQ  s+0(FP), DI
-	MOVQ  tp+8(FP), R8
-	SHRQ  $3, R8
+	MOVQ  tp+8(FP), R11
+	SHRQ  $3, R11
 	MOVQ  rows+16(FP), BX
 	TESTQ BX, BX
 	JZ    sdone
 
 srow:
-	// max
-	VMOVUPS (DI), Y1
-	MOVQ    DI, AX
-	MOVQ    R8, CX
-	DECQ    CX
-	JZ      shmax
-
-smax:
-	ADDQ   $32, AX
-	VMAXPS (AX), Y1, Y1
-	DECQ   CX
-	JNZ    smax
-
-shmax:
-	VEXTRACTF128 $1, Y1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0x4e, X1, X2
-	VMAXPS       X2, X1, X1
-	VPERMILPS    $0xb1, X1, X2
-	VMAXPS       X2, X1, X1
-	VBROADCASTSS X1, Y15
-
-	// exp and sum
-	VXORPS Y12, Y12, Y12
-	MOVQ   DI, AX
-	MOVQ   R8, CX
-
-sexp:
-	VMOVUPS (AX), Y0
-	VSUBPS  Y15, Y0, Y0
-	EXPZ(Y0, Y8)
-	VMOVUPS Y8, (AX)
-	VADDPS  Y8, Y12, Y12
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     sexp
-
-	VEXTRACTF128 $1, Y12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0x4e, X12, X13
-	VADDPS       X13, X12, X12
-	VPERMILPS    $0xb1, X12, X13
-	VADDPS       X13, X12, X12
-	VMOVSS       K_one, X13
-	VDIVSS       X12, X13, X13
-	VBROADCASTSS X13, Y13
-
-	// normalise
-	MOVQ DI, AX
-	MOVQ R8, CX
-
-snorm:
-	VMULPS  (AX), Y13, Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     snorm
+#include "softmax_row_amd64.h"
 
 	MOVQ AX, DI
 	DECQ BX
