@@ -1,7 +1,8 @@
 // The probs copy of the fused attention forward (attnFusedAVX2,
 // attnFusedAVX512, attnFused16AVX512 include it): DX rows of T floats from
 // the score scratch at SI (row stride R9 bytes) to the probs rows at DI
-// (stride T). Clobbers AX, BX, CX, Y0.
+// (stride T). Leaves SI and DI past the rows and DX at 0; clobbers AX, BX,
+// CX, Y0.
 
 prow:
 	MOVQ T+8(FP), CX

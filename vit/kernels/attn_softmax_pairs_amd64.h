@@ -3,7 +3,8 @@
 // scratch from DI (row stride R9 bytes, R11 8-lane chunks per row) in
 // place. Two rows per ZMM: row r0+2i in the low 8 lanes, r0+2i+1 in the
 // high 8, so each row keeps softmaxRowsAVX2's 8-lane reductions. Needs Z16
-// = +0 and Z17 = attnPairIdx; clobbers AX, CX, Z0-Z15, K1.
+// = +0 and Z17 = attnPairIdx; leaves DI past the rows and DX at 0; clobbers
+// AX, CX, Z0-Z15, K1.
 
 spair:
 	VMOVUPS      (DI), Y1
