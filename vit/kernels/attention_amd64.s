@@ -378,38 +378,12 @@ f16sl32:
 	CMPQ         AX, R9
 	JLT          f16scols
 
-	// ---- padding columns T..tp-1 := -Inf, by a blend in the last 8 ----
+	// ---- padding columns T..tp-1 := -Inf ----
 f16mask:
-	MOVQ         tp+16(FP), CX
-	SUBQ         T+8(FP), CX
-	JZ           f16softmax
-	LEAQ         attnMask<>(SB), DX
-	VMOVUPS      (DX)(CX*4), Y14
-	VBROADCASTSS K_neginf, Y15
-	MOVQ         s+88(FP), DX
-	ADDQ         R9, DX
-	SUBQ         $32, DX          // last 8 columns of row 0
-	MOVQ         $2, CX
-
-f16mrows:
-	VMOVUPS   (DX), Y0
-	VMOVUPS   (DX)(R9*1), Y1
-	VMOVUPS   (DX)(R9*2), Y2
-	VMOVUPS   (DX)(R13*1), Y3
-	VBLENDVPS Y14, Y15, Y0, Y0
-	VBLENDVPS Y14, Y15, Y1, Y1
-	VBLENDVPS Y14, Y15, Y2, Y2
-	VBLENDVPS Y14, Y15, Y3, Y3
-	VMOVUPS   Y0, (DX)
-	VMOVUPS   Y1, (DX)(R9*1)
-	VMOVUPS   Y2, (DX)(R9*2)
-	VMOVUPS   Y3, (DX)(R13*1)
-	LEAQ      (DX)(R9*4), DX
-	DECQ      CX
-	JNZ       f16mrows
+	MOVQ $2, BX
+#include "attn_mask_rows_amd64.h"
 
 	// ---- softmax of the 8 rows ----
-f16softmax:
 	MOVQ s+88(FP), DI
 	MOVQ tp+16(FP), R11
 	SHRQ $3, R11

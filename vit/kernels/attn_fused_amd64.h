@@ -172,33 +172,12 @@ sl8:
 	ADDQ         $32, AX
 	JMP          scols
 
-	// ---- padding columns T..tp-1 := -Inf, by a blend in the last 8 ----
-	// (a vector store, so the softmax's loads that follow are forwarded)
+	// ---- padding columns T..tp-1 := -Inf ----
 smask:
-	MOVQ         tp+16(FP), CX
-	SUBQ         T+8(FP), CX
-	JZ           softmax
-	LEAQ         attnMask<>(SB), DX
-	VMOVUPS      (DX)(CX*4), Y14
-	VBROADCASTSS K_neginf, Y15
-	MOVQ         s+88(FP), DX
-	ADDQ         R9, DX
-	SUBQ         $32, DX          // last 8 columns of row 0
-	VMOVUPS      (DX), Y0
-	VMOVUPS      (DX)(R9*1), Y1
-	VMOVUPS      (DX)(R9*2), Y2
-	VMOVUPS      (DX)(R13*1), Y3
-	VBLENDVPS    Y14, Y15, Y0, Y0
-	VBLENDVPS    Y14, Y15, Y1, Y1
-	VBLENDVPS    Y14, Y15, Y2, Y2
-	VBLENDVPS    Y14, Y15, Y3, Y3
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, (DX)(R9*1)
-	VMOVUPS      Y2, (DX)(R9*2)
-	VMOVUPS      Y3, (DX)(R13*1)
+	MOVQ $1, BX
+#include "attn_mask_rows_amd64.h"
 
 	// ---- softmax of the 4 rows (softmaxRowsAVX2's arithmetic) ----
-softmax:
 	MOVQ s+88(FP), DI
 	MOVQ tp+16(FP), R11
 	SHRQ $3, R11
