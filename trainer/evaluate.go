@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/dataset"
-	"github.com/frankenvit/frankenvit/internal/gopanic"
 	"github.com/frankenvit/frankenvit/stats"
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
@@ -140,15 +139,11 @@ func (e *Evaluator) forBatches(progress bool, fn func(w *evalWorker, batch, B in
 			}
 		}
 	}
-	var wg sync.WaitGroup
-	var p gopanic.First
-	for _, w := range e.workers[1:W] {
-		wg.Add(1)
-		go func() { defer wg.Done(); p.Run(func() { work(w) }) }()
-	}
-	p.Run(func() { work(e.workers[0]) })
-	wg.Wait()
-	p.Repanic()
+	kernels.Workers(W).Parallel(W, 1, func(lo, hi int) {
+		for _, w := range e.workers[lo:hi] {
+			work(w)
+		}
+	})
 }
 
 // fillBatch loads the evaluation batch starting at image start into the

@@ -3,7 +3,7 @@ package trainer
 import (
 	"errors"
 	"math"
-	"sync"
+	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/vit"
 	"github.com/frankenvit/frankenvit/vit/kernels"
@@ -35,6 +35,7 @@ type Stepper struct {
 	trainable []*vit.Param // the params updated (all but the frozen ones)
 	shadows   []*vit.Model // shadows[k-1] differentiates shard k
 	arenas    []*vit.Arena // the buffers of shard k's step
+	running   atomic.Int32 // shards of the step not finished yet
 }
 
 // NewStepper prepares a stepper with AdamW (weight decay wd) over m.
@@ -121,12 +122,16 @@ func (s *Stepper) Step(x []float32, labels []int32, B int, plans []vit.Plan, lr 
 func (s *Stepper) accumulate(x []float32, labels []int32, n, total int, plans []vit.Plan) (StepStats, []error) {
 	shards := shardBounds(n)
 	size := s.Model.Config.ImageSize()
+	// The shards' kernel calls share the cores; the last one running gets
+	// them all.
+	s.running.Store(int32(len(shards)))
 	for _, ar := range s.arenas {
-		ar.Workers = kernels.Share(len(shards)) // the shards' kernel calls share the cores
+		ar.Running = &s.running
 	}
 	stats := make([]StepStats, len(shards))
 	errs := make([]error, len(shards))
 	run := func(k int) {
+		defer s.running.Add(-1)
 		lo, hi := shards[k][0], shards[k][1]
 		m, ps := s.Model, plans
 		if len(plans) > 1 {
@@ -158,17 +163,12 @@ func (s *Stepper) accumulate(x []float32, labels []int32, n, total int, plans []
 			errs[k] = st.Backward()
 		}
 	}
-	if len(shards) == 1 {
-		run(0)
-	} else {
-		var wg sync.WaitGroup
-		for k := 1; k < len(shards); k++ {
-			wg.Add(1)
-			go func() { defer wg.Done(); run(k) }()
+	// Shard 0 runs on this goroutine, the others on the kernels' helpers.
+	kernels.Workers(len(shards)).Parallel(len(shards), 1, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			run(k)
 		}
-		run(0)
-		wg.Wait()
-	}
+	})
 	var sum StepStats
 	for _, st := range stats {
 		sum.Loss += st.Loss

@@ -2,6 +2,7 @@ package vit
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/vit/kernels"
 )
@@ -25,6 +26,11 @@ type Arena struct {
 	// (the zero value: every core); a caller that runs several shards side
 	// by side gives each its share.
 	Workers kernels.Workers
+	// Running, when set, overrides Workers: it counts the shards running
+	// side by side right now, and each kernel call gets its share of the
+	// cores when it starts, so a shard left running alone (the other one
+	// done) uses every core. Results never depend on it.
+	Running *atomic.Int32
 
 	mu    sync.Mutex
 	slabs [][]float32
@@ -42,6 +48,9 @@ const minSlab = 1 << 20
 func (a *Arena) workers() kernels.Workers {
 	if a == nil {
 		return kernels.AllCores
+	}
+	if a.Running != nil {
+		return kernels.Share(int(a.Running.Load()))
 	}
 	return a.Workers
 }

@@ -3,6 +3,8 @@ package vit
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 	"testing"
 )
 
@@ -107,4 +109,46 @@ func snapshotGrads(m *Model) [][]float32 {
 		out = append(out, append([]float32(nil), p.Grad...))
 	}
 	return out
+}
+
+// TestShardWorkersKeepBits: a shard's gradients do not depend on how many
+// cores its kernel calls get. The training step gives a shard left running
+// alone every core (Arena.Running); on a model of the default size, whose
+// kernels do split, one core and all of them must give the same bits.
+func TestShardWorkersKeepBits(t *testing.T) {
+	const B = 24
+	c := Config{ImageHeight: 28, ImageWidth: 28, Channels: 1, Patch: 7, Dim: 64, Heads: 4, MLP: 128, Depth: 2,
+		Classes: 10, Variant: ShufflePredict, PosDim: 16}
+	m := randomModel(t, "m", c, 3)
+	x, labels := randomImages(c, B, 4), randomLabels(c, B, 5)
+	plans := shuffledPlans(t, m, B, true, rand.New(rand.NewPCG(6, 7)))
+	grads := func(ar *Arena) [][]float32 {
+		for _, p := range m.Params() {
+			p.ZeroGrad()
+		}
+		st, err := m.ForwardShard(x, labels, B, 2*B, plans, 0.7, ar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Backward(); err != nil {
+			t.Fatal(err)
+		}
+		return snapshotGrads(m)
+	}
+	want := grads(&Arena{Workers: 1})
+	for _, procs := range []int{2, 3} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			var alone atomic.Int32
+			alone.Store(1)
+			got := grads(&Arena{Workers: 1, Running: &alone})
+			for i, p := range m.Params() {
+				for j := range want[i] {
+					if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+						t.Fatalf("procs %d: %s[%d] is %v on all cores, %v on one", procs, p.Name, j, got[i][j], want[i][j])
+					}
+				}
+			}
+		}()
+	}
 }

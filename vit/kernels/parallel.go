@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/frankenvit/frankenvit/internal/gopanic"
@@ -81,18 +80,8 @@ func parallelN(n, w int, fn func(lo, hi int)) {
 	if w > n {
 		w = n
 	}
-	var wg sync.WaitGroup
 	var p gopanic.First
-	wg.Add(w - 1)
-	for i := 1; i < w; i++ {
-		lo, hi := i*n/w, (i+1)*n/w
-		go func() {
-			defer wg.Done()
-			p.Run(func() { fn(lo, hi) })
-		}()
-	}
-	p.Run(func() { fn(0, n/w) })
-	wg.Wait()
+	fork(w, func(i int) { p.Run(func() { fn(i*n/w, (i+1)*n/w) }) })
 	p.Repanic()
 }
 
@@ -114,13 +103,12 @@ func parallelChunks(wk Workers, n, chunk int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	st := &chunkState{n: n, chunk: chunk, fn: fn}
-	st.wg.Add(chunks)
+	st := &chunkState{n: n, chunk: chunk, fn: fn, chunks: newJoin(chunks)}
 	for i := 1; i < w; i++ {
-		go st.work()
+		push(st.work)
 	}
 	st.work()
-	st.wg.Wait()
+	st.chunks.wait()
 	st.panicked.Repanic()
 }
 
@@ -129,7 +117,7 @@ type chunkState struct {
 	n        int
 	chunk    int
 	fn       func(lo, hi int)
-	wg       sync.WaitGroup
+	chunks   *join // chunks not yet finished
 	panicked gopanic.First
 }
 
@@ -140,6 +128,6 @@ func (s *chunkState) work() {
 			return
 		}
 		s.panicked.Run(func() { s.fn(lo, min(lo+s.chunk, s.n)) })
-		s.wg.Done()
+		s.chunks.done()
 	}
 }
