@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
+
+	"github.com/frankenvit/frankenvit/vit/kernels"
 )
 
 // Probe is a linear classifier, multinomial logistic regression, on
@@ -179,51 +182,75 @@ func (p *Probe) Predict(x []float32) int {
 // shuffle-predict position head, fc(LN(x)), and cannot read the slot from
 // the mere growth of the residual stream's scale along the depth.
 func slotProbe(sw *sweep, o ProbeOptions, holdout float64, seed uint64, progress func(done, total int)) (*SlotPrediction, error) {
-	L, D := sw.depth, sw.dim
+	L := sw.depth
 	perm := rand.New(rand.NewPCG(seed, 0x5107)).Perm(sw.n)
 	nTest := int(math.Ceil(holdout * float64(sw.n)))
 	if nTest < 1 || nTest >= sw.n {
 		return nil, fmt.Errorf("analysis: the probe needs images on both sides of its split: %d images, holdout %g", sw.n, holdout)
 	}
 	test, train := perm[:nTest], perm[nTest:]
+	// The blocks' probes are independent (each has its own seed), so they
+	// train side by side; results and the first error go by block.
 	conf := make([][][]int, L)
-	for b := 0; b < L; b++ {
-		var x []float32
-		var y []int
-		for k, plan := range sw.plans[:sw.random] {
-			for s, blk := range plan {
-				if blk != b {
-					continue
-				}
-				for _, i := range train {
-					x = append(x, layerNormed(sw.feats[k][s][i*D:(i+1)*D])...)
-					y = append(y, s)
-				}
+	errs := make([]error, L)
+	var mu sync.Mutex
+	done := 0
+	kernels.Parallel(L, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			conf[b], errs[b] = blockProbe(sw, b, train, test, o, seed)
+			if progress != nil {
+				mu.Lock()
+				done++
+				progress(done, L)
+				mu.Unlock()
 			}
 		}
-		if len(y) == 0 {
-			continue // the block ran in no order (fewer orders than blocks)
-		}
-		p, err := TrainProbe(x, y, D, L, o, seed+uint64(b))
+	})
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		conf[b] = intMatrix(L, L)
-		for k, plan := range sw.plans[:sw.random] {
-			for s, blk := range plan {
-				if blk != b {
-					continue
-				}
-				for _, i := range test {
-					conf[b][s][p.Predict(layerNormed(sw.feats[k][s][i*D:(i+1)*D]))]++
-				}
-			}
-		}
-		if progress != nil {
-			progress(b+1, L)
-		}
 	}
 	return slotPrediction("linear probe", conf, L, L), nil
+}
+
+// blockProbe trains block b's probe on the outputs of the train images and
+// returns its confusion matrix (true slot x predicted slot) over the test
+// images; nil when the block ran in no order (fewer orders than blocks).
+func blockProbe(sw *sweep, b int, train, test []int, o ProbeOptions, seed uint64) ([][]int, error) {
+	L, D := sw.depth, sw.dim
+	var x []float32
+	var y []int
+	for k, plan := range sw.plans[:sw.random] {
+		for s, blk := range plan {
+			if blk != b {
+				continue
+			}
+			for _, i := range train {
+				x = append(x, layerNormed(sw.feats[k][s][i*D:(i+1)*D])...)
+				y = append(y, s)
+			}
+		}
+	}
+	if len(y) == 0 {
+		return nil, nil
+	}
+	p, err := TrainProbe(x, y, D, L, o, seed+uint64(b))
+	if err != nil {
+		return nil, err
+	}
+	conf := intMatrix(L, L)
+	for k, plan := range sw.plans[:sw.random] {
+		for s, blk := range plan {
+			if blk != b {
+				continue
+			}
+			for _, i := range test {
+				conf[s][p.Predict(layerNormed(sw.feats[k][s][i*D:(i+1)*D]))]++
+			}
+		}
+	}
+	return conf, nil
 }
 
 // layerNormed returns (x - mean(x)) / std(x) of one vector, as LayerNorm

@@ -3,6 +3,8 @@ package analysis
 import (
 	"math/rand/v2"
 	"reflect"
+	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -142,5 +144,55 @@ func TestProbeIgnoresScale(t *testing.T) {
 	}
 	if sp.Accuracy > 1.0/slots+0.1 {
 		t.Errorf("the probe reads the slot from scale alone: accuracy %.3f", sp.Accuracy)
+	}
+}
+
+// TestSlotProbeSameOnAnyCoreCount: the blocks' probes train side by side;
+// one core and several give the same confusion matrices, and progress counts
+// every block once.
+func TestSlotProbeSameOnAnyCoreCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	const slots, n, dim = 4, 120, 6
+	sw := &sweep{depth: slots, dim: dim, n: n, random: slots, plans: BalancedOrders(slots, slots, 2)}
+	sw.feats = make([][][]float32, slots)
+	for k := range sw.feats {
+		sw.feats[k] = make([][]float32, slots)
+		for s := range sw.feats[k] {
+			f := make([]float32, n*dim)
+			for i := range f {
+				f[i] = float32(rng.NormFloat64()) + 0.7*float32(s)*float32(i%dim%2*2-1)
+			}
+			sw.feats[k][s] = f
+		}
+	}
+	run := func(procs int) (*SlotPrediction, []int) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var calls []int
+		var mu sync.Mutex
+		sp, err := slotProbe(sw, DefaultProbeOptions(), 0.3, 1, func(done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if total != slots {
+				t.Errorf("progress total %d, want %d", total, slots)
+			}
+			calls = append(calls, done)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp, calls
+	}
+	one, calls1 := run(1)
+	two, calls2 := run(2)
+	if !reflect.DeepEqual(one, two) {
+		t.Errorf("slot probes differ: one core %+v, two %+v", one, two)
+	}
+	for _, calls := range [][]int{calls1, calls2} {
+		if !reflect.DeepEqual(calls, []int{1, 2, 3, 4}) {
+			t.Errorf("progress reported %v, want 1 2 3 4", calls)
+		}
+	}
+	if one.Accuracy < 0.5 {
+		t.Errorf("accuracy %.3f: the features code the slot, the test needs a probe that reads it", one.Accuracy)
 	}
 }
