@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/frankenvit/frankenvit/stats"
+	"github.com/frankenvit/frankenvit/vit/kernels"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -36,22 +37,36 @@ func CKAMatrix(reps []mat.Matrix) *mat.SymDense {
 	if n == 0 {
 		return nil
 	}
+	// Representations, then pairs, on every core: each value is computed on
+	// its own, so the matrix is the same whoever computes which.
 	cs, norms := make([]*mat.Dense, n), make([]float64, n)
-	for i, r := range reps {
-		if r != nil {
-			cs[i] = centred(r)
-			norms[i] = selfNorm(cs[i])
+	kernels.Parallel(n, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if reps[i] != nil {
+				cs[i] = centred(reps[i])
+				norms[i] = selfNorm(cs[i])
+			}
 		}
-	}
-	out := mat.NewSymDense(n, nil)
+	})
+	var pairs [][2]int
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
-			v := math.NaN()
-			if cs[i] != nil && cs[j] != nil {
-				v = crossCKA(cs[i], cs[j], norms[i], norms[j])
-			}
-			out.SetSym(i, j, v)
+			pairs = append(pairs, [2]int{i, j})
 		}
+	}
+	values := make([]float64, len(pairs))
+	kernels.Parallel(len(pairs), 1, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			i, j := pairs[k][0], pairs[k][1]
+			values[k] = math.NaN()
+			if cs[i] != nil && cs[j] != nil {
+				values[k] = crossCKA(cs[i], cs[j], norms[i], norms[j])
+			}
+		}
+	})
+	out := mat.NewSymDense(n, nil)
+	for k, p := range pairs {
+		out.SetSym(p[0], p[1], values[k])
 	}
 	return out
 }

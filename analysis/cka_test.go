@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -99,4 +100,16 @@ func TestCKAMatrixMatchesPairs(t *testing.T) {
 	if CKAMatrix(nil) != nil {
 		t.Error("CKAMatrix of nothing is not nil")
 	}
+	// The pairs run on every core: one core gives the same bits.
+	func() {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		one := CKAMatrix(reps)
+		for i := range reps {
+			for j := range reps {
+				if a, b := one.At(i, j), m.At(i, j); math.Float64bits(a) != math.Float64bits(b) {
+					t.Errorf("(%d,%d) = %v on one core, %v on all", i, j, a, b)
+				}
+			}
+		}
+	}()
 }
