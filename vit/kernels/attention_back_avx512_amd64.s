@@ -342,6 +342,9 @@ sbout:
 	JNZ     sbrow
 
 	// ---- dq += dS·K (4 x hd, k = T), 16 or 8 columns per pass ----
+	MOVQ hd+16(FP), CX
+	CMPQ CX, $16
+	JEQ  qk16
 	MOVQ ld+64(FP), R8
 	SHLQ $2, R8
 	MOVQ lddq+104(FP), R10
@@ -527,6 +530,80 @@ dkn8:
 	JNZ          dkl8
 	ADDQ         $32, AX
 	JMP          dkcols
+
+	// 16-column heads (the default model's): dq and dK in one pass over the
+	// keys, sharing the broadcasts of dS, so dq's four FMA chains run beside
+	// dK's work instead of alone. Every output's chain is the one of the
+	// separate loops above: the same bits.
+qk16:
+	MOVQ         ldq+48(FP), R8
+	SHLQ         $2, R8
+	LEAQ         (R8)(R8*2), R12
+	MOVQ         q+40(FP), SI
+	VMOVUPS      (SI), Z16
+	VMOVUPS      (SI)(R8*1), Z17
+	VMOVUPS      (SI)(R8*2), Z18
+	VMOVUPS      (SI)(R12*1), Z19
+	MOVQ         ld+64(FP), R11
+	SHLQ         $2, R11                // K and dK rows in bytes
+	MOVQ         dp+88(FP), SI
+	MOVQ         k+56(FP), DI
+	MOVQ         dkacc+120(FP), BX
+	MOVQ         dk+136(FP), DX
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z6, Z6, Z6
+	MOVQ         T+0(FP), CX
+
+qkl:
+	VMOVUPS      (DI), Z8
+	VBROADCASTSS (SI), Z10
+	VBROADCASTSS (SI)(R9*1), Z11
+	VBROADCASTSS (SI)(R9*2), Z12
+	VBROADCASTSS (SI)(R13*1), Z13
+	FMA4x16
+	CMPB         first+144(FP), $0
+	JEQ          qkld
+	VPXORD       Z20, Z20, Z20
+	JMP          qkf
+
+qkld:
+	VMOVUPS      (BX), Z20
+
+qkf:
+	VFMADD231PS  Z16, Z10, Z20
+	VFMADD231PS  Z17, Z11, Z20
+	VFMADD231PS  Z18, Z12, Z20
+	VFMADD231PS  Z19, Z13, Z20
+	CMPB         last+145(FP), $0
+	JNE          qkst
+	VMOVUPS      Z20, (BX)
+	JMP          qkn
+
+qkst:
+	VADDPS       (DX), Z20, Z20
+	VMOVUPS      Z20, (DX)
+
+qkn:
+	ADDQ         $4, SI
+	ADDQ         R11, DI
+	ADDQ         $64, BX
+	ADDQ         R11, DX
+	DECQ         CX
+	JNZ          qkl
+	MOVQ         dq+96(FP), DX
+	MOVQ         lddq+104(FP), R10
+	SHLQ         $2, R10
+	LEAQ         (R10)(R10*2), R11
+	VADDPS       (DX), Z0, Z0
+	VADDPS       (DX)(R10*1), Z2, Z2
+	VADDPS       (DX)(R10*2), Z4, Z4
+	VADDPS       (DX)(R11*1), Z6, Z6
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z2, (DX)(R10*1)
+	VMOVUPS      Z4, (DX)(R10*2)
+	VMOVUPS      Z6, (DX)(R11*1)
 
 dkdone:
 	VZEROUPPER
