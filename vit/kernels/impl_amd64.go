@@ -268,6 +268,27 @@ func lnBackwardAVX2(dinp, dout, inp, w, mean, rstd *float32, rows, dim int, invD
 //go:noescape
 func lnParamsAVX2(dw, db, dout, inp, mean, rstd *float32, rows, ld, width int)
 
+//go:noescape
+func colSumsAVX2(dst, x *float32, rows, ld, cols int)
+
+// colSumsSIMD adds the rows of x (rows x ld) into dst over columns [lo,hi),
+// row by row: the multiples of 8 in registers, the rest as addGo did.
+func colSumsSIMD(dst, x []float32, rows, ld, lo, hi int) {
+	if rows == 0 || hi <= lo {
+		return
+	}
+	_ = x[(rows-1)*ld+hi-1]
+	n8 := (hi - lo) &^ 7
+	if n8 > 0 {
+		d := dst[lo : lo+n8]
+		colSumsAVX2(&d[0], &x[lo], rows, ld, n8)
+	}
+	for r := 0; r < rows; r++ {
+		d := dst[lo+n8 : hi]
+		addGo(d, d, x[r*ld+lo+n8:r*ld+hi])
+	}
+}
+
 // addSIMD sets out = a + b (equal lengths).
 func addSIMD(out, a, b []float32) {
 	n := len(out)

@@ -137,14 +137,13 @@ func (k Workers) linearBackward(beta float32, dinp, dw, dbias, dout, inp, w []fl
 // summed over rows in order (parallel over columns only).
 func colSums(k Workers, dst, x []float32, rows, cols int) {
 	body := func(lo, hi int) {
+		if useSIMD {
+			colSumsSIMD(dst, x, rows, cols, lo, hi)
+			return
+		}
 		d := dst[lo:hi]
 		for r := 0; r < rows; r++ {
-			src := x[r*cols+lo : r*cols+hi]
-			if useSIMD {
-				addSIMD(d, d, src)
-			} else {
-				addGo(d, d, src)
-			}
+			addGo(d, d, x[r*cols+lo:r*cols+hi])
 		}
 	}
 	if rows*cols < 64*1024 {
