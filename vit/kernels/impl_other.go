@@ -21,7 +21,7 @@ func rowsGemmSIMD(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, 
 
 func expShiftSIMD(x []float32, shift float32) { expShiftGo(x, shift) }
 
-func addSIMD(out, a, b []float32)                   { addGo(out, a, b) }
+func addSIMD(out, a, b []float32) { addGo(out, a, b) }
 func colSumsSIMD(dst, x []float32, rows, ld, lo, hi int) {
 	for r := 0; r < rows; r++ {
 		addGo(dst[lo:hi], dst[lo:hi], x[r*ld+lo:r*ld+hi])
