@@ -282,6 +282,27 @@ bdone:
 	VZEROUPPER
 	RET
 
+// LNP_CHUNK adds one 8-column chunk of a row to lnParams' sums: x =
+// (inp-mean)*rstd in xr, dout in dr; accw += dout*x, accb += dout.
+#define LNP_CHUNK(off, xr, dr, accw, accb) \
+	VMOVUPS     off(SI), xr; \
+	VSUBPS      Y1, xr, xr; \
+	VMULPS      Y4, xr, xr; \
+	VMOVUPS     off(DX), dr; \
+	VADDPS      dr, accb, accb; \
+	VFMADD231PS dr, xr, accw
+
+// ADD_INTO4 adds four YMM sums into the 32 floats at (AX).
+#define ADD_INTO4(a, b, c, d) \
+	VADDPS  (AX), a, a; \
+	VMOVUPS a, (AX); \
+	VADDPS  32(AX), b, b; \
+	VMOVUPS b, 32(AX); \
+	VADDPS  64(AX), c, c; \
+	VMOVUPS c, 64(AX); \
+	VADDPS  96(AX), d, d; \
+	VMOVUPS d, 96(AX)
+
 // func lnParamsAVX2(dw, db, dout, inp, mean, rstd *float32, rows, ld, width int)
 // For 8-column chunks of [0,width) (width % 8 == 0), over all rows in order:
 // dw += sum_r dout*norm, db += sum_r dout (sums formed first, then added);
@@ -322,30 +343,10 @@ pchunk4:
 prow4:
 	VBROADCASTSS (R8), Y1
 	VBROADCASTSS (R9), Y4
-	VMOVUPS      (SI), Y3
-	VSUBPS       Y1, Y3, Y3
-	VMULPS       Y4, Y3, Y3
-	VMOVUPS      (DX), Y5
-	VADDPS       Y5, Y7, Y7
-	VFMADD231PS  Y5, Y3, Y6
-	VMOVUPS      32(SI), Y0
-	VSUBPS       Y1, Y0, Y0
-	VMULPS       Y4, Y0, Y0
-	VMOVUPS      32(DX), Y2
-	VADDPS       Y2, Y9, Y9
-	VFMADD231PS  Y2, Y0, Y8
-	VMOVUPS      64(SI), Y3
-	VSUBPS       Y1, Y3, Y3
-	VMULPS       Y4, Y3, Y3
-	VMOVUPS      64(DX), Y5
-	VADDPS       Y5, Y11, Y11
-	VFMADD231PS  Y5, Y3, Y10
-	VMOVUPS      96(SI), Y0
-	VSUBPS       Y1, Y0, Y0
-	VMULPS       Y4, Y0, Y0
-	VMOVUPS      96(DX), Y2
-	VADDPS       Y2, Y13, Y13
-	VFMADD231PS  Y2, Y0, Y12
+	LNP_CHUNK(0, Y3, Y5, Y6, Y7)
+	LNP_CHUNK(32, Y0, Y2, Y8, Y9)
+	LNP_CHUNK(64, Y3, Y5, Y10, Y11)
+	LNP_CHUNK(96, Y0, Y2, Y12, Y13)
 	ADDQ         R10, SI
 	ADDQ         R10, DX
 	ADDQ         $4, R8
@@ -358,28 +359,14 @@ pstore4:
 	TESTQ   AX, AX
 	JZ      pdb4
 	ADDQ    R11, AX
-	VADDPS  (AX), Y6, Y6
-	VMOVUPS Y6, (AX)
-	VADDPS  32(AX), Y8, Y8
-	VMOVUPS Y8, 32(AX)
-	VADDPS  64(AX), Y10, Y10
-	VMOVUPS Y10, 64(AX)
-	VADDPS  96(AX), Y12, Y12
-	VMOVUPS Y12, 96(AX)
+	ADD_INTO4(Y6, Y8, Y10, Y12)
 
 pdb4:
 	MOVQ    db+8(FP), AX
 	TESTQ   AX, AX
 	JZ      pnext4
 	ADDQ    R11, AX
-	VADDPS  (AX), Y7, Y7
-	VMOVUPS Y7, (AX)
-	VADDPS  32(AX), Y9, Y9
-	VMOVUPS Y9, 32(AX)
-	VADDPS  64(AX), Y11, Y11
-	VMOVUPS Y11, 64(AX)
-	VADDPS  96(AX), Y13, Y13
-	VMOVUPS Y13, 96(AX)
+	ADD_INTO4(Y7, Y9, Y11, Y13)
 
 pnext4:
 	ADDQ $128, R11
