@@ -431,8 +431,8 @@ pdone:
 // dst[c] += x[0][c], then x[1][c], ... in row order, for c < cols (cols %
 // 8 == 0; x's rows ld floats apart): the sums addAVX2 formed one row at a
 // time (the accumulator as VADDPS's first operand), kept in registers
-// across the rows, 64 columns at a time while they last (one pass over
-// the rows where the layer has 64), then 32, then 8.
+// across the rows, 64 columns at a time while they last (every layer width
+// of the models is a multiple of 64), then 8.
 TEXT ·colSumsAVX2(SB), NOSPLIT, $0-40
 	MOVQ ld+24(FP), R10
 	SHLQ $2, R10
@@ -444,7 +444,7 @@ csum8:
 	MOVQ    R13, AX
 	SUBQ    R11, AX
 	CMPQ    AX, $256
-	JLT     csum4
+	JLT     csum1
 	MOVQ    dst+0(FP), DI
 	ADDQ    R11, DI
 	MOVQ    x+8(FP), SI
@@ -485,40 +485,6 @@ cst8:
 	VMOVUPS Y7, 224(DI)
 	ADDQ    $256, R11
 	JMP     csum8
-
-csum4:
-	MOVQ    R13, AX
-	SUBQ    R11, AX
-	CMPQ    AX, $128
-	JLT     csum1
-	MOVQ    dst+0(FP), DI
-	ADDQ    R11, DI
-	MOVQ    x+8(FP), SI
-	ADDQ    R11, SI
-	MOVQ    rows+16(FP), CX
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	VMOVUPS 64(DI), Y2
-	VMOVUPS 96(DI), Y3
-	TESTQ   CX, CX
-	JZ      cst4
-
-crow4:
-	VADDPS (SI), Y0, Y0
-	VADDPS 32(SI), Y1, Y1
-	VADDPS 64(SI), Y2, Y2
-	VADDPS 96(SI), Y3, Y3
-	ADDQ   R10, SI
-	DECQ   CX
-	JNZ    crow4
-
-cst4:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ    $128, R11
-	JMP     csum4
 
 csum1:
 	CMPQ    R11, R13
