@@ -81,14 +81,17 @@ func pop() func() {
 }
 
 // helperLoop runs queued tasks; idle for hotSpin, it parks until push
-// wakes it. It is counted in hot.spinning whenever it is not parked.
+// wakes it. It is counted in hot.spinning while it polls (not while it runs
+// a task, so that a push meanwhile wakes another helper).
 func helperLoop() {
 	wake := make(chan struct{}, 1)
 	for {
 		idleSince := time.Now()
 		for {
 			if fn := pop(); fn != nil {
+				hot.spinning.Add(-1)
 				fn()
+				hot.spinning.Add(1)
 				idleSince = time.Now()
 				continue
 			}
