@@ -272,7 +272,9 @@ func lnParamsAVX2(dw, db, dout, inp, mean, rstd *float32, rows, ld, width int)
 func colSumsAVX2(dst, x *float32, rows, ld, cols int)
 
 // colSumsSIMD adds the rows of x (rows x ld) into dst over columns [lo,hi),
-// row by row: the multiples of 8 in registers, the rest as addGo did.
+// row by row: the multiples of 8 in registers, the rest through addSIMD's
+// scalar tail as before (Go may order a scalar add's operands either way,
+// which shows in a NaN's payload, so the tail stays in the same function).
 func colSumsSIMD(dst, x []float32, rows, ld, lo, hi int) {
 	if rows == 0 || hi <= lo {
 		return
@@ -283,9 +285,12 @@ func colSumsSIMD(dst, x []float32, rows, ld, lo, hi int) {
 		d := dst[lo : lo+n8]
 		colSumsAVX2(&d[0], &x[lo], rows, ld, n8)
 	}
+	if n8 == hi-lo {
+		return
+	}
+	d := dst[lo+n8 : hi]
 	for r := 0; r < rows; r++ {
-		d := dst[lo+n8 : hi]
-		addGo(d, d, x[r*ld+lo+n8:r*ld+hi])
+		addSIMD(d, d, x[r*ld+lo+n8:r*ld+hi])
 	}
 }
 
