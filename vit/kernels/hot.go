@@ -134,8 +134,7 @@ func fork(n int, fn func(i int)) {
 // join counts a fork's outstanding tasks.
 type join struct {
 	pending atomic.Int32
-	once    sync.Once
-	closed  chan struct{}
+	closed  chan struct{} // closed by the task that brings pending to 0
 }
 
 func newJoin(n int) *join {
@@ -146,7 +145,7 @@ func newJoin(n int) *join {
 
 func (j *join) done() {
 	if j.pending.Add(-1) == 0 {
-		j.once.Do(func() { close(j.closed) })
+		close(j.closed)
 	}
 }
 
