@@ -34,7 +34,7 @@ func TestParsers(t *testing.T) {
 }
 
 func FuzzParseRoute(f *testing.F) {
-	for _, s := range []string{"sequential", "arrival", "random:3", "2,0,1", "random-batch", "random-sample", "9"} {
+	for _, s := range []string{"sequential", "arrival", "random:3", "2,0,1", "random-batch", "random-sample", "9", "random:99999999999"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -66,6 +66,11 @@ type Order struct {
 // DefaultRandomOrders is K for a bare "random".
 const DefaultRandomOrders = 20
 
+// MaxRandomOrders bounds random:K: each order is a full evaluation, and a
+// mistyped K must be refused before its permutations are drawn (a K in the
+// billions would exhaust memory).
+const MaxRandomOrders = 100_000
+
 // ParseOrder reads sequential | reversed | random[:K] | i,j,k,...
 func ParseOrder(s string) (Order, error) {
 	switch {
@@ -77,8 +82,8 @@ func ParseOrder(s string) (Order, error) {
 		return Order{Kind: "random", K: DefaultRandomOrders}, nil
 	case strings.HasPrefix(s, "random:"):
 		k, err := strconv.Atoi(strings.TrimPrefix(s, "random:"))
-		if err != nil || k <= 0 {
-			return Order{}, fmt.Errorf("bad order %q: random:K needs a positive number K", s)
+		if err != nil || k <= 0 || k > MaxRandomOrders {
+			return Order{}, fmt.Errorf("bad order %q: random:K needs a number K from 1 to %d", s, MaxRandomOrders)
 		}
 		return Order{Kind: "random", K: k}, nil
 	}

@@ -202,13 +202,13 @@ func TestClipGradNorm(t *testing.T) {
 
 func TestParseOrder(t *testing.T) {
 	for in, want := range map[string]string{"sequential": "sequential", "reversed": "reversed", "random": "random:20",
-		"random:5": "random:5", "0,3,1": "0,3,1"} {
+		"random:5": "random:5", "0,3,1": "0,3,1", "random:100000": "random:100000"} {
 		o, err := ParseOrder(in)
 		if err != nil || o.String() != want {
 			t.Errorf("ParseOrder(%q) = %v, %v; want %s", in, o, err, want)
 		}
 	}
-	for _, bad := range []string{"random:0", "random:x", "1,,2", "-1", "sideways"} {
+	for _, bad := range []string{"random:0", "random:x", "1,,2", "-1", "sideways", "random:100001", "random:99999999999"} {
 		if _, err := ParseOrder(bad); err == nil {
 			t.Errorf("ParseOrder(%q) accepted", bad)
 		}
