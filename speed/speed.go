@@ -178,8 +178,10 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 		if o.ProfileDir, err = filepath.Abs(o.ProfileDir); err != nil {
 			return nil, err
 		}
-		if st, err := os.Stat(o.ProfileDir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--profile %s: not a directory", o.ProfileDir)
+		// Made before the run, so a path that cannot hold the profiles
+		// fails in a second, not after the measurements.
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--profile %s: cannot make the folder: %v", o.ProfileDir, err)
 		}
 	}
 	runs := make([]SpeedRun, len(models))
