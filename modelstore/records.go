@@ -136,31 +136,13 @@ func ManifestConfig(man *checkpoint.Manifest) (vit.Config, error) {
 	if err := c.Validate(); err != nil {
 		return c, fieldError(man, "config", err)
 	}
-	if n := configFloats(c); n > maxConfigFloats {
-		return c, fieldError(man, "config", fmt.Errorf("sizes beyond any model: %.3g weights (%s)", n, DescribeConfig(c)))
-	}
 	return c, nil
 }
-
-// maxConfigFloats bounds the weights a stored config may describe (4 GB of
-// float32, three and a half ViT-Ls of 304 M), so that a hand-edited size of 10^9 is an
-// error rather than an allocation that cannot succeed.
-const maxConfigFloats = 1 << 30
 
 // DescribeConfig is a config in one line, for errors.
 func DescribeConfig(c vit.Config) string {
 	return fmt.Sprintf("%s, %dx%dx%d, patch %d, dim %d, heads %d, mlp %d, depth %d, classes %d", c.Variant,
 		c.ImageHeight, c.ImageWidth, c.Channels, c.Patch, c.Dim, c.Heads, c.MLP, c.Depth, c.Classes)
-}
-
-// configFloats is about the number of weights of a model of config c (what
-// vit.NewModel allocates), in float64 so that no size overflows it.
-func configFloats(c vit.Config) float64 {
-	d, mlp := float64(c.Dim), float64(c.MLP)
-	tokens := float64(c.ImageHeight/max(c.Patch, 1))*float64(c.ImageWidth/max(c.Patch, 1)) + 1
-	stem := d*float64(c.Channels)*float64(c.Patch)*float64(c.Patch) + (tokens+2)*d + float64(c.Depth)*float64(c.PosDim)
-	block := 4*d*d + 2*d*mlp + 10*d + mlp + float64(c.PosDim)*(d+float64(c.PosDim)) + float64(c.Depth)*d
-	return stem + float64(c.Depth)*block + float64(c.Classes)*(d+1)
 }
 
 // ManifestNormalization is the input normalisation stored with a model of

@@ -122,18 +122,76 @@ func (c Config) Tokens() int { return c.Patches() + 1 }
 // PatchSize is C*P*P, the length of one flattened patch.
 func (c Config) PatchSize() int { return c.Channels * c.Patch * c.Patch }
 
+// checkTotals bounds the products of sizes that are each within MaxSize
+// (in float64: such products can overflow an int).
+func (c Config) checkTotals() []string {
+	var problems []string
+	if values := float64(c.Channels) * float64(c.ImageHeight) * float64(c.ImageWidth); values > MaxImageSize {
+		problems = append(problems, fmt.Sprintf("a %dx%dx%d image has %.3g values, over the limit of %d",
+			c.Channels, c.ImageHeight, c.ImageWidth, values, MaxImageSize))
+	}
+	if c.Patch <= c.ImageHeight && c.Patch <= c.ImageWidth && c.Tokens() > MaxTokens {
+		problems = append(problems, fmt.Sprintf("%d tokens (patch %d on %dx%d) is over the limit of %d",
+			c.Tokens(), c.Patch, c.ImageHeight, c.ImageWidth, MaxTokens))
+	}
+	if n := c.Weights(); n > MaxWeights {
+		problems = append(problems, fmt.Sprintf("sizes beyond any model: %.3g weights (dim %d, MLP %d, depth %d), over the limit of %d",
+			n, c.Dim, c.MLP, c.Depth, MaxWeights))
+	}
+	return problems
+}
+
+// Weights is the number of weights NewModel allocates for c (per tensor as
+// NewModel adds them), in float64 so that no size overflows it.
+func (c Config) Weights() float64 {
+	d, m, depth := float64(c.Dim), float64(c.MLP), float64(c.Depth)
+	tokens := float64(c.ImageHeight/max(c.Patch, 1))*float64(c.ImageWidth/max(c.Patch, 1)) + 1
+	stem := d*float64(c.Channels)*float64(c.Patch)*float64(c.Patch) + d + d + tokens*d
+	block := 2*d + (3*d*d + 3*d) + (d*d + d) + 2*d + (m*d + m) + (d*m + d)
+	if c.Variant.HasPositionProjection() {
+		p := d + float64(c.PosDim)
+		stem += depth * float64(c.PosDim)
+		block += 2*p + d*p + d
+	}
+	if c.Variant.HasPositionHead() {
+		block += 2*d + depth*d + depth
+	}
+	head := 2*d + float64(c.Classes)*d + float64(c.Classes)
+	return stem + depth*block + head
+}
+
 // ImageSize is C*H*W.
 func (c Config) ImageSize() int { return c.Channels * c.ImageHeight * c.ImageWidth }
+
+// Bounds far past any real ViT (ViT-H: width 1280, MLP 5120, 632M
+// weights). A config beyond them is a typo or a corrupt manifest, refused
+// before anything is allocated: building it would exhaust memory instead of
+// saying what is wrong.
+const (
+	MaxSize      = 1 << 16 // any one size: image side, channels, patch, dim, heads, MLP, depth, classes, pos dim
+	MaxTokens    = 1 << 16 // patches + 1
+	MaxImageSize = 1 << 28 // values per image, C·H·W
+	MaxWeights   = 1 << 30 // 4 GB of float32, three and a half ViT-Ls
+)
 
 // Validate reports every size that cannot build a model, in one error.
 func (c Config) Validate() error {
 	var problems []string
-	positive := map[string]int{"image height": c.ImageHeight, "image width": c.ImageWidth, "channels": c.Channels,
+	sizes := map[string]int{"image height": c.ImageHeight, "image width": c.ImageWidth, "channels": c.Channels,
 		"patch": c.Patch, "dim": c.Dim, "heads": c.Heads, "mlp": c.MLP, "depth": c.Depth, "classes": c.Classes}
 	for _, k := range []string{"image height", "image width", "channels", "patch", "dim", "heads", "mlp", "depth", "classes"} {
-		if positive[k] <= 0 {
-			problems = append(problems, fmt.Sprintf("%s must be positive, got %d", k, positive[k]))
+		if sizes[k] <= 0 {
+			problems = append(problems, fmt.Sprintf("%s must be positive, got %d", k, sizes[k]))
 		}
+		if sizes[k] > MaxSize {
+			problems = append(problems, fmt.Sprintf("%s %d is over the limit of %d", k, sizes[k], MaxSize))
+		}
+	}
+	if c.PosDim > MaxSize {
+		problems = append(problems, fmt.Sprintf("pos dim %d is over the limit of %d", c.PosDim, MaxSize))
+	}
+	if len(problems) == 0 {
+		problems = c.checkTotals()
 	}
 	if c.Patch > 0 && c.ImageHeight > 0 && c.ImageWidth > 0 && (c.ImageHeight%c.Patch != 0 || c.ImageWidth%c.Patch != 0) {
 		problems = append(problems, fmt.Sprintf("patch %d does not divide the %dx%d image", c.Patch, c.ImageHeight, c.ImageWidth))

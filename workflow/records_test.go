@@ -218,7 +218,7 @@ func TestBadManifestsRefused(t *testing.T) {
 		{"config-invalid", "config", `{"image_height":8,"image_width":8,"channels":1,"patch":4,"dim":16,"heads":3,"mlp":24,"depth":3,"classes":4,"variant":"baseline"}`,
 			"model config-invalid: manifest field config: invalid model config: heads 3 does not divide dim 16"},
 		{"config-huge", "config", `{"image_height":8,"image_width":8,"channels":1,"patch":4,"dim":1000000000,"heads":1,"mlp":24,"depth":3,"classes":4,"variant":"baseline"}`,
-			"model config-huge: manifest field config: sizes beyond any model: 1.2e+19 weights (baseline, 8x8x1, patch 4, dim 1000000000"},
+			"model config-huge: manifest field config: invalid model config: dim 1000000000 is over the limit of 65536"},
 		{"config-other", "config", `{"image_height":8,"image_width":8,"channels":1,"patch":4,"dim":32,"heads":2,"mlp":24,"depth":3,"classes":4,"variant":"baseline"}`,
 			"model config-other: manifest field config: patch_embed.proj.weight is [16 1 4 4] in the stored stem, but the config gives [32 1 4 4] (baseline, 8x8x1, patch 4, dim 32"},
 		{"recipe-type", "recipe", `{"method":"random","from":"a"}`,
