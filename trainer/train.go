@@ -236,9 +236,10 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 		res.History = append(res.History, r.History...)
 	}
 	size := train.ImageSize()
+	rows := min(opt.Batch, train.N) // a batch past the split is the whole split
 	var bufs [2]*batchBuffers
 	for i := range bufs {
-		bufs[i] = &batchBuffers{x: make([]float32, opt.Batch*size), labels: make([]int32, opt.Batch)}
+		bufs[i] = &batchBuffers{x: make([]float32, rows*size), labels: make([]int32, rows)}
 	}
 	for epoch := first; epoch <= opt.Epochs; epoch++ {
 		// Every random stream is derived from (seed, epoch) so an epoch can be

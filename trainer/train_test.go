@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -280,4 +281,26 @@ func deepCopy(x [][]float32) [][]float32 {
 		out[i] = slices.Clone(x[i])
 	}
 	return out
+}
+
+// A batch larger than the training split is the whole split: the same
+// training as a batch of exactly its size, without buffers of the asked size
+// (a --batch of 10^12 once ran out of memory).
+func TestBatchPastTheSplit(t *testing.T) {
+	data := stripes(40, 5)
+	train, val, _ := dataset.SplitValidation(data, 0.25, 1)
+	norm := dataset.ComputeNormalization(train)
+	run := func(batch int) [][]float32 {
+		m := tinyModel(t, vit.Shuffle, 3)
+		opt := tinyOptions()
+		opt.Epochs, opt.Batch = 2, batch
+		if _, err := Train(m, train, val, norm, opt, Hooks{}); err != nil {
+			t.Fatal(err)
+		}
+		return snapshot(m.Params())
+	}
+	want, got := run(train.N), run(1<<40)
+	if !reflect.DeepEqual(got, want) {
+		t.Error("training with a batch past the split differs from a batch of the split")
+	}
 }
