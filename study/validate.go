@@ -85,8 +85,8 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 	if orders == 0 {
 		orders = DefaultOrders
 	}
-	if orders < 0 {
-		bad.add("orders must be positive, got %d", orders)
+	if err := trainer.CheckOrderCount(orders); err != nil {
+		bad.add("orders: %v", err)
 	}
 	if len(f.Populations) == 0 && len(f.Sweeps) == 0 && len(f.Analyses) == 0 {
 		bad.add("the study defines no populations, no sweeps and no analyses")
@@ -340,8 +340,8 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 		if a.Limit != nil {
 			req.Limit = *a.Limit
 		}
-		if a.Orders < 0 {
-			bad.add("%s: orders must be positive, got %d", where, a.Orders)
+		if a.Orders < 0 || a.Orders > trainer.MaxRandomOrders {
+			bad.add("%s: orders must be from 0 (2 x depth) to %d, got %d", where, trainer.MaxRandomOrders, a.Orders)
 		}
 		if req.Limit < 0 || req.Limit == 1 {
 			bad.add("%s: limit must be 0 (every image) or at least 2, got %d", where, req.Limit)

@@ -150,8 +150,8 @@ func planUnits(kind string, subjects, references []Subject, opt Options) ([]unit
 	var units []unit
 	switch kind {
 	case Orders:
-		if opt.Orders < 1 || opt.Repeats < 0 || opt.OrderBatch < 1 {
-			return nil, fmt.Errorf("orders sweep needs --orders >= 1, --repeats >= 0 and --order-batch >= 1, got %d, %d, %d",
+		if trainer.CheckOrderCount(opt.Orders) != nil || opt.Repeats < 0 || opt.OrderBatch < 1 {
+			return nil, fmt.Errorf("orders sweep needs --orders from 1 to %d, --repeats >= 0 and --order-batch >= 1, got %d, %d, %d", trainer.MaxRandomOrders,
 				opt.Orders, opt.Repeats, opt.OrderBatch)
 		}
 		if len(references) > 0 {

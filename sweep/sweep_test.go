@@ -232,8 +232,9 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		opt  Options
 		want string // the refusal names what is wrong
 	}{
-		{Orders, Options{Orders: 0, OrderBatch: 1}, "orders sweep needs --orders >= 1, --repeats >= 0 and --order-batch >= 1, got 0, 0, 1"},
+		{Orders, Options{Orders: 0, OrderBatch: 1}, "orders sweep needs --orders from 1 to 100000, --repeats >= 0 and --order-batch >= 1, got 0, 0, 1"},
 		{Orders, Options{Orders: 2, OrderBatch: 0}, "got 2, 0, 0"},
+		{Orders, Options{Orders: 100_001, OrderBatch: 1}, "got 100001, 0, 1"},
 		{Orders, Options{Orders: 2, OrderBatch: 1, Repeats: -1}, "got 2, -1, 1"},
 		{Depth, Options{Seeds: 1}, "depth sweep needs strategies and --seeds >= 1, got [] and 1"},
 		{Depth, Options{Seeds: 0, Strategies: []string{"last"}}, "got [last] and 0"},

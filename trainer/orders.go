@@ -71,6 +71,15 @@ const DefaultRandomOrders = 20
 // billions would exhaust memory).
 const MaxRandomOrders = 100_000
 
+// CheckOrderCount is nil for a number of random orders from 1 to
+// MaxRandomOrders; commands check their counts with it before any work.
+func CheckOrderCount(k int) error {
+	if k < 1 || k > MaxRandomOrders {
+		return fmt.Errorf("the number of random orders must be from 1 to %d, got %d", MaxRandomOrders, k)
+	}
+	return nil
+}
+
 // ParseOrder reads sequential | reversed | random[:K] | i,j,k,...
 func ParseOrder(s string) (Order, error) {
 	switch {
@@ -82,7 +91,7 @@ func ParseOrder(s string) (Order, error) {
 		return Order{Kind: "random", K: DefaultRandomOrders}, nil
 	case strings.HasPrefix(s, "random:"):
 		k, err := strconv.Atoi(strings.TrimPrefix(s, "random:"))
-		if err != nil || k <= 0 || k > MaxRandomOrders {
+		if err != nil || CheckOrderCount(k) != nil {
 			return Order{}, fmt.Errorf("bad order %q: random:K needs a number K from 1 to %d", s, MaxRandomOrders)
 		}
 		return Order{Kind: "random", K: k}, nil

@@ -214,6 +214,11 @@ func TestParseOrder(t *testing.T) {
 			t.Errorf("ParseOrder(%q) accepted", bad)
 		}
 	}
+	for k, ok := range map[int]bool{-1: false, 0: false, 1: true, MaxRandomOrders: true, MaxRandomOrders + 1: false} {
+		if err := CheckOrderCount(k); (err == nil) != ok {
+			t.Errorf("CheckOrderCount(%d) = %v", k, err)
+		}
+	}
 	o, _ := ParseOrder("random:4")
 	a, b := o.Plans(6, 9), o.Plans(6, 9)
 	if fmt.Sprint(a) != fmt.Sprint(b) {

@@ -35,8 +35,8 @@ func Analyze(s *checkpoint.Store, req AnalyzeRequest) (*analysis.Report, error) 
 	if req.Limit < 0 {
 		return nil, fmt.Errorf("--limit must not be negative, got %d", req.Limit)
 	}
-	if req.Options.Orders < 0 {
-		return nil, fmt.Errorf("--orders must be positive, got %d", req.Options.Orders)
+	if req.Options.Orders < 0 || req.Options.Orders > trainer.MaxRandomOrders {
+		return nil, fmt.Errorf("--orders must be from 0 (2 x depth) to %d, got %d", trainer.MaxRandomOrders, req.Options.Orders)
 	}
 	if _, err := analysis.ParseFeature(string(req.Options.Feature)); req.Options.Feature != "" && err != nil {
 		return nil, fmt.Errorf("--feature: %v", err)

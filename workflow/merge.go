@@ -14,6 +14,7 @@ import (
 	"github.com/frankenvit/frankenvit/merge"
 	"github.com/frankenvit/frankenvit/merge/methods"
 	"github.com/frankenvit/frankenvit/modelstore"
+	"github.com/frankenvit/frankenvit/trainer"
 	"github.com/frankenvit/frankenvit/vit"
 )
 
@@ -157,8 +158,8 @@ func Merge(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
 	if err := checkpoint.ValidName(req.Out); err != nil {
 		return nil, err
 	}
-	if req.Orders < 0 {
-		return nil, fmt.Errorf("--orders must not be negative, got %d", req.Orders)
+	if req.Orders < 0 || req.Orders > trainer.MaxRandomOrders {
+		return nil, fmt.Errorf("--orders must be from 0 to %d, got %d", trainer.MaxRandomOrders, req.Orders)
 	}
 	method, file, _ := strings.Cut(req.Method, ":")
 	if method == "recipe" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/modelstore"
+	"github.com/frankenvit/frankenvit/trainer"
 )
 
 // PopulationRequest is everything `frankenvit population` needs.
@@ -116,8 +117,8 @@ func (r PopulationRequest) validate() error {
 	if !r.Independent && r.Parent == "" && r.ParentEpochs <= 0 {
 		errs = append(errs, fmt.Errorf("--parent-epochs must be positive, got %d", r.ParentEpochs))
 	}
-	if r.RandomOrders <= 0 {
-		errs = append(errs, fmt.Errorf("the summary needs a positive number of random orders, got %d", r.RandomOrders))
+	if err := trainer.CheckOrderCount(r.RandomOrders); err != nil {
+		errs = append(errs, fmt.Errorf("--orders: %v", err))
 	}
 	if err := checkpoint.ValidName(MemberName(r.Prefix, r.Size)); err != nil {
 		errs = append(errs, fmt.Errorf("prefix %q: %v", r.Prefix, err))

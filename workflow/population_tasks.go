@@ -71,8 +71,8 @@ func (r PopulationRequest) validateTasks() error {
 	if r.ParentEpochs <= 0 {
 		errs = append(errs, fmt.Errorf("--parent-epochs must be positive, got %d", r.ParentEpochs))
 	}
-	if r.RandomOrders <= 0 {
-		errs = append(errs, fmt.Errorf("the summary needs a positive number of random orders, got %d", r.RandomOrders))
+	if err := trainer.CheckOrderCount(r.RandomOrders); err != nil {
+		errs = append(errs, fmt.Errorf("--orders: %v", err))
 	}
 	if r.Base.Options.TrainOnly != "" {
 		errs = append(errs, errors.New("--train-only does not apply to a population (its probes train only their head)"))
