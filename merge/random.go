@@ -20,6 +20,11 @@ type RandomOptions struct {
 	Seed  uint64
 }
 
+// MaxCount bounds how many models one call builds (Random's Count, a
+// search's Population): past it a count is a typo, refused before anything
+// is drawn or stored.
+const MaxCount = 10_000
+
 // Random draws the paper's Frankenstein models: slot i of each takes block
 // i (or, with AnyBlock, a random block) of a source drawn uniformly from
 // the pool. The draws are one seeded stream, so the first k of Count models
@@ -28,8 +33,8 @@ func Random(p *Pool, opt RandomOptions) ([]Splice, error) {
 	if len(p.Models) == 0 {
 		return nil, errNoModels
 	}
-	if opt.Count <= 0 {
-		return nil, fmt.Errorf("--count must be positive, got %d", opt.Count)
+	if opt.Count <= 0 || opt.Count > MaxCount {
+		return nil, fmt.Errorf("--count must be from 1 to %d, got %d", MaxCount, opt.Count)
 	}
 	if opt.Depth < 0 {
 		return nil, fmt.Errorf("the depth must not be negative, got %d", opt.Depth)

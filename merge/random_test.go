@@ -79,6 +79,7 @@ func TestRandomFixedStemAndErrors(t *testing.T) {
 		want string
 	}{
 		{RandomOptions{Count: 0}, "--count"},
+		{RandomOptions{Count: MaxCount + 1}, "--count must be from 1 to 10000, got 10001"},
 		{RandomOptions{Count: 1, Stem: "zz"}, "--stem"},
 	} {
 		if _, err := Random(p, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -104,6 +104,9 @@ func Search(p *Pool, opt SearchOptions, score PlanScorer, progress func(stage st
 	if opt.MaxDepth > 64 {
 		problems = append(problems, fmt.Sprintf("--max-depth %d is more than 64 slots", opt.MaxDepth))
 	}
+	if opt.Population > MaxCount {
+		problems = append(problems, fmt.Sprintf("--population %d is more than %d plans", opt.Population, MaxCount))
+	}
 	if opt.Generations < 0 || opt.Generations > 0 && opt.Population < 2 {
 		problems = append(problems, fmt.Sprintf("--population %d and --generations %d: an evolution needs at least 2 plans and 0 or more generations", opt.Population, opt.Generations))
 	}

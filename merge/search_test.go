@@ -154,6 +154,7 @@ func TestSearchNeverLosesToTheStemModel(t *testing.T) {
 		{SearchOptions{Stem: "zz"}, "--stem"},
 		{SearchOptions{Stem: "a", MinDepth: 4, MaxDepth: 2}, "--min-depth 4 and --max-depth 2"},
 		{SearchOptions{Stem: "a", Population: 1, Generations: 3}, "--population 1"},
+		{SearchOptions{Stem: "a", Population: MaxCount + 1, Generations: 1}, "--population 10001 is more than 10000 plans"},
 	} {
 		if _, err := Search(p, tc.opt, planScorer(p, score, &depths), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v", tc.opt, err)

@@ -259,6 +259,7 @@ populations:
 merges:
   - {name: m, method: random, from: [ghost]}
   - {name: n, method: blend, from: [a]}
+  - {name: o, method: random, from: [a], count: 20000}
 sweeps:
   - {kind: width, models: [a]}
   - {kind: depth, models: [nothere], strategies: "last,bogus"}
@@ -281,7 +282,7 @@ analyses:
 	for _, want := range []string{`unknown variant "sideways"`, "size must be positive", "/no/such/dir", "already used by population 1",
 		"heads 5 does not divide dim 64", "from names ghost", `unknown method "blend"`, `unknown kind "width"`, `"bogus"`,
 		"nothere is not a population", "split must be test or val", `sweep 4 (merge-methods): methods: unknown merge method(s) "tiez"`,
-		"analysis 1: ghost2 is not a population", "analysis 1: orders must be from 0 (2 x depth) to 100000, got -1",
+		"analysis 1: ghost2 is not a population", "merge 3 (o): count must be from 1 to 10000, got 20000", "analysis 1: orders must be from 0 (2 x depth) to 100000, got -1",
 		"analysis 1: limit must be 0 (every image) or at least 2, got 1", `analysis 1: split must be val, test or train, got "holdout"`,
 		`analysis 1: feature: unknown feature "max"`, "analysis 2: models names nothing to analyse",
 		"analysis 3: a-0 is already analysed by analysis 1", "analysis 3: limit must be 0 (every image) or at least 2, got -5"} {

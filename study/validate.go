@@ -8,6 +8,7 @@ import (
 	"github.com/frankenvit/frankenvit/analysis"
 	"github.com/frankenvit/frankenvit/checkpoint"
 	"github.com/frankenvit/frankenvit/dataset"
+	"github.com/frankenvit/frankenvit/merge"
 	"github.com/frankenvit/frankenvit/modelstore"
 	"github.com/frankenvit/frankenvit/prune"
 	"github.com/frankenvit/frankenvit/sweep"
@@ -275,8 +276,8 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 				bad.add("%s: from names %s, which is not a population or model of the study (nor in store %s)", where, src, s.Dir)
 			}
 		}
-		if m.Count < 0 {
-			bad.add("%s: count must be positive, got %d", where, m.Count)
+		if m.Count < 0 || m.Count > merge.MaxCount {
+			bad.add("%s: count must be from 1 to %d, got %d", where, merge.MaxCount, m.Count)
 		}
 		plan.Merges = append(plan.Merges, workflow.MergeRequest{Out: m.Name, From: m.From, Method: m.Method, Seed: m.Seed,
 			Count: count, AnyBlock: m.AnyBlock, Eval: true, Orders: orders})

@@ -234,8 +234,8 @@ func spliceWithMerged(src *sources, name string, stand, sp merge.Splice, rec mer
 }
 
 func mergeRandom(s *checkpoint.Store, req MergeRequest) (*MergeOutcome, error) {
-	if req.Count <= 0 {
-		return nil, fmt.Errorf("--count must be positive, got %d", req.Count)
+	if req.Count <= 0 || req.Count > merge.MaxCount {
+		return nil, fmt.Errorf("--count must be from 1 to %d, got %d", merge.MaxCount, req.Count)
 	}
 	names, err := ExpandFrom(s, req.From)
 	if err != nil {

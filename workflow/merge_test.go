@@ -176,6 +176,7 @@ func TestMergeRecipeAndBadRequests(t *testing.T) {
 		{MergeRequest{Out: "x", Method: "random", Count: 2, From: []string{"p-0", "ghost"}}, []string{"--from", "ghost"}},
 		{MergeRequest{Out: "p", Method: "random", Count: 2, From: []string{"p"}}, []string{"models p-0, p-1 already exist"}},
 		{MergeRequest{Out: "x", Method: "random", Count: 0, From: []string{"p"}}, []string{"--count"}},
+		{MergeRequest{Out: "x", Method: "random", Count: 2_000_000_000, From: []string{"p"}}, []string{"--count must be from 1 to 10000"}},
 		{MergeRequest{Out: "x", Method: "blend", From: []string{"p"}}, []string{"--method", "blend"}},
 		{MergeRequest{Out: "x", Method: "random", Count: 1, From: []string{"p-0", "wide"}, Eval: true}, []string{"width"}},
 		{MergeRequest{Out: "bad/name", Method: "random", Count: 1, From: []string{"p"}}, []string{"invalid model name"}},
