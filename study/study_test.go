@@ -265,6 +265,7 @@ sweeps:
   - {kind: depth, models: [nothere], strategies: "last,bogus"}
   - {kind: orders, models: [a], split: train}
   - {kind: merge-methods, models: [a], methods: "ties,tiez"}
+  - {kind: merge, models: [a], draws: 20000}
 analyses:
   - {models: [ghost2, a], orders: -1, limit: 1, split: holdout, feature: max}
   - {models: []}
@@ -282,7 +283,8 @@ analyses:
 	for _, want := range []string{`unknown variant "sideways"`, "size must be positive", "/no/such/dir", "already used by population 1",
 		"heads 5 does not divide dim 64", "from names ghost", `unknown method "blend"`, `unknown kind "width"`, `"bogus"`,
 		"nothere is not a population", "split must be test or val", `sweep 4 (merge-methods): methods: unknown merge method(s) "tiez"`,
-		"analysis 1: ghost2 is not a population", "merge 3 (o): count must be from 1 to 10000, got 20000", "analysis 1: orders must be from 0 (2 x depth) to 100000, got -1",
+		"analysis 1: ghost2 is not a population", "merge 3 (o): count must be from 1 to 10000, got 20000",
+		"sweep 5 (merge): orders must be at most 100000, and seeds, draws and repeats at most 10000", "analysis 1: orders must be from 0 (2 x depth) to 100000, got -1",
 		"analysis 1: limit must be 0 (every image) or at least 2, got 1", `analysis 1: split must be val, test or train, got "holdout"`,
 		`analysis 1: feature: unknown feature "max"`, "analysis 2: models names nothing to analyse",
 		"analysis 3: a-0 is already analysed by analysis 1", "analysis 3: limit must be 0 (every image) or at least 2, got -5"} {

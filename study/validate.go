@@ -322,6 +322,10 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 			sw.Repeats != nil && *sw.Repeats < 0 {
 			bad.add("%s: counts and limits must not be negative", where)
 		}
+		if sw.Orders > trainer.MaxRandomOrders || sw.Seeds > sweep.MaxDraws || sw.Draws > sweep.MaxDraws ||
+			sw.Repeats != nil && *sw.Repeats > sweep.MaxDraws {
+			bad.add("%s: orders must be at most %d, and seeds, draws and repeats at most %d", where, trainer.MaxRandomOrders, sweep.MaxDraws)
+		}
 		if len(sw.Models) == 0 {
 			bad.add("%s: models names nothing to measure", where)
 		}

@@ -48,6 +48,10 @@ type Sample struct {
 	Loss      float64 `json:"loss"`
 }
 
+// MaxDraws bounds --repeats, --seeds and --draws: each counts evaluations
+// of every point, and a count past it is a typo, refused before any work.
+const MaxDraws = 10_000
+
 // Options fix what a sweep measures; every shard of one sweep has the same.
 type Options struct {
 	Names      []string `json:"names"`             // as given: models or population prefixes

@@ -53,8 +53,9 @@ func RunMethods(groups []MethodsGroup, opt Options, shard *Shard, log io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	if opt.Orders < 0 || opt.Orders > trainer.MaxRandomOrders || opt.Seeds < 1 {
-		return nil, fmt.Errorf("merge-methods sweep needs --orders from 0 to %d and --seeds >= 1, got %d and %d", trainer.MaxRandomOrders, opt.Orders, opt.Seeds)
+	if opt.Orders < 0 || opt.Orders > trainer.MaxRandomOrders || opt.Seeds < 1 || opt.Seeds > MaxDraws {
+		return nil, fmt.Errorf("merge-methods sweep needs --orders from 0 to %d and --seeds from 1 to %d, got %d and %d",
+			trainer.MaxRandomOrders, MaxDraws, opt.Orders, opt.Seeds)
 	}
 	if len(groups) == 0 {
 		return nil, errors.New("no populations to merge")

@@ -150,9 +150,9 @@ func planUnits(kind string, subjects, references []Subject, opt Options) ([]unit
 	var units []unit
 	switch kind {
 	case Orders:
-		if trainer.CheckOrderCount(opt.Orders) != nil || opt.Repeats < 0 || opt.OrderBatch < 1 {
-			return nil, fmt.Errorf("orders sweep needs --orders from 1 to %d, --repeats >= 0 and --order-batch >= 1, got %d, %d, %d", trainer.MaxRandomOrders,
-				opt.Orders, opt.Repeats, opt.OrderBatch)
+		if trainer.CheckOrderCount(opt.Orders) != nil || opt.Repeats < 0 || opt.Repeats > MaxDraws || opt.OrderBatch < 1 {
+			return nil, fmt.Errorf("orders sweep needs --orders from 1 to %d, --repeats from 0 to %d and --order-batch >= 1, got %d, %d, %d",
+				trainer.MaxRandomOrders, MaxDraws, opt.Orders, opt.Repeats, opt.OrderBatch)
 		}
 		if len(references) > 0 {
 			return nil, errors.New("references belong to the depth sweep")
@@ -164,8 +164,8 @@ func planUnits(kind string, subjects, references []Subject, opt Options) ([]unit
 			}
 		}
 	case Depth:
-		if len(opt.Strategies) == 0 || opt.Seeds < 1 {
-			return nil, fmt.Errorf("depth sweep needs strategies and --seeds >= 1, got %v and %d", opt.Strategies, opt.Seeds)
+		if len(opt.Strategies) == 0 || opt.Seeds < 1 || opt.Seeds > MaxDraws {
+			return nil, fmt.Errorf("depth sweep needs strategies and --seeds from 1 to %d, got %v and %d", MaxDraws, opt.Strategies, opt.Seeds)
 		}
 		for i := range subjects {
 			for _, s := range opt.Strategies {
@@ -179,8 +179,8 @@ func planUnits(kind string, subjects, references []Subject, opt Options) ([]unit
 			units = append(units, unit{subject: len(subjects) + i, task: "reference"})
 		}
 	case Merge:
-		if opt.Draws < 1 {
-			return nil, fmt.Errorf("merge sweep needs --draws >= 1, got %d", opt.Draws)
+		if opt.Draws < 1 || opt.Draws > MaxDraws {
+			return nil, fmt.Errorf("merge sweep needs --draws from 1 to %d, got %d", MaxDraws, opt.Draws)
 		}
 		var groups []string
 		members := map[string][]int{}

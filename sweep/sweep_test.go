@@ -232,14 +232,17 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		opt  Options
 		want string // the refusal names what is wrong
 	}{
-		{Orders, Options{Orders: 0, OrderBatch: 1}, "orders sweep needs --orders from 1 to 100000, --repeats >= 0 and --order-batch >= 1, got 0, 0, 1"},
+		{Orders, Options{Orders: 0, OrderBatch: 1}, "orders sweep needs --orders from 1 to 100000, --repeats from 0 to 10000 and --order-batch >= 1, got 0, 0, 1"},
 		{Orders, Options{Orders: 2, OrderBatch: 0}, "got 2, 0, 0"},
 		{Orders, Options{Orders: 100_001, OrderBatch: 1}, "got 100001, 0, 1"},
 		{Orders, Options{Orders: 2, OrderBatch: 1, Repeats: -1}, "got 2, -1, 1"},
-		{Depth, Options{Seeds: 1}, "depth sweep needs strategies and --seeds >= 1, got [] and 1"},
+		{Depth, Options{Seeds: 1}, "depth sweep needs strategies and --seeds from 1 to 10000, got [] and 1"},
 		{Depth, Options{Seeds: 0, Strategies: []string{"last"}}, "got [last] and 0"},
 		{Depth, Options{Seeds: 1, Strategies: []string{"sideways"}}, "sideways"},
-		{Merge, Options{Draws: 0}, "merge sweep needs --draws >= 1, got 0"},
+		{Merge, Options{Draws: 0}, "merge sweep needs --draws from 1 to 10000, got 0"},
+		{Merge, Options{Draws: 2_000_000_000}, "got 2000000000"},
+		{Depth, Options{Seeds: 10_001, Strategies: []string{"last"}}, "got [last] and 10001"},
+		{Orders, Options{Orders: 2, OrderBatch: 1, Repeats: 10_001}, "got 2, 10001, 1"},
 		{"width", Options{}, `unknown sweep "width"`},
 	} {
 		if _, err := Run(tc.kind, subs, nil, tc.opt, nil, nil); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -68,8 +68,9 @@ func BenchData(req DataBenchRequest) (*DataBenchResult, error) {
 	}
 	rng := rand.New(rand.NewPCG(req.Seed, 3))
 	perm := rand.New(rand.NewPCG(req.Seed, 1)).Perm(tr.N)
-	x := make([]float32, req.Batch*tr.ImageSize())
-	labels := make([]int32, req.Batch)
+	rows := min(req.Batch, tr.N) // a batch past the split is the whole split
+	x := make([]float32, rows*tr.ImageSize())
+	labels := make([]int32, rows)
 	tick := trainer.NewCounter(req.Log, "reading "+req.Data.Spec+" (images)", tr.N)
 	for lo := 0; lo < tr.N; lo += req.Batch {
 		idx := perm[lo:min(lo+req.Batch, tr.N)]
