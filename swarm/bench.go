@@ -49,11 +49,18 @@ func Layout(n, depth int) [][]int {
 	return out
 }
 
+// Bounds of a bench run: each worker is a process on this machine, and each
+// window a row of the report; past them a count is a typo.
+const (
+	MaxWorkers = 256
+	MaxWindows = 1000
+)
+
 // Run starts the swarm, answers every image of split and stops the swarm.
 func (b *Bench) Run(ctx context.Context, split *dataset.Split, norm dataset.Normalization) (*BenchResult, error) {
 	r := b.Router
-	if b.Workers < 1 {
-		return nil, fmt.Errorf("--workers must be at least 1, got %d", b.Workers)
+	if b.Workers < 1 || b.Workers > MaxWorkers {
+		return nil, fmt.Errorf("--workers must be from 1 to %d, got %d", MaxWorkers, b.Workers)
 	}
 	if err := r.Check(split); err != nil {
 		return nil, err

@@ -211,6 +211,9 @@ type LocalComparison struct {
 
 // SwarmBench runs a swarm on this machine under the request's faults.
 func SwarmBench(ctx context.Context, s *checkpoint.Store, req SwarmBenchRequest) (*SwarmBenchOutcome, error) {
+	if req.Windows < 0 || req.Windows > swarm.MaxWindows {
+		return nil, fmt.Errorf("--windows must be from 0 to %d, got %d", swarm.MaxWindows, req.Windows)
+	}
 	ss, err := newSwarmSetup(s, req.SwarmOptions)
 	if err != nil {
 		return nil, err
