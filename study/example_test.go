@@ -87,7 +87,7 @@ analyses:
 	// sweep 1-orders
 	// sweep 2-depth
 	// analysis 1 of shuf
-	// study broken.yaml: 2 problem(s), nothing was run: population 1 (p): size must be positive, got 0; population 1 (p): unknown variant "sideways" (want one of baseline, shuffle, shuffle-position, shuffle-predict, layerdrop)
+	// study broken.yaml: 2 problem(s), nothing was run: population 1 (p): size must be from 1 to 10000, got 0; population 1 (p): unknown variant "sideways" (want one of baseline, shuffle, shuffle-position, shuffle-predict, layerdrop)
 }
 
 // writeImages writes DIR/{train,test}/{zero,one}/*.png: 8x8 grey images,

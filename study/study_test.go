@@ -256,6 +256,7 @@ populations:
   - {name: a, variant: sideways, size: 2}
   - {name: b, variant: shuffle, size: 0, data: "idx:/no/such/dir"}
   - {name: a, variant: baseline, size: 1, model: {heads: 5}}
+  - {name: c, variant: shuffle, size: 20000}
 merges:
   - {name: m, method: random, from: [ghost]}
   - {name: n, method: blend, from: [a]}
@@ -280,7 +281,7 @@ analyses:
 	if err == nil {
 		t.Fatal("a broken study passed")
 	}
-	for _, want := range []string{`unknown variant "sideways"`, "size must be positive", "/no/such/dir", "already used by population 1",
+	for _, want := range []string{`unknown variant "sideways"`, "population 2 (b): size must be from 1 to 10000, got 0", "population 4 (c): size must be from 1 to 10000, got 20000", "/no/such/dir", "already used by population 1",
 		"heads 5 does not divide dim 64", "from names ghost", `unknown method "blend"`, `unknown kind "width"`, `"bogus"`,
 		"nothere is not a population", "split must be test or val", `sweep 4 (merge-methods): methods: unknown merge method(s) "tiez"`,
 		"analysis 1: ghost2 is not a population", "merge 3 (o): count must be from 1 to 10000, got 20000",

@@ -161,8 +161,8 @@ func Check(f *File, source string, text []byte, s *checkpoint.Store) (*Plan, err
 				bad.add("%s: preset %q: want paper", where, t.Preset)
 			}
 		}
-		if size <= 0 {
-			bad.add("%s: size must be positive, got %d", where, p.Size)
+		if size <= 0 || size > workflow.MaxPopulation {
+			bad.add("%s: size must be from 1 to %d, got %d", where, workflow.MaxPopulation, p.Size)
 		}
 		variant, err := vit.ParseVariant(p.Variant)
 		if err != nil {

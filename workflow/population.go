@@ -103,10 +103,14 @@ type MemberSummary struct {
 	Unmeasured bool `json:"unmeasured,omitempty"`
 }
 
+// MaxPopulation bounds a population's size: past it a size is a typo,
+// refused before the parent trains.
+const MaxPopulation = 10_000
+
 func (r PopulationRequest) validate() error {
 	var errs []error
-	if r.Size <= 0 {
-		errs = append(errs, fmt.Errorf("--size must be positive, got %d", r.Size))
+	if r.Size <= 0 || r.Size > MaxPopulation {
+		errs = append(errs, fmt.Errorf("--size must be from 1 to %d, got %d", MaxPopulation, r.Size))
 	}
 	if r.Member >= r.Size && r.Size > 0 {
 		errs = append(errs, fmt.Errorf("--member %d is outside a population of %d", r.Member, r.Size))

@@ -50,6 +50,10 @@ func TestCLIFineTuneFlags(t *testing.T) {
 		"--parent-epochs does not apply with --parent")
 	failsCleanly(t, cli(t, nil, "--store", store, "population", "p", "--parent", "nope", "--data", "idx:"+data, "--epochs", "1"),
 		"nope")
+	failsCleanly(t, cli(t, nil, "--store", store, "population", "p", "--size", "2000000000", "--data", "idx:"+data, "--epochs", "1"),
+		"--size must be from 1 to 10000, got 2000000000")
+	failsCleanly(t, cli(t, nil, "--store", store, "train", "x", "--data", "idx:"+data, "--dim", "4000000000"),
+		"dim 4000000000 is over the limit of 65536")
 	if _, err := os.Stat(filepath.Join(store, "models", "x.json")); err == nil {
 		t.Error("a refused training stored a model")
 	}
