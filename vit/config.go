@@ -122,44 +122,6 @@ func (c Config) Tokens() int { return c.Patches() + 1 }
 // PatchSize is C*P*P, the length of one flattened patch.
 func (c Config) PatchSize() int { return c.Channels * c.Patch * c.Patch }
 
-// checkTotals bounds the products of sizes that are each within MaxSize
-// (in float64: such products can overflow an int).
-func (c Config) checkTotals() []string {
-	var problems []string
-	if values := float64(c.Channels) * float64(c.ImageHeight) * float64(c.ImageWidth); values > MaxImageSize {
-		problems = append(problems, fmt.Sprintf("a %dx%dx%d image has %.3g values, over the limit of %d",
-			c.Channels, c.ImageHeight, c.ImageWidth, values, MaxImageSize))
-	}
-	if c.Patch <= c.ImageHeight && c.Patch <= c.ImageWidth && c.Tokens() > MaxTokens {
-		problems = append(problems, fmt.Sprintf("%d tokens (patch %d on %dx%d) is over the limit of %d",
-			c.Tokens(), c.Patch, c.ImageHeight, c.ImageWidth, MaxTokens))
-	}
-	if n := c.Weights(); n > MaxWeights {
-		problems = append(problems, fmt.Sprintf("sizes beyond any model: %.3g weights (dim %d, MLP %d, depth %d), over the limit of %d",
-			n, c.Dim, c.MLP, c.Depth, MaxWeights))
-	}
-	return problems
-}
-
-// Weights is the number of weights NewModel allocates for c (per tensor as
-// NewModel adds them), in float64 so that no size overflows it.
-func (c Config) Weights() float64 {
-	d, m, depth := float64(c.Dim), float64(c.MLP), float64(c.Depth)
-	tokens := float64(c.ImageHeight/max(c.Patch, 1))*float64(c.ImageWidth/max(c.Patch, 1)) + 1
-	stem := d*float64(c.Channels)*float64(c.Patch)*float64(c.Patch) + d + d + tokens*d
-	block := 2*d + (3*d*d + 3*d) + (d*d + d) + 2*d + (m*d + m) + (d*m + d)
-	if c.Variant.HasPositionProjection() {
-		p := d + float64(c.PosDim)
-		stem += depth * float64(c.PosDim)
-		block += 2*p + d*p + d
-	}
-	if c.Variant.HasPositionHead() {
-		block += 2*d + depth*d + depth
-	}
-	head := 2*d + float64(c.Classes)*d + float64(c.Classes)
-	return stem + depth*block + head
-}
-
 // ImageSize is C*H*W.
 func (c Config) ImageSize() int { return c.Channels * c.ImageHeight * c.ImageWidth }
 
@@ -223,4 +185,42 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid model config: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// checkTotals bounds the products of sizes that are each within MaxSize
+// (in float64: such products can overflow an int).
+func (c Config) checkTotals() []string {
+	var problems []string
+	if values := float64(c.Channels) * float64(c.ImageHeight) * float64(c.ImageWidth); values > MaxImageSize {
+		problems = append(problems, fmt.Sprintf("a %dx%dx%d image has %.3g values, over the limit of %d",
+			c.Channels, c.ImageHeight, c.ImageWidth, values, MaxImageSize))
+	}
+	if c.Patch <= c.ImageHeight && c.Patch <= c.ImageWidth && c.Tokens() > MaxTokens {
+		problems = append(problems, fmt.Sprintf("%d tokens (patch %d on %dx%d) is over the limit of %d",
+			c.Tokens(), c.Patch, c.ImageHeight, c.ImageWidth, MaxTokens))
+	}
+	if n := c.Weights(); n > MaxWeights {
+		problems = append(problems, fmt.Sprintf("sizes beyond any model: %.3g weights (dim %d, MLP %d, depth %d), over the limit of %d",
+			n, c.Dim, c.MLP, c.Depth, MaxWeights))
+	}
+	return problems
+}
+
+// Weights is the number of weights NewModel allocates for c (per tensor as
+// NewModel adds them), in float64 so that no size overflows it.
+func (c Config) Weights() float64 {
+	d, m, depth := float64(c.Dim), float64(c.MLP), float64(c.Depth)
+	tokens := float64(c.ImageHeight/max(c.Patch, 1))*float64(c.ImageWidth/max(c.Patch, 1)) + 1
+	stem := d*float64(c.Channels)*float64(c.Patch)*float64(c.Patch) + d + d + tokens*d
+	block := 2*d + (3*d*d + 3*d) + (d*d + d) + 2*d + (m*d + m) + (d*m + d)
+	if c.Variant.HasPositionProjection() {
+		p := d + float64(c.PosDim)
+		stem += depth * float64(c.PosDim)
+		block += 2*p + d*p + d
+	}
+	if c.Variant.HasPositionHead() {
+		block += 2*d + depth*d + depth
+	}
+	head := 2*d + float64(c.Classes)*d + float64(c.Classes)
+	return stem + depth*block + head
 }
