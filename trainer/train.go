@@ -85,8 +85,17 @@ func (o Options) Validate(v vit.Variant) error {
 	if !(o.LR > 0) || math.IsInf(o.LR, 0) {
 		errs = append(errs, fmt.Errorf("--lr must be a positive number, got %g", o.LR))
 	}
-	if o.WeightDecay < 0 || math.IsNaN(o.WeightDecay) {
-		errs = append(errs, fmt.Errorf("--wd must be >= 0, got %g", o.WeightDecay))
+	if !nonNegative(o.WeightDecay) {
+		errs = append(errs, fmt.Errorf("--wd must be a number >= 0, got %g", o.WeightDecay))
+	}
+	if !nonNegative(o.ClipNorm) {
+		errs = append(errs, fmt.Errorf("--clip must be a number >= 0 (0: off), got %g", o.ClipNorm))
+	}
+	if !nonNegative(o.FinalLRFrac) || o.FinalLRFrac > 1 {
+		errs = append(errs, fmt.Errorf("--final-lr must be in [0, 1] (a fraction of --lr), got %g", o.FinalLRFrac))
+	}
+	if !nonNegative(o.PosWeight) {
+		errs = append(errs, fmt.Errorf("--pos-weight must be a number >= 0, got %g", o.PosWeight))
 	}
 	if o.ShufflePer != "batch" && o.ShufflePer != "sample" {
 		errs = append(errs, fmt.Errorf("--shuffle-per must be batch or sample, got %q", o.ShufflePer))
@@ -117,6 +126,9 @@ func (o Options) Validate(v vit.Variant) error {
 	}
 	return errors.Join(errs...)
 }
+
+// nonNegative is true for a finite x >= 0 (false for NaN and ±Inf).
+func nonNegative(x float64) bool { return x >= 0 && !math.IsInf(x, 1) }
 
 // EpochRecord is one line of the training history.
 type EpochRecord struct {
@@ -275,7 +287,11 @@ func Train(m *vit.Model, train, val *dataset.Split, norm dataset.Normalization, 
 				if errors.Is(err, vit.ErrOperator) {
 					return res, fmt.Errorf("%w at epoch %d step %d; %s", err, epoch, step+1, kept)
 				}
-				return res, fmt.Errorf("%w: loss %v at epoch %d step %d (lr %.3g); %s", ErrNonFinite, st.Loss, epoch, step+1, lr, kept)
+				loss := fmt.Sprintf("loss %v", st.Loss)
+				if st.SlotLoss != 0 {
+					loss += fmt.Sprintf(", slot loss %v", st.SlotLoss) // the one that is not finite may be this
+				}
+				return res, fmt.Errorf("%w: %s at epoch %d step %d (lr %.3g); %s", ErrNonFinite, loss, epoch, step+1, lr, kept)
 			}
 			if err != nil {
 				return nil, err

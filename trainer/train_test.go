@@ -309,3 +309,28 @@ func TestBatchPastTheSplit(t *testing.T) {
 		t.Error("training with a batch past the split differs from a batch of the split")
 	}
 }
+
+// Every float option refuses NaN and infinities (each once trained on and
+// gave a NaN loss or silently no clipping), naming the flag.
+func TestOptionsRefuseNonFinite(t *testing.T) {
+	for flag, set := range map[string]func(*Options, float64){
+		"--lr":          func(o *Options, x float64) { o.LR = x },
+		"--wd":          func(o *Options, x float64) { o.WeightDecay = x },
+		"--clip":        func(o *Options, x float64) { o.ClipNorm = x },
+		"--final-lr":    func(o *Options, x float64) { o.FinalLRFrac = x },
+		"--pos-weight":  func(o *Options, x float64) { o.PosWeight = x },
+		"--warmup":      func(o *Options, x float64) { o.WarmupFrac = x },
+		"--layerdrop-p": func(o *Options, x float64) { o.LayerDropP = x },
+	} {
+		for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5} {
+			o := DefaultOptions()
+			set(&o, x)
+			if err := o.Validate(vit.ShufflePredict); err == nil || !strings.Contains(err.Error(), flag+" must be") {
+				t.Errorf("%s %v: %v", flag, x, err)
+			}
+		}
+	}
+	if err := DefaultOptions().Validate(vit.ShufflePredict); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+}
