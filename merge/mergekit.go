@@ -414,8 +414,8 @@ func (pp paramParser) checkRange(ps methods.ParamSpec, s *Setting) {
 			switch {
 			case ps.Bool && v != 0 && v != 1:
 				pp.p.add(&yaml.Node{Line: line}, "%s is a switch, true or false (1 or 0), got %v", ps.Name, v)
-			case v < ps.Min || v > ps.Max:
-				pp.p.add(&yaml.Node{Line: line}, "%s = %v is out of range [%v, %v]", ps.Name, v, ps.Min, ps.Max)
+			case ps.Problem(v) != "":
+				pp.p.add(&yaml.Node{Line: line}, "%s", ps.Problem(v))
 			default:
 				continue
 			}

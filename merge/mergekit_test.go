@@ -290,6 +290,8 @@ parameters:
 	for _, tc := range []struct{ text, want string }{
 		{"merge_method: slerp\nbase_model: a\nmodels:\n  - model: a\n  - model: b\n", "slerp needs parameter t"},
 		{"merge_method: slerp\nbase_model: a\nparameters: {t: [0.2, 1.5]}\nmodels:\n  - model: a\n  - model: b\n", "line 3: t = 1.5 is out of range"},
+		{"merge_method: slerp\nbase_model: a\nparameters: {t: .nan}\nmodels:\n  - model: a\n  - model: b\n", `line 3: t must be a number or true/false, got ".nan"`},
+		{"merge_method: task_arithmetic\nbase_model: a\nparameters: {lambda: .inf}\nmodels:\n  - {model: b, parameters: {weight: 1}}\n", "line 3: lambda = +Inf is not a finite number"},
 		{"merge_method: slerp\nbase_model: a\nparameters:\n  t:\n    - filter: attn\n      value: 0.3\nmodels:\n  - model: a\n  - model: b\n", "needs parameter t"},
 		{"merge_method: slerp\nbase_model: a\nparameters: {t: 0.5}\nmodels:\n  - model: a\n", "slerp merges at least 1 model(s) besides the base, got 0"},
 		{"merge_method: linear\nslices:\n  - sources:\n      - {model: a, layer_range: [0, 2], parameters: {weight: 1}}\n      - {model: b, layer_range: [0, 3], parameters: {weight: 1}}\n", "line 3: the sources of the slice have different lengths"},

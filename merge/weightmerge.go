@@ -3,7 +3,6 @@ package merge
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 
@@ -53,8 +52,8 @@ func weightMergeParamProblems(method string, n int, hasBase bool, per []methods.
 		switch {
 		case p.Bool && v != 0 && v != 1:
 			out = append(out, fmt.Sprintf("%s: %s is a switch, 0 or 1, got %v", where, p.Name, v))
-		case math.IsNaN(v) || v < p.Min || v > p.Max:
-			out = append(out, fmt.Sprintf("%s: %s = %v is out of range [%v, %v]", where, p.Name, v, p.Min, p.Max))
+		case p.Problem(v) != "":
+			out = append(out, where+": "+p.Problem(v))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(global)) {

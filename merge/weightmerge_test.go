@@ -2,6 +2,7 @@ package merge
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -100,7 +101,7 @@ func TestCheckWeightMergeNamesEveryProblem(t *testing.T) {
 	before := slices.Clone(ms[0].Params()[0].Data())
 	models := []*vit.Model{ms[0], other, ms[1]}
 	per := []methods.Params{{"weight": 1, "colour": 3}, {"density": 2}, {"weight": 1, "lambda": 1}}
-	global := methods.Params{"normalize": 0.5, "gamma": 0.1}
+	global := methods.Params{"normalize": 0.5, "gamma": 0.1, "lambda": math.Inf(1)}
 	out, err := WeightMerge("x", "ties", nil, models, per, global, 1)
 	if out != nil || err == nil {
 		t.Fatal("a bad merge ran")
@@ -115,6 +116,7 @@ func TestCheckWeightMergeNamesEveryProblem(t *testing.T) {
 		`model 1: unknown parameter "colour"`,
 		`unknown parameter "gamma"`,
 		"density = 2 is out of range",
+		"ties: lambda = +Inf is not a finite number", // its range is open: the JSON record cannot hold it
 		"normalize is a switch",
 		"weight for model(s) 2",
 		"model 3: lambda is a merge-wide parameter",

@@ -2,6 +2,7 @@ package methods
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 )
@@ -34,6 +35,19 @@ type ParamSpec struct {
 	Min, Max float64 // the allowed closed range
 	Bool     bool    // 0 or 1 only
 	Doc      string
+}
+
+// Problem is what is wrong with v as a value of the parameter, or "": it must
+// be a finite number in [Min, Max] (a range open to infinity still takes
+// only finite values, which the recipe beside every result can record).
+func (p ParamSpec) Problem(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Sprintf("%s = %v is not a finite number", p.Name, v)
+	case v < p.Min || v > p.Max:
+		return fmt.Sprintf("%s = %v is out of range [%v, %v]", p.Name, v, p.Min, p.Max)
+	}
+	return ""
 }
 
 // Spec is what a configuration must satisfy for a method.
