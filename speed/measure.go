@@ -176,6 +176,10 @@ func MeasureFrankenvit(run SpeedRun) (Measurement, error) {
 	return out, nil
 }
 
+// maxEvalValues bounds the synthetic evaluation set, which is made whole
+// before it is timed: 2^30 float32 values, 4 GB.
+const maxEvalValues = 1 << 30
+
 func (r SpeedRun) check() error {
 	switch {
 	case r.Steps < 1:
@@ -184,6 +188,10 @@ func (r SpeedRun) check() error {
 		return fmt.Errorf("--warmup must not be negative, got %d", r.Warmup)
 	case r.EvalImages < 1:
 		return fmt.Errorf("--eval-images must be at least 1, got %d", r.EvalImages)
+	case float64(r.EvalImages)*float64(r.Model.Config.ImageSize()) > maxEvalValues:
+		return fmt.Errorf("--eval-images %d: the synthetic images of %s would take %.3g GB; at most %d of them",
+			r.EvalImages, r.Model.Name, float64(r.EvalImages)*float64(r.Model.Config.ImageSize())*4/1e9,
+			int(maxEvalValues/float64(max(r.Model.Config.ImageSize(), 1))))
 	case r.EvalBatch < 1:
 		return fmt.Errorf("eval batch must be at least 1, got %d", r.EvalBatch)
 	case r.Model.Batch < 1:

@@ -60,6 +60,10 @@ type SpeedRun struct {
 	ProfileDir string `json:"profile_dir,omitempty"`
 }
 
+// maxGemmSize bounds --gemm-size: three 8192² float32 matrices are 805 MB and
+// five products of them take seconds; past it a size is a typo.
+const maxGemmSize = 8192
+
 // SpeedOptions configures Speed.
 type SpeedOptions struct {
 	Models     []string // names from SpeedModels; empty = all
@@ -157,8 +161,8 @@ func Speed(o SpeedOptions) (*SpeedReport, error) {
 	if len(o.PeerBLAS) == 0 {
 		o.PeerBLAS = d.PeerBLAS
 	}
-	if o.GemmSize <= 0 {
-		return nil, fmt.Errorf("--gemm-size must be positive, got %d", o.GemmSize)
+	if o.GemmSize <= 0 || o.GemmSize > maxGemmSize {
+		return nil, fmt.Errorf("--gemm-size must be from 1 to %d, got %d", maxGemmSize, o.GemmSize)
 	}
 	for _, b := range o.PeerBLAS {
 		if b != "reference" && b != "openblas" {

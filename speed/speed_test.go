@@ -251,6 +251,8 @@ func testBenchSpeedBadInput(t *testing.T, bin string) {
 		{[]string{"--models", "huge"}, `unknown model "huge"`},
 		{[]string{"--steps", "0"}, "--steps"},
 		{[]string{"--peer", "jax"}, `unknown peer "jax"`},
+		{[]string{"--gemm-size", "2000000000"}, "--gemm-size must be from 1 to 8192, got 2000000000"},
+		{[]string{"--eval-images", "2000000000"}, "--eval-images 2000000000: the synthetic images of default would take 6.27e+03 GB; at most 1369568 of them"},
 		{[]string{"--peer", "torch", "--python", "/bin/false"}, "apt-get install python3-torch"},
 		{[]string{"--peer", "torch", "--python", "/nonexistent/python3"}, "apt-get install python3-torch"},
 	} {
