@@ -411,11 +411,12 @@ func (pp paramParser) params(n *yaml.Node, field string, perModel bool) map[stri
 func (pp paramParser) checkRange(ps methods.ParamSpec, s *Setting) {
 	check := func(line int, vs []float64) {
 		for _, v := range vs {
+			problem := ps.Problem(v)
 			switch {
 			case ps.Bool && v != 0 && v != 1:
 				pp.p.add(&yaml.Node{Line: line}, "%s is a switch, true or false (1 or 0), got %v", ps.Name, v)
-			case ps.Problem(v) != "":
-				pp.p.add(&yaml.Node{Line: line}, "%s", ps.Problem(v))
+			case problem != "":
+				pp.p.add(&yaml.Node{Line: line}, "%s", problem)
 			default:
 				continue
 			}

@@ -49,11 +49,12 @@ func weightMergeParamProblems(method string, n int, hasBase bool, per []methods.
 		takes = "takes " + strings.Join(names, ", ")
 	}
 	checkValue := func(where string, p methods.ParamSpec, v float64) {
+		problem := p.Problem(v)
 		switch {
 		case p.Bool && v != 0 && v != 1:
 			out = append(out, fmt.Sprintf("%s: %s is a switch, 0 or 1, got %v", where, p.Name, v))
-		case p.Problem(v) != "":
-			out = append(out, where+": "+p.Problem(v))
+		case problem != "":
+			out = append(out, where+": "+problem)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(global)) {

@@ -195,7 +195,7 @@ func (c Config) checkTotals() []string {
 		problems = append(problems, fmt.Sprintf("a %dx%dx%d image has %.3g values, over the limit of %d",
 			c.Channels, c.ImageHeight, c.ImageWidth, values, MaxImageSize))
 	}
-	if c.Patch <= c.ImageHeight && c.Patch <= c.ImageWidth && c.Tokens() > MaxTokens {
+	if c.Tokens() > MaxTokens {
 		problems = append(problems, fmt.Sprintf("%d tokens (patch %d on %dx%d) is over the limit of %d",
 			c.Tokens(), c.Patch, c.ImageHeight, c.ImageWidth, MaxTokens))
 	}
